@@ -1,0 +1,183 @@
+"""Plan role and database changes: wanted model + current catalog facts -> SQL statements.
+
+Pure functions, no connection: the same statements run through psql on the host (operations)
+or through psycopg (the CLI). Names are composed with `psycopg.sql.Identifier`, never glued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+from pydantic import SecretStr
+
+from adxdb import scram
+from adxdb.model import Database, Role
+
+ROLE_FLAGS = (
+    ("login", "LOGIN", "NOLOGIN"),
+    ("superuser", "SUPERUSER", "NOSUPERUSER"),
+    ("createdb", "CREATEDB", "NOCREATEDB"),
+    ("createrole", "CREATEROLE", "NOCREATEROLE"),
+    ("replication", "REPLICATION", "NOREPLICATION"),
+    ("bypassrls", "BYPASSRLS", "NOBYPASSRLS"),
+    ("inherit", "INHERIT", "NOINHERIT"),
+)
+# Statements that carry a password verifier: keep them out of the server log.
+QUIET_PRELUDE = "SET log_statement = 'none';\nSET log_min_error_statement = 'panic';\n"
+
+
+@dataclass(frozen=True)
+class RolePlan:
+    statements: list[str]
+    changed_roles: list[str]
+    sets_password: bool
+
+
+def _stored(current: Mapping[str, Any]) -> scram.StoredVerifier | None:
+    stored = current.get("password")
+    if not stored:
+        return None
+    return scram.StoredVerifier(
+        iterations=int(stored["iterations"]), salt=str(stored["salt"]), digest=str(stored["digest"])
+    )
+
+
+def _render(statement: sql.Composable) -> str:
+    return statement.as_string() + ";"
+
+
+def plan_roles(
+    wanted: Mapping[str, Role],
+    passwords: Mapping[str, SecretStr],
+    current: Mapping[str, Mapping[str, Any]],
+) -> RolePlan:
+    """Statements that bring `current` (the roles fact) to `wanted`; empty when converged."""
+    statements: list[str] = []
+    changed: list[str] = []
+    sets_password = False
+    for role_name, role in wanted.items():
+        have = current.get(role_name)
+        ident = sql.Identifier(role_name)
+        options: list[str] = []
+        for attribute, yes, no in ROLE_FLAGS:
+            if have is None or have.get(attribute) != getattr(role, attribute):
+                options.append(yes if getattr(role, attribute) else no)
+        if have is None or have.get("connection_limit") != role.connection_limit:
+            options.append(f"CONNECTION LIMIT {int(role.connection_limit)}")
+        password = passwords.get(role_name) if role.login else None
+        if password is not None and not scram.matches(password.get_secret_value(), _stored(have or {})):
+            options.append(
+                sql.SQL("PASSWORD {}")
+                .format(sql.Literal(scram.verifier(password.get_secret_value())))
+                .as_string()
+            )
+            sets_password = True
+        role_statements: list[str] = []
+        if have is None:
+            role_statements.append(
+                _render(sql.SQL("CREATE ROLE {} " + " ".join(options)).format(ident))
+            )
+        elif options:
+            role_statements.append(
+                _render(sql.SQL("ALTER ROLE {} " + " ".join(options)).format(ident))
+            )
+        member_now = set(have.get("member_of", [])) if have else set()
+        for parent in sorted(set(role.member_of) - member_now):
+            role_statements.append(
+                _render(sql.SQL("GRANT {} TO {}").format(sql.Identifier(parent), ident))
+            )
+        for parent in sorted(member_now - set(role.member_of)):
+            role_statements.append(
+                _render(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(parent), ident))
+            )
+        if role_statements:
+            changed.append(role_name)
+            statements += role_statements
+    return RolePlan(statements, changed, sets_password)
+
+
+def _connect_grantees(current: Mapping[str, Any]) -> dict[str, set[str]]:
+    privileges: dict[str, set[str]] = {}
+    for item in current.get("privileges", []):
+        privileges.setdefault(str(item["grantee"]), set()).add(str(item["privilege"]))
+    return privileges
+
+
+def plan_databases(
+    wanted: Mapping[str, Database], current: Mapping[str, Mapping[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """Statements (each runs on its own: CREATE DATABASE cannot run in a transaction)."""
+    statements: list[str] = []
+    changed: list[str] = []
+    for db_name, database in wanted.items():
+        have = current.get(db_name)
+        ident = sql.Identifier(db_name)
+        owner = sql.Identifier(database.owner)
+        db_statements: list[str] = []
+        if have is None:
+            db_statements.append(
+                _render(
+                    sql.SQL(
+                        "CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING {} LOCALE {} "
+                        "CONNECTION LIMIT {}"
+                    ).format(
+                        ident,
+                        owner,
+                        sql.Literal(database.encoding),
+                        sql.Literal(database.locale),
+                        sql.Literal(database.connection_limit),
+                    )
+                )
+            )
+            have = {"owner": database.owner, "privileges": [
+                {"grantee": "PUBLIC", "privilege": "CONNECT"},
+                {"grantee": "PUBLIC", "privilege": "TEMPORARY"},
+            ], "connection_limit": database.connection_limit}
+        else:
+            if have.get("owner") != database.owner:
+                db_statements.append(
+                    _render(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(ident, owner))
+                )
+            if have.get("connection_limit") != database.connection_limit:
+                db_statements.append(
+                    _render(
+                        sql.SQL("ALTER DATABASE {} CONNECTION LIMIT {}").format(
+                            ident, sql.Literal(database.connection_limit)
+                        )
+                    )
+                )
+        privileges = _connect_grantees(have)
+        if privileges.get("PUBLIC"):
+            db_statements.append(
+                _render(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(ident))
+            )
+        wanted_connect = set(database.connect)
+        for grantee, granted in sorted(privileges.items()):
+            if grantee in ("PUBLIC", database.owner, have.get("owner")):
+                continue
+            if grantee not in wanted_connect or granted != {"CONNECT"}:
+                db_statements.append(
+                    _render(
+                        sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(
+                            ident, sql.Identifier(grantee)
+                        )
+                    )
+                )
+                if grantee in wanted_connect:
+                    privileges[grantee] = set()
+        for grantee in sorted(wanted_connect):
+            if "CONNECT" not in privileges.get(grantee, set()):
+                db_statements.append(
+                    _render(
+                        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                            ident, sql.Identifier(grantee)
+                        )
+                    )
+                )
+        if db_statements:
+            changed.append(db_name)
+            statements += db_statements
+    return statements, changed

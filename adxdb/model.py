@@ -1,0 +1,415 @@
+"""The environment model: one validated, frozen description of a PostgreSQL estate.
+
+Everything a deploy needs is checked here, before any host is touched. The model holds no
+secret values; it names where each secret comes from (see `adxdb.secrets`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+ENVIRONMENTS = ("local", "test", "staging", "prod")
+GENERATED_SECRET_ENVIRONMENTS = ("local", "test")
+
+_PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_TENANT_SLUG = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+_ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+# Settings the deploy owns: an inventory may not override them (they carry the security
+# defaults of DESIGN.md decision 6 or are derived from other fields).
+MANAGED_SETTINGS = frozenset(
+    {
+        "ssl",
+        "ssl_cert_file",
+        "ssl_key_file",
+        "ssl_ca_file",
+        "ssl_min_protocol_version",
+        "password_encryption",
+        "hba_file",
+        "port",
+        "data_directory",
+    }
+)
+
+
+def _check_pg_identifier(value: str) -> str:
+    if not _PG_IDENTIFIER.fullmatch(value):
+        raise PydanticCustomError(
+            "pg_identifier",
+            "{value!r} is not a valid PostgreSQL name (lowercase letters, digits, _; "
+            "starts with a letter or _; at most 63 chars)",
+            {"value": value},
+        )
+    return value
+
+
+def _check_tenant_slug(value: str) -> str:
+    if not _TENANT_SLUG.fullmatch(value):
+        raise PydanticCustomError(
+            "tenant_slug",
+            "{value!r} is not a valid tenant slug (lowercase letters, digits, _; "
+            "starts with a letter; 2-40 chars)",
+            {"value": value},
+        )
+    return value
+
+
+def _check_host_name(value: str) -> str:
+    if not _HOST_NAME.fullmatch(value):
+        raise PydanticCustomError(
+            "host_name",
+            "{value!r} is not a valid host name (lowercase letters, digits, -; 1-63 chars)",
+            {"value": value},
+        )
+    return value
+
+
+def _check_address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not _DNS_NAME.fullmatch(value):
+            raise PydanticCustomError(
+                "address",
+                "{value!r} is not an IP address or a DNS name",
+                {"value": value},
+            ) from None
+    return value
+
+
+def _check_setting_name(value: str) -> str:
+    if not _SETTING_NAME.fullmatch(value):
+        raise PydanticCustomError(
+            "setting_name",
+            "{value!r} is not a valid PostgreSQL setting name",
+            {"value": value},
+        )
+    if value in MANAGED_SETTINGS:
+        raise PydanticCustomError(
+            "managed_setting",
+            "{value!r} is managed by the deploy and cannot be set in the inventory",
+            {"value": value},
+        )
+    return value
+
+
+def _check_env_var(value: str) -> str:
+    if not _ENV_VAR.fullmatch(value):
+        raise PydanticCustomError(
+            "env_var",
+            "{value!r} is not a valid environment variable name (A-Z, 0-9, _)",
+            {"value": value},
+        )
+    return value
+
+
+PgIdentifier = Annotated[str, AfterValidator(_check_pg_identifier)]
+TenantSlug = Annotated[str, AfterValidator(_check_tenant_slug)]
+HostName = Annotated[str, AfterValidator(_check_host_name)]
+Address = Annotated[str, AfterValidator(_check_address)]
+SettingName = Annotated[str, AfterValidator(_check_setting_name)]
+EnvVarName = Annotated[str, AfterValidator(_check_env_var)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+SettingValue = str | int | float | bool
+IsolationLevel = Literal["rls", "schema", "database"]
+RestartPolicy = Literal["auto", "never"]
+HostGroup = Literal["primary", "replica", "backup", "tenant_hosts"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class SecretSource(Frozen):
+    """Where one secret comes from: an environment variable or a file (never the YAML itself)."""
+
+    env: EnvVarName | None = None
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretSource:
+        if (self.env is None) == (self.file is None):
+            raise PydanticCustomError(
+                "secret_source", "give exactly one of 'env' or 'file'", {}
+            )
+        return self
+
+
+class SSH(Frozen):
+    hostname: Address
+    port: Port = 22
+    user: str = "root"
+    key: Path | None = None
+    known_hosts: Path | None = None
+    sudo: bool = False
+
+
+class ContainerSpec(Frozen):
+    """How a local/test host runs as a container: the PostgreSQL port published on 127.0.0.1."""
+
+    pg_port: Port
+
+
+class Host(Frozen):
+    address: Address = Field(description="the address clients and peers use")
+    dns_names: tuple[Address, ...] = ()
+    ssh: SSH
+    groups: tuple[HostGroup, ...] = ("primary",)
+    restart_policy: RestartPolicy | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    container: ContainerSpec | None = None
+
+
+class Postgres(Frozen):
+    version: Annotated[int, Field(ge=13, le=18)] = 15
+    cluster: PgIdentifier = "main"
+    port: Port = 5432
+    restart_policy: RestartPolicy = "never"
+    settings: dict[SettingName, SettingValue] = Field(default_factory=dict)
+
+
+class TLS(Frozen):
+    mode: Literal["generate", "files"]
+    ca_file: Path | None = None
+    min_protocol_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
+
+
+class Role(Frozen):
+    login: bool = True
+    superuser: bool = False
+    createdb: bool = False
+    createrole: bool = False
+    replication: bool = False
+    bypassrls: bool = False
+    inherit: bool = True
+    connection_limit: Annotated[int, Field(ge=-1)] = -1
+    member_of: tuple[PgIdentifier, ...] = ()
+    password: SecretSource | None = None
+
+
+class Database(Frozen):
+    owner: PgIdentifier
+    connect: tuple[PgIdentifier, ...] = ()
+    encoding: Literal["UTF8"] = "UTF8"
+    locale: Literal["C.UTF-8", "C"] = "C.UTF-8"
+    connection_limit: Annotated[int, Field(ge=-1)] = -1
+
+
+class Tenant(Frozen):
+    slug: TenantSlug
+    id: UUID
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    isolation: IsolationLevel = "rls"
+    host: HostName | None = None
+    connection_limit: Annotated[int, Field(ge=-1)] = -1
+    state: Literal["present", "absent"] = "present"
+
+
+class ContainerNetwork(Frozen):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
+    subnet: ipaddress.IPv4Network
+
+
+# The contract roles of DESIGN.md: every environment has them; an inventory may tune them
+# (connection limit, password source) but not weaken their contract attributes.
+CONTRACT_ROLES: dict[str, Role] = {
+    "adx_owner": Role(login=False),
+    "adx_migrator": Role(member_of=("adx_owner",)),
+    "adx_app": Role(),
+    "adx_readonly": Role(),
+    "adx_monitor": Role(member_of=("pg_monitor",)),
+    "adx_replication": Role(replication=True),
+}
+CONTRACT_ROLE_ATTRIBUTES = (
+    "login",
+    "superuser",
+    "createdb",
+    "createrole",
+    "replication",
+    "bypassrls",
+)
+MAIN_DATABASE = "adx_core"
+CONTRACT_DATABASES: dict[str, Database] = {
+    MAIN_DATABASE: Database(
+        owner="adx_owner",
+        connect=("adx_migrator", "adx_app", "adx_readonly", "adx_monitor"),
+    ),
+}
+PREDEFINED_ROLES = frozenset(
+    {
+        "pg_monitor",
+        "pg_read_all_settings",
+        "pg_read_all_stats",
+        "pg_stat_scan_tables",
+        "pg_read_all_data",
+        "pg_write_all_data",
+        "pg_signal_backend",
+        "pg_checkpoint",
+    }
+)
+
+
+class Environment(Frozen):
+    name: Literal["local", "test", "staging", "prod"]
+    hosts: dict[HostName, Host]
+    postgres: Postgres = Postgres()
+    tls: TLS
+    client_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    roles: dict[PgIdentifier, Role] = Field(default_factory=dict)
+    databases: dict[PgIdentifier, Database] = Field(default_factory=dict)
+    tenants: tuple[Tenant, ...] = ()
+    container_network: ContainerNetwork | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_contract(cls, data: Any) -> Any:
+        """Contract roles and databases exist in every environment; the YAML tunes them."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key, contract in (("roles", CONTRACT_ROLES), ("databases", CONTRACT_DATABASES)):
+            declared = data.get(key) or {}
+            if not isinstance(declared, dict):
+                continue
+            merged: dict[str, Any] = {}
+            for object_name, default in contract.items():
+                override = declared.get(object_name) or {}
+                if isinstance(override, dict):
+                    merged[object_name] = {**default.model_dump(exclude_defaults=True), **override}
+                else:
+                    merged[object_name] = override
+            for object_name, spec in declared.items():
+                merged.setdefault(object_name, spec)
+            data[key] = merged
+        return data
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Environment:
+        problems: list[tuple[str, str]] = []
+        primaries = [n for n, h in self.hosts.items() if "primary" in h.groups]
+        if not primaries:
+            problems.append(("hosts", "no host is in the 'primary' group"))
+        for role_name in CONTRACT_ROLES:
+            role = self.roles[role_name]
+            contract = CONTRACT_ROLES[role_name]
+            for attribute in CONTRACT_ROLE_ATTRIBUTES:
+                if getattr(role, attribute) != getattr(contract, attribute):
+                    problems.append(
+                        (
+                            f"roles.{role_name}.{attribute}",
+                            f"is fixed by the contract to {getattr(contract, attribute)}",
+                        )
+                    )
+        for role_name, role in self.roles.items():
+            for index, parent in enumerate(role.member_of):
+                if parent not in self.roles and parent not in PREDEFINED_ROLES:
+                    problems.append(
+                        (f"roles.{role_name}.member_of[{index}]", f"{parent!r} is not a declared role")
+                    )
+        for db_name, database in self.databases.items():
+            if database.owner not in self.roles:
+                problems.append(
+                    (f"databases.{db_name}.owner", f"{database.owner!r} is not a declared role")
+                )
+            for index, grantee in enumerate(database.connect):
+                if grantee not in self.roles:
+                    problems.append(
+                        (f"databases.{db_name}.connect[{index}]", f"{grantee!r} is not a declared role")
+                    )
+        problems.extend(self._tenant_problems())
+        if self.tls.mode == "files":
+            if self.tls.ca_file is None:
+                problems.append(("tls.ca_file", "is required when tls.mode is 'files'"))
+            for host_name, host in self.hosts.items():
+                for field in ("tls_cert_file", "tls_key_file"):
+                    if getattr(host, field) is None:
+                        problems.append(
+                            (f"hosts.{host_name}.{field}", "is required when tls.mode is 'files'")
+                        )
+        if self.name not in GENERATED_SECRET_ENVIRONMENTS:
+            if self.tls.mode == "generate":
+                problems.append(
+                    ("tls.mode", f"'generate' is for local and test; {self.name} needs 'files'")
+                )
+            if self.container_network is not None:
+                problems.append(("container_network", "is for local and test environments only"))
+        if self.container_network is not None:
+            for host_name, host in self.hosts.items():
+                try:
+                    inside = ipaddress.ip_address(host.address) in self.container_network.subnet
+                except ValueError:
+                    inside = False
+                if not inside:
+                    problems.append(
+                        (
+                            f"hosts.{host_name}.address",
+                            f"must be an IP address in container_network.subnet "
+                            f"{self.container_network.subnet}",
+                        )
+                    )
+        if problems:
+            raise ModelProblems(problems)
+        return self
+
+    def _tenant_problems(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        seen_slugs: dict[str, int] = {}
+        seen_ids: dict[UUID, int] = {}
+        for index, tenant in enumerate(self.tenants):
+            where = f"tenants[{index}]"
+            if tenant.slug in seen_slugs:
+                problems.append(
+                    (f"{where}.slug", f"{tenant.slug!r} repeats tenants[{seen_slugs[tenant.slug]}]")
+                )
+            seen_slugs.setdefault(tenant.slug, index)
+            if tenant.id in seen_ids:
+                problems.append((f"{where}.id", f"{tenant.id} repeats tenants[{seen_ids[tenant.id]}]"))
+            seen_ids.setdefault(tenant.id, index)
+            if tenant.isolation == "database":
+                if tenant.host is None:
+                    problems.append((f"{where}.host", "is required for isolation 'database'"))
+                elif tenant.host not in self.hosts:
+                    problems.append((f"{where}.host", f"{tenant.host!r} is not a host of this environment"))
+                elif "replica" in self.hosts[tenant.host].groups:
+                    problems.append((f"{where}.host", f"{tenant.host!r} is a replica"))
+            elif tenant.host is not None:
+                problems.append(
+                    (f"{where}.host", f"is only allowed for isolation 'database', not {tenant.isolation!r}")
+                )
+        return problems
+
+    # Derived views the operations use ------------------------------------------------
+
+    def restart_policy(self, host_name: str) -> RestartPolicy:
+        return self.hosts[host_name].restart_policy or self.postgres.restart_policy
+
+    def primary_host(self) -> str:
+        return next(n for n, h in self.hosts.items() if "primary" in h.groups)
+
+    def login_roles(self) -> list[str]:
+        return [name for name, role in self.roles.items() if role.login]
+
+
+class ModelProblems(ValueError):
+    """Cross-object problems, each a (dotted path, message) pair."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+        self.problems = problems

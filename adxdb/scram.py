@@ -1,0 +1,59 @@
+"""SCRAM-SHA-256 verifiers (RFC 5802 / 7677), as PostgreSQL stores them in pg_authid.
+
+The deploy never sends a plaintext password to the server: it computes the verifier here and
+compares a wanted password with the stored one by recomputing with the stored salt.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+ITERATIONS = 4096
+SALT_BYTES = 16
+
+
+@dataclass(frozen=True)
+class StoredVerifier:
+    """What the roles fact reports: the salt, the iteration count and a digest of the verifier."""
+
+    iterations: int
+    salt: str  # base64, as in the verifier
+    digest: str  # sha256 hex of the whole verifier text, so the verifier itself never travels
+
+
+def _salt() -> bytes:
+    return os.urandom(SALT_BYTES)
+
+
+def verifier(password: str, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
+    """Return `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>` for `password`."""
+    salt = _salt() if salt is None else salt
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode("ascii")
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def digest(verifier_text: str) -> str:
+    return hashlib.sha256(verifier_text.encode("ascii")).hexdigest()
+
+
+def matches(password: str, stored: StoredVerifier | None) -> bool:
+    """True when `password` hashes, with the stored salt and iterations, to the stored verifier."""
+    if stored is None:
+        return False
+    try:
+        salt = base64.b64decode(stored.salt, validate=True)
+    except ValueError:
+        return False
+    candidate = verifier(password, salt=salt, iterations=stored.iterations)
+    return hmac.compare_digest(digest(candidate), stored.digest)

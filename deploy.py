@@ -1,0 +1,90 @@
+"""Converge one host of an ADX environment: `pyinfra inventories/<env>.py deploy.py`.
+
+Order (DESIGN.md): packages -> cluster -> TLS -> config + pg_hba -> service -> roles -> databases.
+The model comes from the inventory (host.data.adx_inventory); this file holds no logic.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.operations import files
+
+from adxdb.inventory import Inventory
+from adxdb.model import MAIN_DATABASE
+from adxdb.pgconf import ClusterPaths, render_conf, render_hba
+from operations import postgres
+
+inventory: Inventory = host.data.adx_inventory
+host_name: str = host.data.adx_host
+env = inventory.env
+version, cluster_name, port = env.postgres.version, env.postgres.cluster, env.postgres.port
+paths = ClusterPaths(version, cluster_name)
+tls = inventory.tls[host_name]
+is_primary = "primary" in env.hosts[host_name].groups
+
+files.put(
+    name="Debian packages create no default cluster",
+    src=StringIO("# Managed by adxdb: the deploy creates its clusters itself.\ncreate_main_cluster = false\n"),
+    dest=postgres.CREATECLUSTER_CONF,
+    create_remote_dir=True,
+)
+postgres.packages(name=f"PostgreSQL {version} packages", packages=postgres.server_packages(version))
+postgres.cluster(
+    name=f"Cluster {version}/{cluster_name}", version=version, cluster=cluster_name, port=port
+)
+
+files.directory(
+    name="TLS directory", path=paths.tls_dir, user="postgres", group="postgres", mode="700"
+)
+for file_name, content, mode in (
+    ("ca.crt", tls.ca_pem, "644"),
+    ("server.crt", tls.cert_pem, "644"),
+    ("server.key", tls.key_pem, "600"),
+):
+    files.put(
+        name=f"TLS {file_name}",
+        src=StringIO(content),
+        dest=f"{paths.tls_dir}/{file_name}",
+        user="postgres",
+        group="postgres",
+        mode=mode,
+    )
+
+files.put(
+    name="Managed settings (conf.d)",
+    src=StringIO(render_conf(env, paths)),
+    dest=paths.conf_d_file,
+    user="postgres",
+    group="postgres",
+    mode="644",
+)
+files.put(
+    name="pg_hba.conf",
+    src=StringIO(render_hba(env)),
+    dest=paths.hba_file,
+    user="postgres",
+    group="postgres",
+    mode="640",
+)
+
+postgres.server(
+    name=f"Server {version}/{cluster_name} running", version=version, cluster=cluster_name, port=port
+)
+postgres.pending_restart(
+    name=f"Server {version}/{cluster_name} restart when needed",
+    version=version,
+    cluster=cluster_name,
+    port=port,
+    policy=env.restart_policy(host_name),
+)
+
+if "replica" not in env.hosts[host_name].groups:
+    postgres.roles(name="ADX roles", roles=env.roles, passwords=inventory.passwords, port=port)
+if is_primary:
+    postgres.databases(
+        name=f"Database {MAIN_DATABASE}",
+        databases={MAIN_DATABASE: env.databases[MAIN_DATABASE]},
+        port=port,
+    )

@@ -1,0 +1,7 @@
+"""pyinfra inventory for the `test` environment: the hosts and model of `test.yml` beside it."""
+
+from pathlib import Path
+
+from operations.inventory import groups
+
+globals().update(groups(Path(__file__).with_suffix(".yml")))

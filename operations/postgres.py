@@ -1,0 +1,244 @@
+"""pyinfra operations for a PostgreSQL host: packages, cluster, server state, roles, databases.
+
+Each operation reads its facts at run time, compares them with what the model asks for, and
+yields the fewest commands, or calls `host.noop` when there is nothing to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Mapping
+from typing import Any
+
+from pydantic import SecretStr
+from pyinfra import host
+from pyinfra.api import OperationError, StringCommand, operation
+from pyinfra.facts.deb import DebPackages
+
+from adxdb.catalog import QUIET_PRELUDE, plan_databases, plan_roles
+from adxdb.model import Database, RestartPolicy, Role
+from operations.pgfacts import PgClusters, PgDatabases, PgRoles, PgServerState
+from operations.psql import run_sql_script
+
+logger = logging.getLogger("adxdb")
+
+CREATECLUSTER_CONF = "/etc/postgresql-common/createcluster.d/50-adx.conf"
+
+
+def server_packages(version: int) -> list[str]:
+    return [f"postgresql-{version}", f"postgresql-client-{version}", "postgresql-common"]
+
+
+@operation()
+def packages(packages: list[str]) -> Generator[str | StringCommand, None, None]:
+    """
+    Install Debian packages that are missing; refresh the package lists only then.
+
+    + packages: Debian package names
+
+    Unlike `apt.packages(update=True)`, a host that has every package runs nothing at all, so a
+    converged deploy reports no change.
+
+    **Example:**
+
+    .. code:: python
+
+        packages(name="PostgreSQL packages", packages=["postgresql-15"])
+    """
+    installed = host.get_fact(DebPackages)
+    missing = [package for package in packages if package not in installed]
+    if not missing:
+        host.noop(f"packages {', '.join(packages)} are installed")
+        return
+    yield "DEBIAN_FRONTEND=noninteractive apt-get update -q"
+    yield StringCommand(
+        "DEBIAN_FRONTEND=noninteractive",
+        "apt-get",
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "-o",
+        "Dpkg::Options::=--force-confold",
+        *missing,
+    )
+
+
+@operation()
+def cluster(version: int, cluster: str, port: int, locale: str = "C.UTF-8") -> Generator[
+    StringCommand, None, None
+]:
+    """
+    Create the PostgreSQL cluster when it does not exist (data checksums on, SCRAM for TCP).
+
+    + version: PostgreSQL major version
+    + cluster: cluster name (Debian's `pg_createcluster` naming)
+    + port: the port the cluster listens on
+    + locale: the cluster's default locale
+
+    **Example:**
+
+    .. code:: python
+
+        cluster(name="Cluster 15/main", version=15, cluster="main", port=5432)
+    """
+    clusters = host.get_fact(PgClusters)
+    existing = clusters.get(f"{version}/{cluster}")
+    if existing is not None:
+        if existing["port"] != port:
+            raise OperationError(
+                f"cluster {version}/{cluster} listens on port {existing['port']}, the inventory "
+                f"says {port}: change the inventory, or move the cluster by hand first"
+            )
+        host.noop(f"cluster {version}/{cluster} exists")
+        return
+    for other in clusters.values():
+        if other["port"] == port:
+            raise OperationError(
+                f"port {port} is taken by cluster {other['version']}/{other['cluster']}"
+            )
+    yield StringCommand(
+        "pg_createcluster",
+        "--locale",
+        locale,
+        "--encoding",
+        "UTF8",
+        "--port",
+        str(int(port)),
+        str(int(version)),
+        cluster,
+        "--",
+        "--data-checksums",
+        "--auth-local=peer",
+        "--auth-host=scram-sha-256",
+    )
+
+
+@operation()
+def server(version: int, cluster: str, port: int) -> Generator[StringCommand, None, None]:
+    """
+    Keep the server running on its newest configuration: start it when it is down, reload it
+    when a configuration or TLS file changed after it last read them.
+
+    + version: PostgreSQL major version
+    + cluster: cluster name
+    + port: the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        server(name="Server 15/main", version=15, cluster="main", port=5432)
+    """
+    state = host.get_fact(PgServerState, version=version, cluster=cluster, port=port)
+    if not state["running"]:
+        yield StringCommand("pg_ctlcluster", str(int(version)), cluster, "start")
+        return
+    if state.get("file_errors"):
+        raise OperationError(
+            f"cluster {version}/{cluster} configuration has errors: "
+            + "; ".join(state["file_errors"])
+        )
+    mtime, loaded = state.get("config_mtime"), state.get("conf_load_time")
+    if mtime is not None and loaded is not None and float(mtime) > float(loaded):
+        yield StringCommand("pg_ctlcluster", str(int(version)), cluster, "reload")
+        return
+    host.noop(f"server {version}/{cluster} is running its current configuration")
+
+
+@operation()
+def pending_restart(
+    version: int, cluster: str, port: int, policy: RestartPolicy
+) -> Generator[StringCommand, None, None]:
+    """
+    Restart the server when PostgreSQL says a changed setting needs it and the host's restart
+    policy allows it; with policy `never`, report the pending restart and leave the server up.
+
+    + version: PostgreSQL major version
+    + cluster: cluster name
+    + port: the cluster's port
+    + policy: `auto` restarts, `never` only reports
+
+    **Example:**
+
+    .. code:: python
+
+        pending_restart(name="Restart if needed", version=15, cluster="main", port=5432,
+                        policy="never")
+    """
+    state = host.get_fact(PgServerState, version=version, cluster=cluster, port=port)
+    pending = state.get("pending_restart") or []
+    if not state["running"] or not pending:
+        host.noop(f"server {version}/{cluster} needs no restart")
+        return
+    settings = ", ".join(pending)
+    if policy == "never":
+        logger.warning(
+            "%sRESTART PENDING: %s/%s needs a restart to apply %s (restart policy: never)",
+            host.print_prefix,
+            version,
+            cluster,
+            settings,
+        )
+        host.noop(f"restart pending for {settings} (restart policy: never)")
+        return
+    yield StringCommand("pg_ctlcluster", str(int(version)), cluster, "restart")
+
+
+def _require(state: Mapping[str, Any] | None, what: str, port: int) -> Mapping[str, Any]:
+    if state is None:
+        raise OperationError(f"cannot read {what}: no PostgreSQL server answers on port {port}")
+    return state
+
+
+@operation()
+def roles(
+    roles: Mapping[str, Role], passwords: Mapping[str, SecretStr], port: int
+) -> Generator[Any, None, None]:
+    """
+    Converge the declared roles in one batch: attributes, memberships, SCRAM passwords.
+
+    + roles: role name -> wanted `Role`
+    + passwords: role name -> password (`SecretStr`); compared with the stored SCRAM verifier,
+      so an unchanged password changes nothing; a new one is sent as a verifier, never as text
+    + port: the cluster's port
+
+    Roles the inventory does not declare are left alone.
+
+    **Example:**
+
+    .. code:: python
+
+        roles(name="ADX roles", roles=env.roles, passwords=inventory.passwords, port=5432)
+    """
+    current = _require(host.get_fact(PgRoles, port=port), "roles", port)
+    plan = plan_roles(roles, passwords, current)
+    if not plan.statements:
+        host.noop(f"roles {', '.join(roles)} are converged")
+        return
+    script = (QUIET_PRELUDE if plan.sets_password else "") + "BEGIN;\n"
+    script += "\n".join(plan.statements) + "\nCOMMIT;\n"
+    yield from run_sql_script(port, "postgres", script, "roles")
+
+
+@operation()
+def databases(databases: Mapping[str, Database], port: int) -> Generator[Any, None, None]:
+    """
+    Converge the declared databases: created from template0, owner, connection limit, and
+    `CONNECT` revoked from `PUBLIC` and granted to the declared roles only.
+
+    + databases: database name -> wanted `Database`
+    + port: the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        databases(name="ADX databases", databases=env.databases, port=5432)
+    """
+    current = _require(host.get_fact(PgDatabases, port=port), "databases", port)
+    statements, _changed = plan_databases(databases, current)
+    if not statements:
+        host.noop(f"databases {', '.join(databases)} are converged")
+        return
+    yield from run_sql_script(port, "postgres", "\n".join(statements) + "\n", "databases")

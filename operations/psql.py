@@ -1,0 +1,72 @@
+"""Build the shell commands that run SQL on a host: psql as the postgres OS user, peer auth.
+
+Commands run as root (the SSH user, or through the host's `_sudo`); `runuser` drops to postgres,
+so hosts need no sudo package. SQL that carries a secret is uploaded to a root-only folder and
+fed on stdin, so it never appears in a process's argument list or in pyinfra's output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from io import StringIO
+
+from pyinfra.api import FileUploadCommand, QuoteString, StringCommand
+
+PRIVATE_DIR = "/var/lib/adx-deploy"
+
+
+def psql_base(port: int, database: str) -> list[str | QuoteString]:
+    return [
+        "runuser",
+        "-u",
+        "postgres",
+        "--",
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-p",
+        str(int(port)),
+        "-d",
+        QuoteString(database),
+    ]
+
+
+def psql_query(port: int, database: str, query: str) -> StringCommand:
+    """A catalog query whose single value is printed unaligned (for facts)."""
+    return StringCommand(*psql_base(port, database), "-A", "-t", "-c", QuoteString(query))
+
+
+def server_ready(port: int) -> StringCommand:
+    return StringCommand("pg_isready", "-q", "-p", str(int(port)))
+
+
+def if_ready(port: int, command: StringCommand, otherwise: str = "null") -> StringCommand:
+    """Run `command` when the server accepts connections, else print `otherwise`."""
+    return StringCommand(
+        "if", server_ready(port), ";", "then", command, ";", "else", "echo", otherwise, ";", "fi"
+    )
+
+
+def run_sql_script(port: int, database: str, script: str, tag: str) -> list[FileUploadCommand | StringCommand]:
+    """Upload `script` to the root-only folder, run it in one psql session, then delete it."""
+    name = f"{PRIVATE_DIR}/{tag}-{hashlib.sha256(script.encode()).hexdigest()[:16]}.sql"
+    run = StringCommand(
+        *psql_base(port, database),
+        "<",
+        name,
+        ";",
+        "status=$?;",
+        "rm",
+        "-f",
+        name,
+        ";",
+        "exit",
+        "$status",
+    )
+    return [
+        StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR),
+        FileUploadCommand(StringIO(script), name),
+        run,
+    ]
