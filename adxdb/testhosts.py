@@ -963,8 +963,10 @@ def _wait_for_sshd(port: int, container: Any, seconds: float = SSH_WAIT_SECONDS)
 
 
 def state_dir_for(inventory: Path, env_name: str) -> Path:
-    """``<repo>/.adx/<env>``, the repo being the parent of the inventory's directory."""
-    return inventory.resolve().parent.parent / ".adx" / env_name
+    """The environment's state folder, as the inventory loader resolves it."""
+    from adxdb import inventory as loader
+
+    return loader.state_dir_for(inventory, loader.load_model(inventory))
 
 
 def _load(inventory: Path) -> Environment:
