@@ -52,7 +52,7 @@ def _check_pg_identifier(value: str) -> str:
     if not _PG_IDENTIFIER.fullmatch(value):
         raise PydanticCustomError(
             "pg_identifier",
-            "{value!r} is not a valid PostgreSQL name (lowercase letters, digits, _; "
+            "'{value}' is not a valid PostgreSQL name (lowercase letters, digits, _; "
             "starts with a letter or _; at most 63 chars)",
             {"value": value},
         )
@@ -63,7 +63,7 @@ def _check_tenant_slug(value: str) -> str:
     if not _TENANT_SLUG.fullmatch(value):
         raise PydanticCustomError(
             "tenant_slug",
-            "{value!r} is not a valid tenant slug (lowercase letters, digits, _; "
+            "'{value}' is not a valid tenant slug (lowercase letters, digits, _; "
             "starts with a letter; 2-40 chars)",
             {"value": value},
         )
@@ -74,7 +74,7 @@ def _check_host_name(value: str) -> str:
     if not _HOST_NAME.fullmatch(value):
         raise PydanticCustomError(
             "host_name",
-            "{value!r} is not a valid host name (lowercase letters, digits, -; 1-63 chars)",
+            "'{value}' is not a valid host name (lowercase letters, digits, -; 1-63 chars)",
             {"value": value},
         )
     return value
@@ -87,7 +87,7 @@ def _check_address(value: str) -> str:
         if not _DNS_NAME.fullmatch(value):
             raise PydanticCustomError(
                 "address",
-                "{value!r} is not an IP address or a DNS name",
+                "'{value}' is not an IP address or a DNS name",
                 {"value": value},
             ) from None
     return value
@@ -97,13 +97,13 @@ def _check_setting_name(value: str) -> str:
     if not _SETTING_NAME.fullmatch(value):
         raise PydanticCustomError(
             "setting_name",
-            "{value!r} is not a valid PostgreSQL setting name",
+            "'{value}' is not a valid PostgreSQL setting name",
             {"value": value},
         )
     if value in MANAGED_SETTINGS:
         raise PydanticCustomError(
             "managed_setting",
-            "{value!r} is managed by the deploy and cannot be set in the inventory",
+            "'{value}' is managed by the deploy and cannot be set in the inventory",
             {"value": value},
         )
     return value
@@ -113,7 +113,7 @@ def _check_env_var(value: str) -> str:
     if not _ENV_VAR.fullmatch(value):
         raise PydanticCustomError(
             "env_var",
-            "{value!r} is not a valid environment variable name (A-Z, 0-9, _)",
+            "'{value}' is not a valid environment variable name (A-Z, 0-9, _)",
             {"value": value},
         )
     return value

@@ -1,0 +1,42 @@
+# The two commands: `make local` (a working local environment) and `make test` (the whole suite).
+# Both install what they need on a fresh Debian 12 machine (run as root).
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: local test unit lint host-setup image local-down test-down
+
+local: image
+	$(PY) -m adxdb.testhosts up inventories/local.yml
+	$(VENV)/bin/pyinfra -y inventories/local.py deploy.py
+	$(PY) -m adxdb.appenv inventories/local.yml
+
+test: image
+	$(MAKE) lint
+	$(PY) -m pytest tests -v
+
+unit: $(INSTALLED)
+	$(PY) -m pytest tests/unit -q
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+host-setup:
+	bash tools/host-setup.sh
+
+$(INSTALLED): pyproject.toml | host-setup
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+image: host-setup $(INSTALLED)
+	$(PY) -m adxdb.testhosts image
+
+local-down: $(INSTALLED)
+	$(PY) -m adxdb.testhosts down inventories/local.yml
+
+test-down: $(INSTALLED)
+	$(PY) -m adxdb.testhosts down inventories/test.yml

@@ -1,0 +1,73 @@
+"""Session fixtures: fresh test hosts (real Debian 12 containers reached over SSH), converged
+twice by the real pyinfra CLI; torn down at the end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adxdb import testhosts
+from adxdb.inventory import load_model
+from adxdb.model import Environment
+from tests.integration.harness import REPO, TEST_YML, DeployRun, converge
+
+
+@dataclass
+class HostsUnderTest:
+    env: Environment
+    first: DeployRun
+    second: DeployRun
+    inventory: Path
+
+    def pg_port(self, host: str) -> int:
+        container = self.env.hosts[host].container
+        assert container is not None
+        return container.pg_port
+
+    def psql(self, host: str, query: str, database: str = "postgres") -> str:
+        """Run a catalog query on the host as the postgres OS user (peer auth), like an operator."""
+        client = testhosts.engine_client()
+        container = client.containers.get(testhosts.container_name(self.env.name, host))
+        result = container.exec_run(
+            ["runuser", "-u", "postgres", "--", "psql", "-X", "-A", "-t", "-d", database, "-c", query]
+        )
+        assert result.exit_code == 0, result.output.decode()
+        return str(result.output.decode().strip())
+
+
+def _testhosts(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "adxdb.testhosts", *args], cwd=REPO, check=True)
+
+
+@pytest.fixture(scope="session")
+def test_env() -> Iterator[HostsUnderTest]:
+    env = load_model(TEST_YML)
+    _testhosts("image")
+    _testhosts("down", str(TEST_YML))  # fresh, bare hosts: the deploy installs everything
+    _testhosts("up", str(TEST_YML))
+    inventory = REPO / "inventories" / "test.py"
+    try:
+        first = converge(inventory)
+        second = converge(inventory)
+        yield HostsUnderTest(env, first, second, inventory)
+    finally:
+        _testhosts("down", str(TEST_YML))
+
+
+@pytest.fixture
+def restore(test_env: HostsUnderTest) -> Iterator[None]:
+    """After a test that converged a variant inventory, converge the real one again."""
+    yield
+    converge(test_env.inventory)
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        if "integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)

@@ -1,0 +1,110 @@
+"""Drive real deploys the way an operator does: the pyinfra CLI against test hosts over SSH."""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+TEST_YML = REPO / "inventories" / "test.yml"
+STATE_DIR = REPO / ".adx" / "test"
+_ROW = re.compile(r"^\s{4}(?P<op>\S.*?)\s{2,}(?P<hosts>\d+)\s+(?P<success>\S+)\s+(?P<error>\S+)\s+(?P<nochange>\S+)\s*$")
+
+
+@dataclass
+class DeployRun:
+    returncode: int
+    output: str
+    changed: dict[str, int] = field(default_factory=dict)  # operation name -> hosts changed
+
+    @property
+    def changed_ops(self) -> dict[str, int]:
+        return {op: count for op, count in self.changed.items() if count}
+
+
+def parse_results(output: str) -> dict[str, int]:
+    """The 'Results' table pyinfra prints: operation -> number of hosts where it changed."""
+    _, _, table = output.partition("--> Results:")
+    changed: dict[str, int] = {}
+    for line in table.splitlines()[2:]:
+        match = _ROW.match(line)
+        if match is None:
+            if changed:
+                break
+            continue
+        if match["op"] == "Grand total":
+            break
+        success = match["success"]
+        changed[match["op"]] = 0 if success == "-" else int(success)
+    return changed
+
+
+def run_deploy(inventory: Path, *flags: str) -> DeployRun:
+    completed = subprocess.run(
+        [str(VENV_BIN / "pyinfra"), "-y", *flags, str(inventory), str(REPO / "deploy.py")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    return DeployRun(completed.returncode, output, parse_results(output))
+
+
+def converge(inventory: Path, *flags: str) -> DeployRun:
+    run = run_deploy(inventory, *flags)
+    assert run.returncode == 0, run.output[-6000:]
+    return run
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def variant_inventory(directory: Path, changes: dict[str, Any]) -> Path:
+    """inventories/test.yml with `changes` deep-merged, sharing the test state (keys, secrets)."""
+    data = _merge(yaml.safe_load(TEST_YML.read_text()), changes)
+    data["state_dir"] = str(STATE_DIR)
+    inventories = directory / "inventories"
+    inventories.mkdir(parents=True, exist_ok=True)
+    (inventories / "test.yml").write_text(yaml.safe_dump(data))
+    shutil.copy(REPO / "inventories" / "test.py", inventories / "test.py")
+    return inventories / "test.py"
+
+
+def password(role: str) -> str:
+    return (STATE_DIR / "secrets" / f"{role}.password").read_text().strip()
+
+
+def connect(role: str, port: int, dbname: str = "adx_core", **options: Any) -> psycopg.Connection[Any]:
+    """Connect as the application would: TLS verify-full against the environment's CA."""
+    params: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "dbname": dbname,
+        "user": role,
+        "password": options.pop("password", None) or password(role),
+        "sslmode": "verify-full",
+        "sslrootcert": str(STATE_DIR / "tls" / "ca.crt"),
+        "connect_timeout": 10,
+        "autocommit": True,
+    }
+    params.update(options)
+    return psycopg.connect(**params)

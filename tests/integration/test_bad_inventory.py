@@ -1,0 +1,38 @@
+"""A bad inventory stops the CLI before any host is touched, one line per problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.integration.conftest import HostsUnderTest
+from tests.integration.harness import REPO, run_deploy, variant_inventory
+
+
+def test_invalid_inventory_touches_no_host(test_env: HostsUnderTest, tmp_path: Path) -> None:
+    loaded_before = test_env.psql("pg1", "SELECT pg_conf_load_time()")
+    inventory = variant_inventory(
+        tmp_path,
+        {
+            "tenants": [{"slug": "Acme Corp", "id": "7d8e1f1e-8c55-4f8e-9a57-3c2f8f0d2a11", "name": "Acme"}],
+            "roles": {"Bad-Role": {}},
+            "postgres": {"settings": {"work_mem": "8MB"}, "restart_polcy": "auto"},
+        },
+    )
+    run = run_deploy(inventory)
+    assert run.returncode != 0
+    assert "tenants[0].slug: 'Acme Corp' is not a valid tenant slug" in run.output
+    assert "roles.Bad-Role" in run.output
+    assert "postgres.restart_polcy: unknown key" in run.output
+    assert "Connecting to hosts" not in run.output
+    assert test_env.psql("pg1", "SELECT pg_conf_load_time()") == loaded_before
+
+
+def test_missing_inventory_yaml_is_an_error(tmp_path: Path) -> None:
+    inventories = tmp_path / "inventories"
+    inventories.mkdir()
+    shutil.copy(REPO / "inventories" / "test.py", inventories / "test.py")
+    run = run_deploy(inventories / "test.py")
+    assert run.returncode != 0
+    assert f"{inventories / 'test.yml'}: inventory file not found" in run.output
+    assert "Connecting to hosts" not in run.output

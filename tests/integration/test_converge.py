@@ -1,0 +1,50 @@
+"""Converging bare Debian hosts over SSH: everything is installed on the first run; the second
+run changes nothing at all."""
+
+from __future__ import annotations
+
+from tests.integration.conftest import HostsUnderTest
+
+EXPECTED_OPERATIONS = {
+    "Debian packages create no default cluster",
+    "PostgreSQL 15 packages",
+    "Cluster 15/main",
+    "TLS directory",
+    "TLS ca.crt",
+    "TLS server.crt",
+    "TLS server.key",
+    "Managed settings (conf.d)",
+    "pg_hba.conf",
+    "Server 15/main running",
+    "Server 15/main restart when needed",
+    "ADX roles",
+    "Database adx_core",
+}
+
+
+def test_first_run_installs_and_configures_every_host(test_env: HostsUnderTest) -> None:
+    changed = test_env.first.changed_ops
+    assert changed["PostgreSQL 15 packages"] == 2
+    assert changed["Cluster 15/main"] == 2
+    assert changed["ADX roles"] == 2
+    assert changed["Database adx_core"] == 1  # the primary only
+    assert set(test_env.first.changed) == EXPECTED_OPERATIONS
+
+
+def test_second_run_changes_nothing(test_env: HostsUnderTest) -> None:
+    assert set(test_env.second.changed) == EXPECTED_OPERATIONS
+    assert test_env.second.changed_ops == {}
+
+
+def test_clusters_run_with_data_checksums(test_env: HostsUnderTest) -> None:
+    for host in test_env.env.hosts:
+        assert test_env.psql(host, "SHOW data_checksums") == "on"
+        assert test_env.psql(host, "SHOW server_version_num").startswith("15")
+
+
+def test_main_database_lives_on_the_primary_only(test_env: HostsUnderTest) -> None:
+    query = "SELECT count(*) FROM pg_database WHERE datname = 'adx_core'"
+    assert test_env.psql("pg1", query) == "1"
+    assert test_env.psql("tenant1", query) == "0"
+    roles = "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'adx\\_%'"
+    assert test_env.psql("tenant1", roles) == "6"

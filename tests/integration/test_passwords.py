@@ -1,0 +1,78 @@
+"""Passwords: compared with the stored SCRAM verifier, changed only when they change, and never
+shown: not in pyinfra's output at -vvv (which prints every command, so not in any argv either),
+not in the server log."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from adxdb import testhosts
+from tests.integration.conftest import HostsUnderTest
+from tests.integration.harness import STATE_DIR, connect, converge, password, variant_inventory
+
+VERIFIERS = "SELECT rolname || ' ' || rolpassword FROM pg_authid WHERE rolname LIKE 'adx\\_%' ORDER BY 1"
+
+
+def _verifiers(test_env: HostsUnderTest, host: str) -> dict[str, str]:
+    rows = test_env.psql(host, VERIFIERS).splitlines()
+    return dict(row.split(" ", 1) for row in rows)
+
+
+def _secrets() -> list[str]:
+    values = [path.read_text().strip() for path in (STATE_DIR / "secrets").glob("*.password")]
+    values += [path.read_text() for path in (STATE_DIR / "tls").glob("*.key")]
+    return values
+
+
+@pytest.mark.usefixtures("restore")
+def test_changed_password_changes_exactly_that_role(test_env: HostsUnderTest, tmp_path: Path) -> None:
+    before = {host: _verifiers(test_env, host) for host in test_env.env.hosts}
+    old = password("adx_readonly")
+    new_secret = tmp_path / "readonly.password"
+    new_secret.write_text("rotated-Readonly-Secret-4f9c2a\n")
+    inventory = variant_inventory(
+        tmp_path, {"roles": {"adx_readonly": {"password": {"file": str(new_secret)}}}}
+    )
+
+    run = converge(inventory, "-vvv")
+
+    assert run.changed_ops == {"ADX roles": 2}
+    for host in test_env.env.hosts:
+        after = _verifiers(test_env, host)
+        assert after["adx_readonly"] != before[host]["adx_readonly"]
+        assert {k: v for k, v in after.items() if k != "adx_readonly"} == {
+            k: v for k, v in before[host].items() if k != "adx_readonly"
+        }
+    with connect("adx_readonly", test_env.pg_port("pg1"), password="rotated-Readonly-Secret-4f9c2a") as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("adx_readonly",)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        connect("adx_readonly", test_env.pg_port("pg1"), password=old)
+
+    for secret in [*_secrets(), "rotated-Readonly-Secret-4f9c2a"]:
+        assert secret not in run.output
+    assert re.search(r"SCRAM-SHA-256\$\d+:", run.output) is None  # no verifier either
+    assert "BEGIN PRIVATE KEY" not in run.output
+
+    assert converge(inventory).changed_ops == {}
+
+
+def test_unchanged_passwords_change_nothing(test_env: HostsUnderTest) -> None:
+    before = _verifiers(test_env, "pg1")
+    assert converge(test_env.inventory).changed_ops == {}
+    assert _verifiers(test_env, "pg1") == before
+
+
+def test_server_log_holds_no_verifier(test_env: HostsUnderTest) -> None:
+    client = testhosts.engine_client()
+    for host in test_env.env.hosts:
+        container = client.containers.get(testhosts.container_name(test_env.env.name, host))
+        log = container.exec_run(["cat", "/var/log/postgresql/postgresql-15-main.log"])
+        assert log.exit_code == 0
+        text = log.output.decode(errors="replace")
+        assert "connection authorized" in text  # connection logging is on
+        assert re.search(r"SCRAM-SHA-256\$\d+:", text) is None
+        assert "PASSWORD" not in text.upper().replace("PASSWORD AUTHENTICATION", "")
