@@ -26,7 +26,9 @@ is_primary = "primary" in env.hosts[host_name].groups
 
 files.put(
     name="Debian packages create no default cluster",
-    src=StringIO("# Managed by adxdb: the deploy creates its clusters itself.\ncreate_main_cluster = false\n"),
+    src=StringIO(
+        "# Managed by adxdb: the deploy creates its clusters itself.\ncreate_main_cluster = false\n"
+    ),
     dest=postgres.CREATECLUSTER_CONF,
     create_remote_dir=True,
 )
@@ -70,7 +72,10 @@ files.put(
 )
 
 postgres.server(
-    name=f"Server {version}/{cluster_name} running", version=version, cluster=cluster_name, port=port
+    name=f"Server {version}/{cluster_name} running",
+    version=version,
+    cluster=cluster_name,
+    port=port,
 )
 postgres.pending_restart(
     name=f"Server {version}/{cluster_name} restart when needed",

@@ -44,7 +44,9 @@ def write_app_env(inventory: Inventory) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m adxdb.appenv", description=__doc__)
-    parser.add_argument("inventory", type=Path, help="the environment YAML, e.g. inventories/local.yml")
+    parser.add_argument(
+        "inventory", type=Path, help="the environment YAML, e.g. inventories/local.yml"
+    )
     args = parser.parse_args(argv)
     try:
         path = write_app_env(load_inventory(args.inventory))
@@ -54,8 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"wrote {path} (mode 0600): DATABASE_URL for adx_app over TLS verify-full")
     print("use it:")
     print(f"  set -a; . {path}; set +a")
-    print('  psql "$DATABASE_URL" -c "select current_user, ssl from pg_stat_ssl '
-          'where pid = pg_backend_pid()"')
+    print(
+        '  psql "$DATABASE_URL" -c "select current_user, ssl from pg_stat_ssl '
+        'where pid = pg_backend_pid()"'
+    )
     return 0
 
 

@@ -68,7 +68,9 @@ def plan_roles(
         if have is None or have.get("connection_limit") != role.connection_limit:
             options.append(f"CONNECTION LIMIT {int(role.connection_limit)}")
         password = passwords.get(role_name) if role.login else None
-        if password is not None and not scram.matches(password.get_secret_value(), _stored(have or {})):
+        if password is not None and not scram.matches(
+            password.get_secret_value(), _stored(have or {})
+        ):
             options.append(
                 sql.SQL("PASSWORD {}")
                 .format(sql.Literal(scram.verifier(password.get_secret_value())))
@@ -132,10 +134,14 @@ def plan_databases(
                     )
                 )
             )
-            have = {"owner": database.owner, "privileges": [
-                {"grantee": "PUBLIC", "privilege": "CONNECT"},
-                {"grantee": "PUBLIC", "privilege": "TEMPORARY"},
-            ], "connection_limit": database.connection_limit}
+            have = {
+                "owner": database.owner,
+                "privileges": [
+                    {"grantee": "PUBLIC", "privilege": "CONNECT"},
+                    {"grantee": "PUBLIC", "privilege": "TEMPORARY"},
+                ],
+                "connection_limit": database.connection_limit,
+            }
         else:
             if have.get("owner") != database.owner:
                 db_statements.append(

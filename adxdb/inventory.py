@@ -131,7 +131,7 @@ def server_names(env: Environment, host_name: str) -> list[str]:
 
 
 def load_inventory(path: Path) -> Inventory:
-    """Load the model, then its secrets and TLS material; raise InventoryError listing all problems."""
+    """Load the model, its secrets and TLS material; raise InventoryError with all problems."""
     env = load_model(path)
     base = path.resolve().parent
     state_dir = state_dir_for(path, env)

@@ -27,7 +27,9 @@ GENERATED_SECRET_ENVIRONMENTS = ("local", "test")
 _PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _TENANT_SLUG = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_DNS_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 _SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 _ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
@@ -145,9 +147,7 @@ class SecretSource(Frozen):
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretSource:
         if (self.env is None) == (self.file is None):
-            raise PydanticCustomError(
-                "secret_source", "give exactly one of 'env' or 'file'", {}
-            )
+            raise PydanticCustomError("secret_source", "give exactly one of 'env' or 'file'", {})
         return self
 
 
@@ -321,7 +321,10 @@ class Environment(Frozen):
             for index, parent in enumerate(role.member_of):
                 if parent not in self.roles and parent not in PREDEFINED_ROLES:
                     problems.append(
-                        (f"roles.{role_name}.member_of[{index}]", f"{parent!r} is not a declared role")
+                        (
+                            f"roles.{role_name}.member_of[{index}]",
+                            f"{parent!r} is not a declared role",
+                        )
                     )
         for db_name, database in self.databases.items():
             if database.owner not in self.roles:
@@ -331,7 +334,10 @@ class Environment(Frozen):
             for index, grantee in enumerate(database.connect):
                 if grantee not in self.roles:
                     problems.append(
-                        (f"databases.{db_name}.connect[{index}]", f"{grantee!r} is not a declared role")
+                        (
+                            f"databases.{db_name}.connect[{index}]",
+                            f"{grantee!r} is not a declared role",
+                        )
                     )
         problems.extend(self._tenant_problems())
         if self.tls.mode == "files":
@@ -380,18 +386,25 @@ class Environment(Frozen):
                 )
             seen_slugs.setdefault(tenant.slug, index)
             if tenant.id in seen_ids:
-                problems.append((f"{where}.id", f"{tenant.id} repeats tenants[{seen_ids[tenant.id]}]"))
+                problems.append(
+                    (f"{where}.id", f"{tenant.id} repeats tenants[{seen_ids[tenant.id]}]")
+                )
             seen_ids.setdefault(tenant.id, index)
             if tenant.isolation == "database":
                 if tenant.host is None:
                     problems.append((f"{where}.host", "is required for isolation 'database'"))
                 elif tenant.host not in self.hosts:
-                    problems.append((f"{where}.host", f"{tenant.host!r} is not a host of this environment"))
+                    problems.append(
+                        (f"{where}.host", f"{tenant.host!r} is not a host of this environment")
+                    )
                 elif "replica" in self.hosts[tenant.host].groups:
                     problems.append((f"{where}.host", f"{tenant.host!r} is a replica"))
             elif tenant.host is not None:
                 problems.append(
-                    (f"{where}.host", f"is only allowed for isolation 'database', not {tenant.isolation!r}")
+                    (
+                        f"{where}.host",
+                        f"is only allowed for isolation 'database', not {tenant.isolation!r}",
+                    )
                 )
         return problems
 

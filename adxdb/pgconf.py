@@ -110,4 +110,9 @@ def render_hba(env: Environment) -> str:
         f"{kind:<10}{database:<13}{user:<17}{address:<20}{method}".rstrip()
         for kind, database, user, address, method in rows
     )
-    return HEADER + "# TYPE    DATABASE     USER             ADDRESS             METHOD\n" + body + "\n"
+    return (
+        HEADER
+        + "# TYPE    DATABASE     USER             ADDRESS             METHOD\n"
+        + body
+        + "\n"
+    )

@@ -15,7 +15,9 @@ from pydantic import SecretStr
 from adxdb.model import GENERATED_SECRET_ENVIRONMENTS, Environment, SecretSource
 
 
-def _read_source(source: SecretSource, base: Path, where: str, problems: list[str]) -> SecretStr | None:
+def _read_source(
+    source: SecretSource, base: Path, where: str, problems: list[str]
+) -> SecretStr | None:
     if source.env is not None:
         value = os.environ.get(source.env, "")
         if not value:

@@ -51,7 +51,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def ensure_ca(directory: Path, env_name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def ensure_ca(
+    directory: Path, env_name: str
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     cert_path, key_path = directory / "ca.crt", directory / "ca.key"
     if cert_path.exists() and key_path.exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
@@ -107,7 +109,9 @@ def _current_names(cert: x509.Certificate) -> set[str]:
     }
 
 
-def ensure_server_cert(directory: Path, env_name: str, host: str, names: Iterable[str]) -> ServerTLS:
+def ensure_server_cert(
+    directory: Path, env_name: str, host: str, names: Iterable[str]
+) -> ServerTLS:
     """Return the CA and a server certificate for `host` valid for every name in `names`."""
     wanted = set(names) | {host}
     ca_cert, ca_key = ensure_ca(directory, env_name)
@@ -117,7 +121,8 @@ def ensure_server_cert(directory: Path, env_name: str, host: str, names: Iterabl
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         if (
             cert.issuer == ca_cert.subject
-            and _current_names(cert) == {str(ipaddress.ip_address(n)) if _is_ip(n) else n for n in wanted}
+            and _current_names(cert)
+            == {str(ipaddress.ip_address(n)) if _is_ip(n) else n for n in wanted}
             and cert.not_valid_after_utc - RENEW_BEFORE > _now()
         ):
             return ServerTLS(ca_pem, cert_path.read_text(), key_path.read_text())

@@ -1,4 +1,4 @@
-"""pyinfra inventory for the `local` environment: the hosts and model of `local.yml` beside it."""
+"""pyinfra inventory of the `local` environment, read from `local.yml` beside it."""
 
 from pathlib import Path
 

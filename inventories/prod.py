@@ -1,4 +1,4 @@
-"""pyinfra inventory for the `prod` environment: the hosts and model of `prod.yml` beside it."""
+"""pyinfra inventory of the `prod` environment, read from `prod.yml` beside it."""
 
 from pathlib import Path
 

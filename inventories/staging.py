@@ -1,4 +1,4 @@
-"""pyinfra inventory for the `staging` environment: the hosts and model of `staging.yml` beside it."""
+"""pyinfra inventory of the `staging` environment, read from `staging.yml` beside it."""
 
 from pathlib import Path
 

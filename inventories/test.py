@@ -1,4 +1,4 @@
-"""pyinfra inventory for the `test` environment: the hosts and model of `test.yml` beside it."""
+"""pyinfra inventory of the `test` environment, read from `test.yml` beside it."""
 
 from pathlib import Path
 

@@ -34,7 +34,8 @@ class PgClusters(FactBase[dict[str, dict[str, Any]]]):
     def command(self) -> str:
         return "pg_lsclusters -h"
 
-    def default(self) -> dict[str, dict[str, Any]]:
+    @staticmethod
+    def default() -> dict[str, dict[str, Any]]:
         return {}
 
     def process(self, output: list[str]) -> dict[str, dict[str, Any]]:
@@ -127,7 +128,8 @@ class PgServerState(FactBase[dict[str, Any]]):
             if_ready(port, psql_query(port, "postgres", sqlfiles.load("facts/server"))),
         )
 
-    def default(self) -> dict[str, Any]:
+    @staticmethod
+    def default() -> dict[str, Any]:
         return {"config_mtime": None, "running": False}
 
     def process(self, output: list[str]) -> dict[str, Any]:

@@ -65,9 +65,9 @@ def packages(packages: list[str]) -> Generator[str | StringCommand, None, None]:
 
 
 @operation()
-def cluster(version: int, cluster: str, port: int, locale: str = "C.UTF-8") -> Generator[
-    StringCommand, None, None
-]:
+def cluster(
+    version: int, cluster: str, port: int, locale: str = "C.UTF-8"
+) -> Generator[StringCommand, None, None]:
     """
     Create the PostgreSQL cluster when it does not exist (data checksums on, SCRAM for TCP).
 

@@ -49,7 +49,9 @@ def if_ready(port: int, command: StringCommand, otherwise: str = "null") -> Stri
     )
 
 
-def run_sql_script(port: int, database: str, script: str, tag: str) -> list[FileUploadCommand | StringCommand]:
+def run_sql_script(
+    port: int, database: str, script: str, tag: str
+) -> list[FileUploadCommand | StringCommand]:
     """Upload `script` to the root-only folder, run it in one psql session, then delete it."""
     name = f"{PRIVATE_DIR}/{tag}-{hashlib.sha256(script.encode()).hexdigest()[:16]}.sql"
     run = StringCommand(

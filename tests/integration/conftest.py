@@ -35,7 +35,20 @@ class HostsUnderTest:
         client = testhosts.engine_client()
         container = client.containers.get(testhosts.container_name(self.env.name, host))
         result = container.exec_run(
-            ["runuser", "-u", "postgres", "--", "psql", "-X", "-A", "-t", "-d", database, "-c", query]
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                "psql",
+                "-X",
+                "-A",
+                "-t",
+                "-d",
+                database,
+                "-c",
+                query,
+            ]
         )
         assert result.exit_code == 0, result.output.decode()
         return str(result.output.decode().strip())

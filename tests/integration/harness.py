@@ -18,7 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 TEST_YML = REPO / "inventories" / "test.yml"
 STATE_DIR = REPO / ".adx" / "test"
-_ROW = re.compile(r"^\s{4}(?P<op>\S.*?)\s{2,}(?P<hosts>\d+)\s+(?P<success>\S+)\s+(?P<error>\S+)\s+(?P<nochange>\S+)\s*$")
+_ROW = re.compile(
+    r"^\s{4}(?P<op>\S.*?)\s{2,}(?P<hosts>\d+)\s+(?P<success>\S+)\s+(?P<error>\S+)\s+(?P<nochange>\S+)\s*$"
+)
 
 
 @dataclass
@@ -93,7 +95,9 @@ def password(role: str) -> str:
     return (STATE_DIR / "secrets" / f"{role}.password").read_text().strip()
 
 
-def connect(role: str, port: int, dbname: str = "adx_core", **options: Any) -> psycopg.Connection[Any]:
+def connect(
+    role: str, port: int, dbname: str = "adx_core", **options: Any
+) -> psycopg.Connection[Any]:
     """Connect as the application would: TLS verify-full against the environment's CA."""
     params: dict[str, Any] = {
         "host": "127.0.0.1",

@@ -14,7 +14,9 @@ def test_invalid_inventory_touches_no_host(test_env: HostsUnderTest, tmp_path: P
     inventory = variant_inventory(
         tmp_path,
         {
-            "tenants": [{"slug": "Acme Corp", "id": "7d8e1f1e-8c55-4f8e-9a57-3c2f8f0d2a11", "name": "Acme"}],
+            "tenants": [
+                {"slug": "Acme Corp", "id": "7d8e1f1e-8c55-4f8e-9a57-3c2f8f0d2a11", "name": "Acme"}
+            ],
             "roles": {"Bad-Role": {}},
             "postgres": {"settings": {"work_mem": "8MB"}, "restart_polcy": "auto"},
         },

@@ -14,7 +14,9 @@ from adxdb import testhosts
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import STATE_DIR, connect, converge, password, variant_inventory
 
-VERIFIERS = "SELECT rolname || ' ' || rolpassword FROM pg_authid WHERE rolname LIKE 'adx\\_%' ORDER BY 1"
+VERIFIERS = (
+    "SELECT rolname || ' ' || rolpassword FROM pg_authid WHERE rolname LIKE 'adx\\_%' ORDER BY 1"
+)
 
 
 def _verifiers(test_env: HostsUnderTest, host: str) -> dict[str, str]:
@@ -29,7 +31,9 @@ def _secrets() -> list[str]:
 
 
 @pytest.mark.usefixtures("restore")
-def test_changed_password_changes_exactly_that_role(test_env: HostsUnderTest, tmp_path: Path) -> None:
+def test_changed_password_changes_exactly_that_role(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
     before = {host: _verifiers(test_env, host) for host in test_env.env.hosts}
     old = password("adx_readonly")
     new_secret = tmp_path / "readonly.password"
@@ -47,7 +51,9 @@ def test_changed_password_changes_exactly_that_role(test_env: HostsUnderTest, tm
         assert {k: v for k, v in after.items() if k != "adx_readonly"} == {
             k: v for k, v in before[host].items() if k != "adx_readonly"
         }
-    with connect("adx_readonly", test_env.pg_port("pg1"), password="rotated-Readonly-Secret-4f9c2a") as conn:
+    with connect(
+        "adx_readonly", test_env.pg_port("pg1"), password="rotated-Readonly-Secret-4f9c2a"
+    ) as conn:
         assert conn.execute("SELECT current_user").fetchone() == ("adx_readonly",)
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         connect("adx_readonly", test_env.pg_port("pg1"), password=old)

@@ -13,7 +13,8 @@ from tests.integration.harness import connect, converge, variant_inventory
 def _server(test_env: HostsUnderTest, setting: str) -> tuple[float, str, bool]:
     with connect("adx_monitor", test_env.pg_port("pg1"), dbname="postgres") as conn:
         row = conn.execute(
-            "SELECT extract(epoch FROM pg_postmaster_start_time())::float8, setting, pending_restart "
+            "SELECT extract(epoch FROM pg_postmaster_start_time())::float8, setting, "
+            "pending_restart "
             "FROM pg_settings WHERE name = %s",
             (setting,),
         ).fetchone()
@@ -22,7 +23,9 @@ def _server(test_env: HostsUnderTest, setting: str) -> tuple[float, str, bool]:
 
 
 @pytest.mark.usefixtures("restore")
-def test_reload_only_setting_applies_without_restart(test_env: HostsUnderTest, tmp_path: Path) -> None:
+def test_reload_only_setting_applies_without_restart(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
     started, work_mem, _ = _server(test_env, "work_mem")
     assert work_mem == "4096"
     inventory = variant_inventory(tmp_path, {"postgres": {"settings": {"work_mem": "8MB"}}})
@@ -53,7 +56,9 @@ def test_restart_setting_with_policy_never_is_reported_not_done(
 
 
 @pytest.mark.usefixtures("restore")
-def test_restart_setting_with_policy_auto_restarts(test_env: HostsUnderTest, tmp_path: Path) -> None:
+def test_restart_setting_with_policy_auto_restarts(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
     started, _, _ = _server(test_env, "max_connections")
     inventory = variant_inventory(
         tmp_path, {"postgres": {"restart_policy": "auto", "settings": {"max_connections": 130}}}

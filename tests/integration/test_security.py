@@ -96,5 +96,7 @@ def test_main_database_only_for_granted_roles(test_env: HostsUnderTest) -> None:
         "WHERE d.datname = 'adx_core' AND a.grantee = 0",
     )
     assert public_privileges == "0"
-    owner = test_env.psql("pg1", "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'adx_core'")
+    owner = test_env.psql(
+        "pg1", "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'adx_core'"
+    )
     assert owner == "adx_owner"
