@@ -25,13 +25,18 @@ def database_url(inventory: Inventory) -> str:
     if container is None:
         raise ValueError(f"host {primary} publishes no PostgreSQL port (container.pg_port)")
     password = quote(inventory.password("adx_app").get_secret_value(), safe="")
-    query = urlencode(
-        {"sslmode": "verify-full", "sslrootcert": str(inventory.state_dir / "tls" / "ca.crt")}
-    )
+    query = urlencode({"sslmode": "verify-full", "sslrootcert": str(ca_path(inventory))})
     return f"postgresql://adx_app:{password}@127.0.0.1:{container.pg_port}/{MAIN_DATABASE}?{query}"
 
 
+def ca_path(inventory: Inventory) -> Path:
+    return inventory.state_dir / "ca.crt"
+
+
 def write_app_env(inventory: Inventory) -> Path:
+    """Write `app.env` (0600) and the CA the application verifies the server with."""
+    primary = inventory.env.primary_host()
+    ca_path(inventory).write_text(inventory.tls[primary].ca_pem)
     path = inventory.state_dir / "app.env"
     lines = [f"DATABASE_URL={database_url(inventory)}"]
     lines += [f"{name}={value}" for name, value in POOL_DEFAULTS.items()]

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pyinfra_testing.facts import make_fact_tests
+
+# pyinfra-testing 0.2.1 reads each case with `test_file.open().read()` and never closes it.
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:unclosed file <_io.TextIOWrapper name='[^']*/tests/unit/facts/:ResourceWarning"
+)
 
 CASES = Path(__file__).parent / "facts"
 

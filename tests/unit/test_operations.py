@@ -23,6 +23,11 @@ from pyinfra_testing.util import FakeState, create_host
 
 from operations import postgres
 
+# pyinfra-testing 0.2.1 reads each case with `test_file.open().read()` and never closes it.
+pytestmark = pytest.mark.filterwarnings(
+    r"ignore:unclosed file <_io.TextIOWrapper name='[^']*/tests/unit/operations/:ResourceWarning"
+)
+
 CASES = Path(__file__).parent / "operations"
 # SCRAM salts are random; the frozen verifiers in the role cases were made with this one.
 FIXED_SALT = b"adx-unit-salt-16"
