@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +39,8 @@ def write_app_env(inventory: Inventory) -> Path:
     primary = inventory.env.primary_host()
     ca_path(inventory).write_text(inventory.tls[primary].ca_pem)
     path = inventory.state_dir / "app.env"
-    lines = [f"DATABASE_URL={database_url(inventory)}"]
+    # Single-quoted: the URL holds '&', which a shell sourcing the file would take as a command.
+    lines = [f"DATABASE_URL={shlex.quote(database_url(inventory))}"]
     lines += [f"{name}={value}" for name, value in POOL_DEFAULTS.items()]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -37,7 +37,9 @@ def _stored(verifier_text: str) -> scram.StoredVerifier:
     params = verifier_text.split("$")[1]
     iterations, salt = params.split(":")
     return scram.StoredVerifier(
-        iterations=int(iterations), salt=salt, digest=hashlib.sha256(verifier_text.encode()).hexdigest()
+        iterations=int(iterations),
+        salt=salt,
+        digest=hashlib.sha256(verifier_text.encode()).hexdigest(),
     )
 
 
