@@ -1,20 +1,26 @@
 """Converge one host of an ADX environment: `pyinfra inventories/<env>.py deploy.py`.
 
-Order (DESIGN.md): packages -> cluster -> TLS -> config + pg_hba -> service -> roles -> databases.
+Order (DESIGN.md): packages -> cluster -> TLS -> config + pg_hba -> service -> roles -> databases
+-> migrations -> seed data.
 The model comes from the inventory (host.data.adx_inventory); this file holds no logic.
 """
 
 from __future__ import annotations
 
+import getpass
+import socket
 from io import StringIO
 
 from pyinfra import host
 from pyinfra.operations import files
 
+from adxdb import migrations as engine
+from adxdb import sqlfiles
 from adxdb.inventory import Inventory
 from adxdb.model import MAIN_DATABASE
 from adxdb.pgconf import ClusterPaths, render_conf, render_hba
-from operations import postgres
+from adxdb.targets import migration_targets
+from operations import migrations, postgres
 
 inventory: Inventory = host.data.adx_inventory
 host_name: str = host.data.adx_host
@@ -91,5 +97,30 @@ if is_primary:
     postgres.databases(
         name=f"Database {MAIN_DATABASE}",
         databases={MAIN_DATABASE: env.databases[MAIN_DATABASE]},
+        port=port,
+    )
+
+applied_by = f"{getpass.getuser()}@{socket.gethostname()}"
+migration_files = engine.discover()
+timeouts = engine.Timeouts(env.migrations.lock_timeout, env.migrations.statement_timeout)
+for database, targets in migration_targets(env, host_name).items():
+    migrations.migrations(
+        name=f"Migrations {database}",
+        database=database,
+        targets=targets,
+        files=migration_files,
+        owner="adx_owner",
+        readers=["adx_migrator", "adx_monitor"],
+        timeouts=timeouts,
+        applied_by=applied_by,
+        port=port,
+    )
+if is_primary and env.seed is not None:
+    migrations.seed(
+        name=f"Seed data ({env.seed})",
+        database=MAIN_DATABASE,
+        seed_name=env.seed,
+        text=sqlfiles.load(f"seeds/{env.seed}"),
+        applied_by=applied_by,
         port=port,
     )

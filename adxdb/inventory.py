@@ -60,7 +60,9 @@ def format_validation_error(error: ValidationError) -> list[str]:
         if isinstance(inner, ModelProblems):
             problems.extend(f"{path}: {message}" for path, message in inner.problems)
             continue
-        where = _location(tuple(p for p in item["loc"] if not str(p).startswith("function-")))
+        where = _location(
+            tuple(p for p in item["loc"] if not str(p).startswith("function-") and p != "[key]")
+        )
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown key (not part of the inventory format)"
@@ -74,7 +76,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise InventoryError(path, [f"{path}: not valid YAML: {error}"]) from None
+        where, problem = "", "cannot be parsed"
+        if isinstance(error, yaml.MarkedYAMLError):
+            if error.problem_mark is not None:
+                mark = error.problem_mark
+                where = f" at line {mark.line + 1}, column {mark.column + 1}"
+            problem = error.problem or problem
+        raise InventoryError(path, [f"{path}: not valid YAML{where}: {problem}"]) from None
     if not isinstance(data, dict):
         raise InventoryError(path, [f"{path}: must hold a mapping of inventory keys"])
     return data

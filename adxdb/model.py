@@ -115,8 +115,8 @@ def _check_env_var(value: str) -> str:
     if not _ENV_VAR.fullmatch(value):
         raise PydanticCustomError(
             "env_var",
-            "'{value}' is not a valid environment variable name (A-Z, 0-9, _)",
-            {"value": value},
+            "is not a valid environment variable name (A-Z, 0-9, _)",
+            {},
         )
     return value
 
@@ -222,6 +222,13 @@ class Tenant(Frozen):
     state: Literal["present", "absent"] = "present"
 
 
+class MigrationSettings(Frozen):
+    """Timeouts set for every migration (PostgreSQL interval syntax, e.g. `5s`, `30min`)."""
+
+    lock_timeout: Annotated[str, Field(pattern=r"^\d+\s*(ms|s|min|h)?$")] = "10s"
+    statement_timeout: Annotated[str, Field(pattern=r"^\d+\s*(ms|s|min|h)?$")] = "30min"
+
+
 class ContainerNetwork(Frozen):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
     subnet: ipaddress.IPv4Network
@@ -275,6 +282,8 @@ class Environment(Frozen):
     roles: dict[PgIdentifier, Role] = Field(default_factory=dict)
     databases: dict[PgIdentifier, Database] = Field(default_factory=dict)
     tenants: tuple[Tenant, ...] = ()
+    migrations: MigrationSettings = MigrationSettings()
+    seed: Literal["development", "test"] | None = None
     container_network: ContainerNetwork | None = None
 
     @model_validator(mode="before")

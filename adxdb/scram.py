@@ -49,7 +49,7 @@ def digest(verifier_text: str) -> str:
 
 def matches(password: str, stored: StoredVerifier | None) -> bool:
     """True when `password` hashes, with the stored salt and iterations, to the stored verifier."""
-    if stored is None:
+    if stored is None or stored.iterations < 1:
         return False
     try:
         salt = base64.b64decode(stored.salt, validate=True)

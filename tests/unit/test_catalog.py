@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
 
 from adxdb import scram
@@ -149,11 +148,6 @@ def test_role_names_are_quoted_identifiers() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="bug: scram.matches() raises on the fact's non-SCRAM password shape (iterations 0)",
-)
 def test_non_scram_password_is_replaced_by_a_verifier() -> None:
     current = converged_roles(password={"iterations": 0, "salt": "", "digest": "not-scram"})
     plan = plan_roles(WANTED_ROLES, PASSWORDS, current)

@@ -245,6 +245,5 @@ def test_check_environment_names_gateway_and_repeated_ports() -> None:
 
 def test_names_and_state_dir() -> None:
     assert testhosts.container_name("test", "pg1") == "adx-test-pg1"
-    assert testhosts.state_dir_for(Path("/repo/inventories/test.yml"), "test") == Path(
-        "/repo/.adx/test"
-    )
+    repo = Path(__file__).resolve().parents[2]
+    assert testhosts.state_dir_for(repo / "inventories" / "test.yml", "test") == repo / ".adx/test"

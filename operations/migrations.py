@@ -1,0 +1,148 @@
+"""The migration engine on a host: one ledger fact per database, one psql session applying
+every pending file of every target of that database, under a session-level advisory lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Sequence
+from typing import Any
+
+from pyinfra import host
+from pyinfra.api import FactBase, OperationError, QuoteString, StringCommand, operation
+
+from adxdb import migrations as engine
+from adxdb import sqlfiles
+from operations.pgfacts import _json
+from operations.psql import if_ready, psql_base, run_sql_script
+
+logger = logging.getLogger("adxdb")
+
+SEED_VERSIONS = {"development": 1, "test": 2}
+
+
+class PgMigrationLedger(FactBase[dict[str, Any] | None]):
+    """
+    The migration ledger of one database and its INVALID indexes, or None when the server is
+    down. A database or ledger that does not exist yet reads as an empty ledger.
+
+    .. code:: python
+
+        {"database": True, "invalid_indexes": [],
+         "ledger": [{"stream": "shared", "target_schema": "public", "version": 1,
+                     "name": "initial_schema", "checksum": "..."}]}
+    """
+
+    def requires_command(self, port: int, database: str) -> str:
+        return "psql"
+
+    def command(self, port: int, database: str) -> StringCommand:
+        script = sqlfiles.load("facts/ledger") + "\n"
+        run = StringCommand(
+            "printf",
+            "%s",
+            QuoteString(script),
+            "|",
+            *psql_base(port, "postgres"),
+            "-A",
+            "-t",
+            "-v",
+            QuoteString(f"adx_database={database}"),
+        )
+        return if_ready(port, run)
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        data = _json(output)
+        return None if data is None else dict(data)
+
+
+def _ledger(port: int, database: str) -> dict[str, Any]:
+    state = host.get_fact(PgMigrationLedger, port=port, database=database)
+    if state is None:
+        raise OperationError(f"cannot read the ledger of {database}: no server on port {port}")
+    return state
+
+
+@operation()
+def migrations(
+    database: str,
+    targets: Sequence[engine.Target],
+    files: Sequence[engine.MigrationFile],
+    owner: str,
+    readers: Sequence[str],
+    timeouts: engine.Timeouts,
+    applied_by: str,
+    port: int,
+) -> Generator[Any, None, None]:
+    """
+    Apply every pending migration of one database to each of its targets.
+
+    + database: the database holding the targets
+    + targets: schemas and the streams each receives (from the model, never hard-coded)
+    + files: the migration files of both streams
+    + owner: the role that owns every migrated object (`SET ROLE`)
+    + readers: roles that may read the ledger
+    + timeouts: `lock_timeout` and `statement_timeout` for every migration
+    + applied_by: who runs the deploy, recorded in the ledger
+    + port: the cluster's port
+
+    A file changed after it was applied (or missing while the ledger records it) stops the
+    operation with the file, the target and both checksums; nothing is applied then.
+
+    **Example:**
+
+    .. code:: python
+
+        migrations(name="Migrations adx_core", database="adx_core", targets=[...], files=[...],
+                   owner="adx_owner", readers=["adx_migrator"], timeouts=Timeouts(),
+                   applied_by="ops@laptop", port=5432)
+    """
+    state = _ledger(port, database)
+    try:
+        steps = engine.plan(files, targets, state["ledger"], state.get("invalid_indexes", []))
+    except engine.MigrationError as error:
+        raise OperationError(f"migrations of {database} refused:\n" + str(error)) from None
+    if not steps:
+        host.noop(f"migrations of {database} are applied ({len(targets)} target(s))")
+        return
+    for line in engine.describe(steps):
+        logger.info("%spending migration %s", host.print_prefix, line)
+    script = engine.render_script(steps, owner, readers, timeouts, applied_by)
+    yield from run_sql_script(port, database, script, f"migrate-{database}")
+
+
+@operation()
+def seed(
+    database: str, seed_name: str, text: str, applied_by: str, port: int
+) -> Generator[Any, None, None]:
+    """
+    Load a seed data set into a database once per content: a changed seed runs again (seeds are
+    written to be re-runnable without duplicates), an unchanged one does nothing.
+
+    + database: the database to seed
+    + seed_name: `development` or `test`
+    + text: the seed's SQL
+    + applied_by: who runs the deploy, recorded in the ledger
+    + port: the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        seed(name="Seed development", database="adx_core", seed_name="development",
+             text=sqlfiles.load("seeds/development"), applied_by="ops@laptop", port=5432)
+    """
+    if seed_name not in SEED_VERSIONS:
+        raise OperationError(f"unknown seed {seed_name!r}: use one of {sorted(SEED_VERSIONS)}")
+    seed_file = engine.MigrationFile("shared", SEED_VERSIONS[seed_name], seed_name, text)
+    state = _ledger(port, database)
+    done = any(
+        row["stream"] == "seed"
+        and row["version"] == seed_file.version
+        and row["checksum"] == seed_file.checksum
+        for row in state["ledger"]
+    )
+    if done:
+        host.noop(f"seed {seed_name} is loaded in {database}")
+        return
+    script = engine.render_seed(seed_file, applied_by)
+    yield from run_sql_script(port, database, script, f"seed-{database}")
