@@ -101,7 +101,7 @@ if is_primary:
     )
 
 applied_by = f"{getpass.getuser()}@{socket.gethostname()}"
-migration_files = engine.discover()
+migration_files = engine.discover(inventory.migrations_dir())
 timeouts = engine.Timeouts(env.migrations.lock_timeout, env.migrations.statement_timeout)
 for database, targets in migration_targets(env, host_name).items():
     migrations.migrations(

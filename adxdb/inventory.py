@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import SecretStr, ValidationError
 
+from adxdb.migrations import MIGRATIONS_ROOT, MigrationError, discover
 from adxdb.model import Environment, ModelProblems
 from adxdb.secrets import role_passwords
 from adxdb.tlsgen import ServerTLS, ensure_server_cert
@@ -40,6 +41,13 @@ class Inventory:
 
     def password(self, role: str) -> SecretStr:
         return self.passwords[role]
+
+    def migrations_dir(self) -> Path:
+        """The inventory's migrations folder (relative to the YAML), or the repository's."""
+        directory = self.env.migrations.directory
+        if directory is None:
+            return MIGRATIONS_ROOT
+        return directory if directory.is_absolute() else self.source.resolve().parent / directory
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -154,9 +162,21 @@ def load_inventory(path: Path) -> Inventory:
             )
             for host_name in env.hosts
         }
+    inventory = Inventory(source=path, env=env, state_dir=state_dir, passwords=passwords, tls=tls)
+    problems += _migration_problems(inventory.migrations_dir())
     if problems:
         raise InventoryError(path, problems)
-    return Inventory(source=path, env=env, state_dir=state_dir, passwords=passwords, tls=tls)
+    return inventory
+
+
+def _migration_problems(directory: Path) -> list[str]:
+    if not directory.is_dir():
+        return [f"migrations.directory: {directory} is not a folder"]
+    try:
+        discover(directory)
+    except MigrationError as error:
+        return [f"migrations.directory: {problem}" for problem in error.problems]
+    return []
 
 
 def pyinfra_groups(inventory: Inventory) -> dict[str, list[tuple[str, dict[str, Any]]]]:

@@ -61,7 +61,9 @@ class MigrationFile:
         return not self.text.startswith(NON_TRANSACTIONAL)
 
     def concurrent_indexes(self) -> list[str]:
-        return _CONCURRENT_INDEX.findall(self.text)
+        """Names of the indexes this file builds concurrently (comments are not statements)."""
+        code = "\n".join(line.split("--", 1)[0] for line in self.text.splitlines())
+        return _CONCURRENT_INDEX.findall(code)
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,10 @@ class Tenant(Frozen):
 class MigrationSettings(Frozen):
     """Timeouts set for every migration (PostgreSQL interval syntax, e.g. `5s`, `30min`)."""
 
+    directory: Path | None = Field(
+        default=None,
+        description="migration streams folder; default: the repository's sql/migrations",
+    )
     lock_timeout: Annotated[str, Field(pattern=r"^\d+\s*(ms|s|min|h)?$")] = "10s"
     statement_timeout: Annotated[str, Field(pattern=r"^\d+\s*(ms|s|min|h)?$")] = "30min"
 

@@ -15,7 +15,7 @@ from adxdb import sqlfiles
 from operations.pgfacts import _json
 from operations.psql import if_ready, psql_base, run_sql_script
 
-logger = logging.getLogger("adxdb")
+logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
 SEED_VERSIONS = {"development": 1, "test": 2}
 

@@ -20,7 +20,7 @@ from adxdb.model import Database, RestartPolicy, Role
 from operations.pgfacts import PgClusters, PgDatabases, PgRoles, PgServerState
 from operations.psql import run_sql_script
 
-logger = logging.getLogger("adxdb")
+logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
 CREATECLUSTER_CONF = "/etc/postgresql-common/createcluster.d/50-adx.conf"
 

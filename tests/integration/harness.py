@@ -52,8 +52,10 @@ def parse_results(output: str) -> dict[str, int]:
 
 
 def run_deploy(inventory: Path, *flags: str) -> DeployRun:
+    # -y skips the confirmation, and with it pyinfra's change detection: not for --dry.
+    confirm = [] if "--dry" in flags else ["-y"]
     completed = subprocess.run(
-        [str(VENV_BIN / "pyinfra"), "-y", *flags, str(inventory), str(REPO / "deploy.py")],
+        [str(VENV_BIN / "pyinfra"), *confirm, *flags, str(inventory), str(REPO / "deploy.py")],
         cwd=REPO,
         capture_output=True,
         text=True,

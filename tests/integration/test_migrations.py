@@ -1,0 +1,232 @@
+"""The migration engine on real hosts: both streams applied once, ledger = files, RLS fails
+closed, drift refused, a failing file leaves nothing, concurrent deploys apply each file once."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from adxdb import migrations as engine
+from tests.integration.conftest import HostsUnderTest
+from tests.integration.harness import (
+    REPO,
+    VENV_BIN,
+    connect,
+    converge,
+    parse_results,
+    run_deploy,
+    variant_inventory,
+)
+
+LEDGER = (
+    "SELECT stream || '/' || lpad(version::text, 3, '0') || '_' || name || '.sql ' || checksum "
+    "FROM adx_migrations.ledger WHERE stream <> 'seed' AND target_schema = 'public' ORDER BY 1"
+)
+TENANT_A, TENANT_B = uuid.uuid4(), uuid.uuid4()
+
+
+def _copy_migrations(tmp_path: Path) -> Path:
+    directory = tmp_path / "migrations"
+    shutil.copytree(REPO / "sql" / "migrations", directory)
+    return directory
+
+
+def test_ledger_matches_the_files(test_env: HostsUnderTest) -> None:
+    files = engine.discover()
+    assert {m.stream for m in files} == {"shared", "tenant"}
+    expected = sorted(f"{m.label} {m.checksum}" for m in files)
+    assert test_env.psql("pg1", LEDGER, "adx_core").splitlines() == expected
+    assert test_env.first.changed_ops["Migrations adx_core"] == 1
+    assert "Migrations adx_core" not in test_env.second.changed_ops
+
+
+def test_every_tenant_table_has_forced_rls_and_a_closed_policy(test_env: HostsUnderTest) -> None:
+    tables = test_env.psql(
+        "pg1",
+        "SELECT c.relname || ' ' || c.relrowsecurity || ' ' || c.relforcerowsecurity || ' ' || "
+        "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' "
+        "WHERE c.relkind IN ('r', 'p') AND n.nspname = 'public' ORDER BY 1",
+        "adx_core",
+    ).splitlines()
+    assert len(tables) > 30
+    for row in tables:
+        name, enabled, forced, policies = row.split()
+        assert (enabled, forced) == ("true", "true"), name
+        assert int(policies) >= 1, name
+    # Every policy the application is subject to compares tenant_id with the context.
+    open_policies = test_env.psql(
+        "pg1",
+        "SELECT string_agg(tablename || '.' || policyname, ',') FROM pg_policies "
+        "WHERE schemaname = 'public' AND roles && ARRAY['public', 'adx_app']::name[] "
+        "AND coalesce(qual, '') || coalesce(with_check, '') !~ "
+        "'current_setting\\(''app.current_tenant''|current_tenant_id\\(\\)'",
+        "adx_core",
+    )
+    assert open_policies == ""
+
+
+def _insert_user(conn: psycopg.Connection[object], tenant: uuid.UUID, email: str) -> None:
+    with conn.transaction():
+        conn.execute("SELECT set_tenant_context(%s)", (tenant,))
+        conn.execute("INSERT INTO users (tenant_id, email) VALUES (%s, %s)", (tenant, email))
+
+
+def test_app_sees_only_its_tenant_and_nothing_without_context(test_env: HostsUnderTest) -> None:
+    port = test_env.pg_port("pg1")
+    with connect("adx_app", port) as conn:
+        _insert_user(conn, TENANT_A, "a@example.test")
+        _insert_user(conn, TENANT_B, "b@example.test")
+        # No context: nothing visible, nothing writable.
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO users (tenant_id, email) VALUES (%s, 'x@example.test')", (TENANT_A,)
+            )
+        with conn.transaction():
+            conn.execute("SELECT set_config('app.current_tenant', '', true)")
+            assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+        # With A's context: A's rows only; a write for B is rejected.
+        with conn.transaction():
+            conn.execute("SELECT set_tenant_context(%s)", (TENANT_A,))
+            rows = conn.execute("SELECT DISTINCT tenant_id FROM users").fetchall()
+            assert rows == [(TENANT_A,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute("SELECT set_tenant_context(%s)", (TENANT_A,))
+            conn.execute(
+                "INSERT INTO users (tenant_id, email) VALUES (%s, 'c@example.test')", (TENANT_B,)
+            )
+        # The context is transaction-local: the next transaction sees nothing again.
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+    # Negative twin: the superuser on the host sees both tenants' rows, so the probe can see data.
+    both = test_env.psql(
+        "pg1",
+        f"SELECT count(DISTINCT tenant_id) FROM users WHERE tenant_id IN ('{TENANT_A}', '{TENANT_B}')",
+        "adx_core",
+    )
+    assert both == "2"
+
+
+def test_migrated_objects_belong_to_the_owner_role(test_env: HostsUnderTest) -> None:
+    owners = test_env.psql(
+        "pg1",
+        "SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'",
+        "adx_core",
+    )
+    assert owners == "adx_owner"
+
+
+def test_edited_applied_file_stops_the_deploy(test_env: HostsUnderTest, tmp_path: Path) -> None:
+    directory = _copy_migrations(tmp_path)
+    edited = directory / "tenant" / "003_auth_service_schema.sql"
+    original = engine.MigrationFile("tenant", 3, "auth_service_schema", edited.read_text())
+    edited.write_text(edited.read_text() + "\n-- an edit after the fact\n")
+    new_file = directory / "tenant" / "009_after_drift.sql"
+    new_file.write_text("CREATE TABLE after_drift (id int);\n")
+    inventory = variant_inventory(tmp_path, {"migrations": {"directory": str(directory)}})
+    before = test_env.psql("pg1", LEDGER, "adx_core")
+
+    run = run_deploy(inventory)
+
+    assert run.returncode != 0
+    assert (
+        "tenant/003_auth_service_schema.sql changed after it was applied to adx_core.public"
+        in run.output
+    )
+    assert original.checksum in run.output
+    assert engine.MigrationFile("tenant", 3, "x", edited.read_text()).checksum in run.output
+    assert test_env.psql("pg1", LEDGER, "adx_core") == before
+    assert test_env.psql("pg1", "SELECT to_regclass('after_drift') IS NULL", "adx_core") == "t"
+
+
+def test_failing_migration_leaves_nothing(test_env: HostsUnderTest, tmp_path: Path) -> None:
+    directory = _copy_migrations(tmp_path)
+    (directory / "tenant" / "009_half_broken.sql").write_text(
+        "CREATE TABLE half_broken (id int);\nSELECT * FROM no_such_table;\n"
+    )
+    inventory = variant_inventory(tmp_path, {"migrations": {"directory": str(directory)}})
+    run = run_deploy(inventory)
+    assert run.returncode != 0
+    assert "tenant/009_half_broken.sql" in run.output
+    assert 'relation "no_such_table" does not exist' in run.output
+    assert test_env.psql("pg1", "SELECT to_regclass('half_broken') IS NULL", "adx_core") == "t"
+    assert (
+        test_env.psql(
+            "pg1", "SELECT count(*) FROM adx_migrations.ledger WHERE version = 9", "adx_core"
+        )
+        == "0"
+    )
+
+
+def test_dry_run_lists_pending_files_and_changes_nothing(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    directory = _copy_migrations(tmp_path)
+    (directory / "tenant" / "009_dry.sql").write_text("CREATE TABLE dry_probe (id int);\n")
+    inventory = variant_inventory(tmp_path, {"migrations": {"directory": str(directory)}})
+    run = run_deploy(inventory, "--dry")
+    assert run.returncode == 0, run.output[-3000:]
+    assert "pending migration adx_core.public: tenant/009_dry.sql" in run.output
+    assert "shared/001_initial_schema.sql" not in run.output
+    assert test_env.psql("pg1", "SELECT to_regclass('dry_probe') IS NULL", "adx_core") == "t"
+
+
+def test_invalid_concurrent_index_is_rebuilt(test_env: HostsUnderTest) -> None:
+    concurrent = next(m for m in engine.discover() if not m.transactional)
+    index = concurrent.concurrent_indexes()[0]
+    test_env.psql(
+        "pg1",
+        f"UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'public.{index}'::regclass",
+        "adx_core",
+    )
+    run = converge(test_env.inventory)
+    assert run.changed_ops == {"Migrations adx_core": 1}
+    valid = test_env.psql(
+        "pg1",
+        f"SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.{index}'::regclass",
+        "adx_core",
+    )
+    assert valid == "t"
+    assert converge(test_env.inventory).changed_ops == {}
+
+
+def test_concurrent_deploys_apply_each_migration_once(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    directory = _copy_migrations(tmp_path)
+    (directory / "tenant" / "009_slow.sql").write_text(
+        "SELECT pg_sleep(3);\nCREATE TABLE slow_probe (id int);\n"
+    )
+    inventory = variant_inventory(tmp_path, {"migrations": {"directory": str(directory)}})
+    command = [str(VENV_BIN / "pyinfra"), "-y", str(inventory), str(REPO / "deploy.py")]
+    try:
+        runs = [
+            subprocess.Popen(
+                command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+            for _ in range(2)
+        ]
+        outputs = [run.communicate(timeout=600)[0] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], outputs
+        assert all(parse_results(out).get("Migrations adx_core") == 1 for out in outputs)
+        applied = test_env.psql(
+            "pg1", "SELECT count(*) FROM adx_migrations.ledger WHERE name = 'slow'", "adx_core"
+        )
+        assert applied == "1"
+        assert (
+            test_env.psql("pg1", "SELECT to_regclass('slow_probe') IS NOT NULL", "adx_core") == "t"
+        )
+    finally:
+        test_env.psql(
+            "pg1",
+            "DROP TABLE IF EXISTS slow_probe; DELETE FROM adx_migrations.ledger WHERE name = 'slow'",
+            "adx_core",
+        )
+    assert converge(test_env.inventory).changed_ops == {}
