@@ -107,7 +107,8 @@ def test_app_sees_only_its_tenant_and_nothing_without_context(test_env: HostsUnd
     # Negative twin: the superuser on the host sees both tenants' rows, so the probe can see data.
     both = test_env.psql(
         "pg1",
-        f"SELECT count(DISTINCT tenant_id) FROM users WHERE tenant_id IN ('{TENANT_A}', '{TENANT_B}')",
+        "SELECT count(DISTINCT tenant_id) FROM users "
+        f"WHERE tenant_id IN ('{TENANT_A}', '{TENANT_B}')",
         "adx_core",
     )
     assert both == "2"
@@ -226,7 +227,8 @@ def test_concurrent_deploys_apply_each_migration_once(
     finally:
         test_env.psql(
             "pg1",
-            "DROP TABLE IF EXISTS slow_probe; DELETE FROM adx_migrations.ledger WHERE name = 'slow'",
+            "DROP TABLE IF EXISTS slow_probe; "
+            "DELETE FROM adx_migrations.ledger WHERE name = 'slow'",
             "adx_core",
         )
     assert converge(test_env.inventory).changed_ops == {}
