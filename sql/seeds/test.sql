@@ -7,7 +7,9 @@
 --
 -- Test data is every tenant whose slug starts with 'test_' (plus the fixture ids below,
 -- whatever their slug is now), and every row of those tenants in public. Nothing else is
--- touched: the development seed's tenants and any real tenant survive.
+-- touched: the development seed's tenants and any real tenant survive. The fixtures are
+-- plain INSERTs: after the clearing a conflict can only mean a fixture id or key is held by
+-- a row that is not test data, and that must fail the seed rather than be skipped.
 --
 -- Fixtures (rls tenants; ids 7eTT0000-000N-4000-8000-0000000000SS, N = tenant number):
 --   test_alpha  active     owner, member, pending user, shared@example.test; a folder, two
@@ -29,7 +31,7 @@ DECLARE
     test_ids uuid[];
     leftover text;
     tbl      regclass;
-    found    boolean;
+    has_rows boolean;
 BEGIN
     SELECT array_agg(t.id) INTO test_ids
       FROM (SELECT id FROM tenants WHERE starts_with(slug, 'test_')
@@ -111,9 +113,9 @@ BEGIN
            AND c.relkind IN ('r', 'p')
     LOOP
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE tenant_id = ANY ($1))', tbl)
-           INTO found
+           INTO has_rows
           USING test_ids;
-        IF found THEN
+        IF has_rows THEN
             RAISE EXCEPTION 'test seed: table % still holds rows of test tenants', tbl
                 USING HINT = 'Add a DELETE for this table to sql/seeds/test.sql.';
         END IF;
@@ -134,8 +136,7 @@ VALUES
      '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00'),
     ('7e010000-0000-4000-8000-000000000003', 'test_gamma', 'Test Gamma', 'archived', 'rls',
      NULL, 5432, 'adx_core', 'public', '{"seed": "test"}',
-     '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')
-ON CONFLICT DO NOTHING;
+     '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00');
 
 INSERT INTO tenant_billing (id, tenant_id, plan, subscription_status, billing_email, currency,
                             trial_ends_at, current_period_start, current_period_end, created_at,
@@ -150,8 +151,7 @@ VALUES
      NULL, NULL, '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00'),
     ('7e140000-0003-4000-8000-000000000001', '7e010000-0000-4000-8000-000000000003',
      'free', 'cancelled', NULL, 'USD', NULL, NULL, NULL,
-     '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')
-ON CONFLICT DO NOTHING;
+     '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00');
 
 INSERT INTO users (id, tenant_id, email, email_verified_at, password_hash, display_name, status,
                    roles, last_login_at, created_at, updated_at)
@@ -188,15 +188,13 @@ VALUES
      'owner@test-gamma.example', '2025-01-01 00:00:00+00',
      '$argon2id$v=19$m=65536,t=3,p=4$elxLi+dW6355wUAPwve4fA$Q9bEUuzoN2DGMwpqR2usjTfs6T1en9XdZJKQ07Mj/m4',
      'Gamma Owner', 'suspended', '{admin,member}', NULL,
-     '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00')
-ON CONFLICT DO NOTHING;
+     '2025-01-01 00:00:00+00', '2025-01-01 00:00:00+00');
 
 INSERT INTO folders (id, tenant_id, parent_id, owner_id, name, created_at, updated_at)
 VALUES
     ('7e050000-0001-4000-8000-000000000001', '7e010000-0000-4000-8000-000000000001', NULL,
      '7e020000-0001-4000-8000-000000000001', 'Specs',
-     '2025-01-01 01:00:00+00', '2025-01-01 01:00:00+00')
-ON CONFLICT DO NOTHING;
+     '2025-01-01 01:00:00+00', '2025-01-01 01:00:00+00');
 
 INSERT INTO files (id, tenant_id, owner_id, folder_id, name, mime_type, size_bytes,
                    checksum_sha256, storage_backend, storage_key, status, metadata, created_at,
@@ -219,8 +217,7 @@ VALUES
      'data.csv', 'text/csv', 512,
      'ab1f0a29c14ddc8ee4740e4e4f88426c7e9fd6ae617c5c0428d8d37eab45e4be', 'local',
      'test_beta/files/7e030000-0002-4000-8000-000000000001/v1', 'ready', '{}',
-     '2025-01-01 02:00:00+00', '2025-01-01 02:00:00+00')
-ON CONFLICT DO NOTHING;
+     '2025-01-01 02:00:00+00', '2025-01-01 02:00:00+00');
 
 INSERT INTO file_versions (id, tenant_id, file_id, version_number, size_bytes, checksum_sha256,
                            storage_backend, storage_key, created_by, change_note, created_at)
@@ -234,8 +231,7 @@ VALUES
      '7e030000-0001-4000-8000-000000000001', 2, 2048,
      '4f768e1b5de4ef488538c5658bacfc4b6dc5ee2941378745eef7169eae1f7f4f', 'local',
      'test_alpha/files/7e030000-0001-4000-8000-000000000001/v2',
-     '7e020000-0001-4000-8000-000000000002', 'second version', '2025-01-01 03:00:00+00')
-ON CONFLICT DO NOTHING;
+     '7e020000-0001-4000-8000-000000000002', 'second version', '2025-01-01 03:00:00+00');
 
 INSERT INTO sessions (id, tenant_id, user_id, token_hash, ip_address, user_agent, created_at,
                       last_seen_at, expires_at, revoked_at)
@@ -259,5 +255,4 @@ VALUES
     ('7e040000-0002-4000-8000-000000000002', '7e010000-0000-4000-8000-000000000002',
      '7e020000-0002-4000-8000-000000000002', sha256('test-session-beta-shared'::bytea),
      '127.0.0.1', 'adx-tests', '2025-01-01 05:00:00+00', '2025-01-01 05:00:00+00',
-     '2099-01-01 00:00:00+00', NULL)
-ON CONFLICT DO NOTHING;
+     '2099-01-01 00:00:00+00', NULL);

@@ -1,0 +1,169 @@
+"""Migration planning without a database: pending set, drift, ordering, directives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adxdb import migrations as engine
+from adxdb.migrations import MigrationError, MigrationFile, Target
+
+MAIN = Target("adx_core", "public", ("shared", "tenant"))
+SCHEMA_TENANT = Target("adx_core", "tenant_acme", ("tenant",))
+
+
+def _file(stream: engine.Stream, version: int, text: str = "SELECT 1;") -> MigrationFile:
+    return MigrationFile(stream, version, f"m{version}", text)
+
+
+FILES = engine.order(
+    [_file("tenant", 2), _file("shared", 1), _file("tenant", 1), _file("shared", 3)]
+)
+
+
+def _row(
+    m: MigrationFile, schema: str = "public", checksum: str | None = None
+) -> dict[str, object]:
+    return {
+        "stream": m.stream,
+        "target_schema": schema,
+        "version": m.version,
+        "name": m.name,
+        "checksum": checksum or m.checksum,
+    }
+
+
+def test_order_is_by_version_then_shared_before_tenant() -> None:
+    assert [m.label for m in FILES] == [
+        "shared/001_m1.sql",
+        "tenant/001_m1.sql",
+        "tenant/002_m2.sql",
+        "shared/003_m3.sql",
+    ]
+
+
+def test_fresh_database_gets_every_file_of_its_streams() -> None:
+    steps = engine.plan(FILES, [MAIN, SCHEMA_TENANT], [])
+    assert engine.describe(steps) == [
+        "adx_core.public: shared/001_m1.sql",
+        "adx_core.public: tenant/001_m1.sql",
+        "adx_core.public: tenant/002_m2.sql",
+        "adx_core.public: shared/003_m3.sql",
+        "adx_core.tenant_acme: tenant/001_m1.sql",
+        "adx_core.tenant_acme: tenant/002_m2.sql",
+    ]
+
+
+def test_only_what_the_ledger_lacks_is_pending() -> None:
+    ledger = [_row(m) for m in FILES[:3]] + [_row(FILES[1], "tenant_acme")]
+    steps = engine.plan(FILES, [MAIN, SCHEMA_TENANT], ledger)
+    assert engine.describe(steps) == [
+        "adx_core.public: shared/003_m3.sql",
+        "adx_core.tenant_acme: tenant/002_m2.sql",
+    ]
+
+
+def test_converged_database_has_nothing_pending() -> None:
+    assert engine.plan(FILES, [MAIN], [_row(m) for m in FILES]) == []
+
+
+def test_changed_file_is_refused_naming_file_target_and_checksums() -> None:
+    ledger = [_row(m) for m in FILES]
+    ledger[2] = _row(FILES[2], checksum="0" * 64)
+    with pytest.raises(MigrationError) as raised:
+        engine.plan(FILES, [MAIN], ledger)
+    (problem,) = raised.value.problems
+    assert problem.startswith("tenant/002_m2.sql changed after it was applied to adx_core.public")
+    assert "applied sha256 " + "0" * 64 in problem
+    assert f"file sha256 {FILES[2].checksum}" in problem
+
+
+def test_missing_file_recorded_in_the_ledger_is_refused() -> None:
+    ledger = [_row(m) for m in FILES] + [_row(_file("tenant", 9))]
+    with pytest.raises(MigrationError, match=r"tenant/009_m9.sql was applied to adx_core.public"):
+        engine.plan(FILES, [MAIN], ledger)
+
+
+def test_seed_rows_in_the_ledger_are_not_migrations() -> None:
+    ledger = [_row(m) for m in FILES] + [
+        {"stream": "seed", "target_schema": "public", "version": 1, "name": "d", "checksum": "x"}
+    ]
+    assert engine.plan(FILES, [MAIN], ledger) == []
+
+
+def test_directive_marks_a_file_non_transactional() -> None:
+    text = (
+        "-- adx:transaction=off\n"
+        "-- CREATE INDEX CONCURRENTLY in a comment is not an index\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_a_idx ON users (a);\n"
+        "create unique index concurrently users_b_idx on users (b);\n"
+    )
+    migration = MigrationFile("tenant", 8, "indexes", text)
+    assert not migration.transactional
+    assert migration.concurrent_indexes() == ["users_a_idx", "users_b_idx"]
+    assert _file("tenant", 1).transactional
+
+
+def test_invalid_index_makes_an_applied_file_pending_again() -> None:
+    migration = MigrationFile(
+        "tenant", 8, "indexes", "-- adx:transaction=off\nCREATE INDEX CONCURRENTLY i1 ON t (a);\n"
+    )
+    files = [*FILES, migration]
+    ledger = [_row(m) for m in files]
+    assert engine.plan(files, [MAIN], ledger) == []
+    steps = engine.plan(files, [MAIN], ledger, invalid_indexes=["public.i1"])
+    assert engine.describe(steps) == ["adx_core.public: tenant/008_indexes.sql"]
+
+
+def test_transactional_step_commits_with_its_ledger_row() -> None:
+    step = engine.Step(MAIN, FILES[0])
+    script = engine.render_step(step, "adx_owner", "ops@host")
+    begin, commit = script.index("BEGIN;"), script.index("COMMIT;")
+    assert begin < script.index("SELECT 1;") < script.index("INSERT INTO") < commit
+    assert 'SET LOCAL ROLE "adx_owner";' in script
+    assert 'SET LOCAL search_path = "public";' in script
+
+
+def test_non_transactional_step_runs_outside_a_transaction_in_its_schema() -> None:
+    migration = MigrationFile(
+        "tenant", 8, "indexes", "-- adx:transaction=off\nCREATE INDEX CONCURRENTLY i1 ON t (a);\n"
+    )
+    script = engine.render_step(engine.Step(SCHEMA_TENANT, migration), "adx_owner", "ops@host")
+    assert "BEGIN;" not in script
+    assert 'SET search_path = "tenant_acme", "public";' in script
+    assert "DROP INDEX CONCURRENTLY IF EXISTS" in script  # an INVALID leftover is rebuilt
+
+
+def test_script_sets_timeouts_and_takes_the_lock_without_blocking() -> None:
+    script = engine.render_script(
+        engine.plan(FILES, [MAIN], []),
+        "adx_owner",
+        ["adx_monitor"],
+        engine.Timeouts("5s", "10min"),
+        "ops@host",
+    )
+    assert script.index("SET lock_timeout = '5s';") < script.index("pg_try_advisory_lock")
+    assert "SET statement_timeout = '10min';" in script
+    assert "pg_advisory_lock(" not in script
+    assert script.count("\\if :adx_pending") == 4
+
+
+def test_discover_rejects_bad_names_and_repeated_versions(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "tenant").mkdir()
+    (tmp_path / "shared" / "001_a.sql").write_text("SELECT 1;")
+    (tmp_path / "shared" / "001_b.sql").write_text("SELECT 1;")
+    (tmp_path / "tenant" / "1-bad.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError) as raised:
+        engine.discover(tmp_path)
+    assert raised.value.problems == [
+        "shared/001_b.sql: version 001 repeats 001_a.sql",
+        "tenant/1-bad.sql: name must be NNN_lowercase_name.sql",
+    ]
+
+
+def test_repository_migrations_cover_the_seed_numbers() -> None:
+    files = engine.discover()
+    assert sorted({m.version for m in files}) == list(range(1, 9))
+    assert any(not m.transactional for m in files)
