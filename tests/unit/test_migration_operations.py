@@ -1,0 +1,128 @@
+"""operations/migrations.py: ledger facts in, commands (or a refusal) out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pyinfra.api import FileUploadCommand, OperationError, StringCommand
+from pyinfra.context import ctx_host, ctx_state
+from pyinfra_testing.util import FakeState, create_host
+
+from adxdb import migrations as engine
+from operations import migrations as ops
+from operations.migrations import PgMigrationLedger
+
+FILES = [
+    engine.MigrationFile("shared", 1, "initial", "CREATE TABLE t (id int);"),
+    engine.MigrationFile("tenant", 1, "initial", "CREATE TABLE u (id int);"),
+]
+MAIN = [engine.Target("adx_core", "public", ("shared", "tenant"))]
+FACT_KEY = "migrations.PgMigrationLedger"
+FACT_ARGS = "database=adx_core, port=5432"
+
+
+def _row(m: engine.MigrationFile, checksum: str | None = None) -> dict[str, Any]:
+    return {
+        "stream": m.stream,
+        "target_schema": "public",
+        "version": m.version,
+        "name": m.name,
+        "checksum": checksum or m.checksum,
+    }
+
+
+def _run_migrations(ledger: dict[str, Any] | None) -> tuple[list[Any], Any]:
+    state = FakeState()
+    host = create_host(state, facts={FACT_KEY: {FACT_ARGS: ledger}})
+    with ctx_state.use(state), ctx_host.use(host):
+        commands = list(
+            ops.migrations._inner(
+                database="adx_core",
+                targets=MAIN,
+                files=FILES,
+                owner="adx_owner",
+                readers=["adx_monitor"],
+                timeouts=engine.Timeouts(),
+                applied_by="ops@control",
+                port=5432,
+            )
+        )
+    return commands, host
+
+
+def test_converged_ledger_is_a_noop() -> None:
+    commands, host = _run_migrations(
+        {"database": True, "ledger": [_row(m) for m in FILES], "invalid_indexes": []}
+    )
+    assert commands == []
+    assert host.noop_description == "migrations of adx_core are applied (1 target(s))"
+
+
+def test_pending_files_are_uploaded_and_run_in_one_psql_session() -> None:
+    commands, _ = _run_migrations(
+        {"database": True, "ledger": [_row(FILES[0])], "invalid_indexes": []}
+    )
+    assert len(commands) == 3
+    mkdir, upload, run = commands
+    assert isinstance(mkdir, StringCommand)
+    assert isinstance(upload, FileUploadCommand)
+    script = upload.src.getvalue()
+    assert "tenant/001_initial.sql" in script and "shared/001_initial.sql" not in script
+    assert str(upload.dest).startswith("/var/lib/adx-deploy/migrate-adx_core-")
+    assert "psql" in str(run) and "< " + str(upload.dest) in str(run)
+
+
+def test_drift_is_refused_before_any_command() -> None:
+    with pytest.raises(
+        OperationError, match=r"shared/001_initial.sql changed after it was applied"
+    ):
+        _run_migrations(
+            {"database": True, "ledger": [_row(FILES[0], "f" * 64)], "invalid_indexes": []}
+        )
+
+
+def test_server_down_is_an_error() -> None:
+    with pytest.raises(OperationError, match="no server on port 5432"):
+        _run_migrations(None)
+
+
+def _run_seed(ledger: list[dict[str, Any]]) -> tuple[list[Any], Any]:
+    state = FakeState()
+    host = create_host(state, facts={FACT_KEY: {FACT_ARGS: {"database": True, "ledger": ledger}}})
+    with ctx_state.use(state), ctx_host.use(host):
+        commands = list(
+            ops.seed._inner(
+                database="adx_core",
+                seed_name="development",
+                text="INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;",
+                applied_by="ops@control",
+                port=5432,
+            )
+        )
+    return commands, host
+
+
+def test_seed_runs_once_per_content() -> None:
+    text = "INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;"
+    checksum = engine.MigrationFile("shared", 1, "development", text).checksum
+    loaded = {"stream": "seed", "target_schema": "public", "version": 1, "name": "development"}
+    commands, host = _run_seed([{**loaded, "checksum": checksum}])
+    assert commands == []
+    assert host.noop_description == "seed development is loaded in adx_core"
+    commands, _ = _run_seed([{**loaded, "checksum": "old"}])
+    script = commands[1].src.getvalue()
+    assert script.index("BEGIN;") < script.index(text) < script.index("COMMIT;")
+
+
+def test_ledger_fact_reads_json_and_server_down() -> None:
+    fact = PgMigrationLedger()
+    assert fact.process(['{"database": false, "ledger": [], "invalid_indexes": []}']) == {
+        "database": False,
+        "ledger": [],
+        "invalid_indexes": [],
+    }
+    assert fact.process(["null"]) is None
+    command = str(fact.command(port=5432, database="adx_core"))
+    assert "pg_isready -q -p 5432" in command
+    assert "adx_database=adx_core" in command
