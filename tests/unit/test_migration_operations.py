@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -67,6 +68,7 @@ def test_pending_files_are_uploaded_and_run_in_one_psql_session() -> None:
     mkdir, upload, run = commands
     assert isinstance(mkdir, StringCommand)
     assert isinstance(upload, FileUploadCommand)
+    assert isinstance(upload.src, StringIO)
     script = upload.src.getvalue()
     assert "tenant/001_initial.sql" in script and "shared/001_initial.sql" not in script
     assert str(upload.dest).startswith("/var/lib/adx-deploy/migrate-adx_core-")
@@ -111,7 +113,9 @@ def test_seed_runs_once_per_content() -> None:
     assert commands == []
     assert host.noop_description == "seed development is loaded in adx_core"
     commands, _ = _run_seed([{**loaded, "checksum": "old"}])
-    script = commands[1].src.getvalue()
+    upload = commands[1]
+    assert isinstance(upload.src, StringIO)
+    script = upload.src.getvalue()
     assert script.index("BEGIN;") < script.index(text) < script.index("COMMIT;")
 
 
