@@ -15,10 +15,10 @@ from pyinfra import host
 from pyinfra.operations import files
 
 from adxdb import migrations as engine
-from adxdb import sqlfiles
 from adxdb.inventory import Inventory
 from adxdb.model import MAIN_DATABASE
 from adxdb.pgconf import ClusterPaths, render_conf, render_hba
+from adxdb.seeds import seed_text
 from adxdb.targets import migration_targets
 from operations import migrations, postgres
 
@@ -120,7 +120,7 @@ if is_primary and env.seed is not None:
         name=f"Seed data ({env.seed})",
         database=MAIN_DATABASE,
         seed_name=env.seed,
-        text=sqlfiles.load(f"seeds/{env.seed}"),
+        text=seed_text(env.seed),
         applied_by=applied_by,
         port=port,
     )

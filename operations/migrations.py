@@ -146,3 +146,37 @@ def seed(
         return
     script = engine.render_seed(seed_file, applied_by)
     yield from run_sql_script(port, database, script, f"seed-{database}")
+
+
+@operation()
+def test_data(
+    database: str, clean_text: str, port: int, present: bool = False
+) -> Generator[Any, None, None]:
+    """
+    Remove the test seed's data (the `adxdb clean` job) and its ledger row, in one transaction,
+    so that a deploy of an environment with `seed: test` loads it afresh.
+
+    + database: the database to clean
+    + clean_text: the SQL that deletes the test tenants and their rows
+    + port: the cluster's port
+    + present: only `False` (removal) is supported; the seed operation loads test data
+
+    **Example:**
+
+    .. code:: python
+
+        test_data(name="Clean test data", database="adx_core",
+                  clean_text=sqlfiles.load("seeds/clean_test"), port=5432)
+    """
+    if present:
+        raise OperationError("test_data(present=True): load test data with seed(seed_name='test')")
+    _ledger(port, database)  # the server answers
+    ledger = engine.LEDGER_SCHEMA + "." + engine.LEDGER_TABLE
+    script = (
+        "\\set ON_ERROR_STOP on\nSET client_min_messages = warning;\nBEGIN;\n"
+        "SET LOCAL search_path = public;\n"
+        f"{clean_text.rstrip()}\n;\n"
+        f"DELETE FROM {ledger} WHERE stream = 'seed' AND version = {SEED_VERSIONS['test']};\n"
+        "COMMIT;\n"
+    )
+    yield from run_sql_script(port, database, script, f"clean-{database}")

@@ -19,6 +19,8 @@ EXPECTED_OPERATIONS = {
     "Server 15/main restart when needed",
     "ADX roles",
     "Database adx_core",
+    "Migrations adx_core",
+    "Seed data (test)",
 }
 
 

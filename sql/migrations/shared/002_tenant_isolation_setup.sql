@@ -147,6 +147,8 @@ AS $$
     SELECT 'missing_schema', t.slug, t.db_schema
       FROM public.tenants AS t
      WHERE t.isolation_level = 'schema'::public.tenant_isolation_level
+       -- a tenant still provisioning has no schema yet by definition
+       AND t.status <> 'provisioning'::public.tenant_status
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace AS n WHERE n.nspname = t.db_schema)
     UNION ALL
     SELECT 'orphan_schema', NULL, n.nspname::text

@@ -1,0 +1,171 @@
+"""`adxdb`: the database-manager jobs of the ADX platform.
+
+Jobs that change the estate (migrate, seed, clean) are convergence: they run the pyinfra deploy
+(or its cleaning step) against an inventory, over SSH, like every other change. Jobs that read
+(health, health-check, analyze-indexes, monitor-pool, validate, stats) connect with psycopg to
+`DATABASE_URL` (or --dsn), best as `adx_monitor`, and print a table; a job that finds a problem
+exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from adxdb import migrations as engine
+from adxdb import sqlfiles
+from adxdb.settings import DatabaseSettings
+
+REPO = Path(__file__).resolve().parent.parent
+Rows = list[tuple[Any, ...]]
+
+
+def _table(columns: Sequence[str], rows: Rows) -> str:
+    cells = [list(columns)] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = ["  ".join(value.ljust(widths[i]) for i, value in enumerate(row)) for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _query(conn: psycopg.Connection[Any], name: str) -> tuple[list[str], Rows]:
+    cursor = conn.execute(sqlfiles.load(f"jobs/{name}"))
+    columns = [column.name for column in cursor.description or []]
+    return columns, cursor.fetchall()
+
+
+def _show(conn: psycopg.Connection[Any], name: str) -> Rows:
+    columns, rows = _query(conn, name)
+    print(_table(columns, rows))
+    return rows
+
+
+def job_health(conn: psycopg.Connection[Any]) -> int:
+    rows = _show(conn, "health")
+    return 0 if rows and rows[0][-1] != "critical" else 1
+
+
+def job_health_check(conn: psycopg.Connection[Any]) -> int:
+    rows = _show(conn, "health_check")
+    return 1 if any(row[1] == "critical" for row in rows) else 0
+
+
+def job_analyze_indexes(conn: psycopg.Connection[Any]) -> int:
+    rows = _show(conn, "analyze_indexes")
+    return 1 if any(str(row[-1]).startswith("INVALID") for row in rows) else 0
+
+
+def job_monitor_pool(conn: psycopg.Connection[Any]) -> int:
+    _show(conn, "monitor_pool")
+    settings = DatabaseSettings(DATABASE_URL=conn.info.dsn)
+    print(
+        f"\napplication pool (DB_*): min {settings.min_connections}, "
+        f"max {settings.max_connections}, acquire timeout {settings.acquire_timeout_seconds}s, "
+        f"idle timeout {settings.idle_timeout_seconds}s, "
+        f"max lifetime {settings.max_lifetime_seconds}s"
+    )
+    return 0
+
+
+def job_stats(conn: psycopg.Connection[Any]) -> int:
+    _show(conn, "stats")
+    return 0
+
+
+def validation_problems(
+    conn: psycopg.Connection[Any], files: Sequence[engine.MigrationFile]
+) -> list[str]:
+    """RLS holes and ledger drift of the connected database, one line each."""
+    problems = [
+        f"{row[0]}.{row[1]}: row level security enabled={row[2]} forced={row[3]} policies={row[4]}"
+        for row in _query(conn, "validate_rls")[1]
+    ]
+    _, ledger_rows = _query(conn, "validate_ledger")
+    ledger = [
+        {"stream": r[0], "target_schema": r[1], "version": r[2], "name": r[3], "checksum": r[4]}
+        for r in ledger_rows
+    ]
+    schemas = sorted({str(row["target_schema"]) for row in ledger}) or ["public"]
+    targets = [
+        engine.Target(
+            conn.info.dbname, schema, ("shared", "tenant") if schema == "public" else ("tenant",)
+        )
+        for schema in schemas
+    ]
+    try:
+        pending = engine.plan(files, targets, ledger)
+    except engine.MigrationError as error:
+        problems += error.problems
+    else:
+        problems += [f"{line}: not applied" for line in engine.describe(pending)]
+    return problems
+
+
+def job_validate(conn: psycopg.Connection[Any]) -> int:
+    problems = validation_problems(conn, engine.discover())
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+READ_JOBS: dict[str, Callable[[psycopg.Connection[Any]], int]] = {
+    "health": job_health,
+    "health-check": job_health_check,
+    "analyze-indexes": job_analyze_indexes,
+    "monitor-pool": job_monitor_pool,
+    "validate": job_validate,
+    "stats": job_stats,
+}
+DEPLOY_JOBS = ("migrate", "seed", "clean")
+
+
+def _pyinfra(inventory: Path, deploy: str, extra: Sequence[str]) -> int:
+    """Run a deploy over SSH against the inventory's pyinfra file (`<env>.py` beside the YAML)."""
+    pyinfra_inventory = inventory.with_suffix(".py")
+    if not pyinfra_inventory.is_file():
+        print(f"error: {pyinfra_inventory}: inventory file not found", file=sys.stderr)
+        return 2
+    pyinfra = Path(sys.executable).parent / "pyinfra"
+    command = [str(pyinfra), *extra, str(pyinfra_inventory), str(REPO / deploy)]
+    return subprocess.run(command, cwd=REPO, check=False).returncode
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="adxdb", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="job", required=True)
+    for job in DEPLOY_JOBS:
+        deploy_parser = sub.add_parser(job, help=f"{job} through the deploy (pyinfra over SSH)")
+        deploy_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+        deploy_parser.epilog = "Other options (e.g. --dry, -y, -v) are passed on to pyinfra."
+    for job in READ_JOBS:
+        read_parser = sub.add_parser(job, help=f"{job} over psycopg (DATABASE_URL or --dsn)")
+        read_parser.add_argument("--dsn", help="connection string; default: $DATABASE_URL")
+    args, passed_on = parser.parse_known_args(argv)
+
+    if args.job in DEPLOY_JOBS:
+        deploy = "clean.py" if args.job == "clean" else "deploy.py"
+        return _pyinfra(args.inventory, deploy, passed_on)
+    if passed_on:
+        parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
+    dsn = args.dsn or os.environ.get("DATABASE_URL")
+    if not dsn:
+        print("error: give --dsn or set DATABASE_URL", file=sys.stderr)
+        return 2
+    try:
+        with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:
+            return READ_JOBS[args.job](conn)
+    except psycopg.Error as error:
+        print(f"error: {type(error).__name__}: {error}".rstrip(), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,6 @@
+-- health: can we reach the database, as whom, over TLS, and what does it say of itself.
+SELECT current_database() AS database,
+       current_user AS "user",
+       split_part(version(), ' ', 2) AS server_version,
+       (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls,
+       public.adx_health_status() AS status

@@ -1,0 +1,2 @@
+-- monitor-pool: server-side connection use.
+SELECT * FROM public.adx_connection_pool_summary()
