@@ -1,7 +1,7 @@
 """Converge one host of an ADX environment: `pyinfra inventories/<env>.py deploy.py`.
 
 Order (DESIGN.md): packages -> cluster -> TLS -> config + pg_hba -> service -> roles -> databases
--> migrations -> seed data.
+-> tenant schemas -> migrations -> tenants registry -> seed data.
 The model comes from the inventory (host.data.adx_inventory); this file holds no logic.
 """
 
@@ -20,7 +20,8 @@ from adxdb.model import MAIN_DATABASE
 from adxdb.pgconf import ClusterPaths, render_conf, render_hba
 from adxdb.seeds import seed_text
 from adxdb.targets import migration_targets
-from operations import migrations, postgres
+from adxdb.tenants import databases_for_host, registry_rows, roles_for_host, schemas_for_host
+from operations import migrations, postgres, tenants
 
 inventory: Inventory = host.data.adx_inventory
 host_name: str = host.data.adx_host
@@ -92,22 +93,27 @@ postgres.pending_restart(
 )
 
 if "replica" not in env.hosts[host_name].groups:
-    postgres.roles(name="ADX roles", roles=env.roles, passwords=inventory.passwords, port=port)
-if is_primary:
-    postgres.databases(
-        name=f"Database {MAIN_DATABASE}",
-        databases={MAIN_DATABASE: env.databases[MAIN_DATABASE]},
+    postgres.roles(
+        name="ADX roles",
+        roles=roles_for_host(env, host_name),
+        passwords=inventory.passwords,
         port=port,
     )
+host_databases = databases_for_host(env, host_name)
+if host_databases:
+    postgres.databases(name="ADX databases", databases=host_databases, port=port)
+host_schemas = schemas_for_host(env, host_name)
+if host_schemas:
+    tenants.schemas(name="Tenant schemas", schemas=host_schemas, port=port)
 
 applied_by = f"{getpass.getuser()}@{socket.gethostname()}"
 migration_files = engine.discover(inventory.migrations_dir())
 timeouts = engine.Timeouts(env.migrations.lock_timeout, env.migrations.statement_timeout)
-for database, targets in migration_targets(env, host_name).items():
+host_targets = migration_targets(env, host_name)
+if host_targets:
     migrations.migrations(
-        name=f"Migrations {database}",
-        database=database,
-        targets=targets,
+        name="Migrations",
+        targets=host_targets,
         files=migration_files,
         owner="adx_owner",
         readers=["adx_migrator", "adx_monitor"],
@@ -115,6 +121,8 @@ for database, targets in migration_targets(env, host_name).items():
         applied_by=applied_by,
         port=port,
     )
+if is_primary:
+    tenants.tenant_registry(name="Tenants registry", rows=registry_rows(env), port=port)
 if is_primary and env.seed is not None:
     migrations.seed(
         name=f"Seed data ({env.seed})",

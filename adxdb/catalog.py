@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from adxdb import scram
 from adxdb.model import Database, Role
+from adxdb.tenants import RegistryRow, SchemaSpec
 
 ROLE_FLAGS = (
     ("login", "LOGIN", "NOLOGIN"),
@@ -187,3 +188,115 @@ def plan_databases(
             changed.append(db_name)
             statements += db_statements
     return statements, changed
+
+
+TENANT_ROLE_PREFIX = "adx_tenant_"
+
+
+def plan_schemas(
+    wanted: Mapping[str, SchemaSpec], current: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Statements that create tenant schemas and give (or take back) tenant roles' access.
+
+    Only tenant roles (`adx_tenant_*`) are revoked: grants the migrations make to platform
+    roles are theirs to manage.
+    """
+    statements: list[str] = []
+    for schema, spec in wanted.items():
+        have = current.get(schema)
+        ident = sql.Identifier(schema)
+        owner = sql.Identifier(spec.owner)
+        if have is None:
+            if not spec.create:
+                continue  # the database is not there yet: the next run (after it) grants
+            statements.append(
+                _render(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(ident, owner))
+            )
+            statements.append(_render(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident)))
+            have = {"owner": spec.owner, "usage": [], "data_roles": []}
+        elif have.get("owner") != spec.owner:
+            statements.append(_render(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(ident, owner)))
+        usage_now = set(have.get("usage", []))
+        for role in sorted(set(spec.usage) - usage_now):
+            statements.append(
+                _render(
+                    sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident, sql.Identifier(role))
+                )
+            )
+        for role in sorted(usage_now - set(spec.usage)):
+            if role.startswith(TENANT_ROLE_PREFIX):
+                statements.append(
+                    _render(
+                        sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(
+                            ident, sql.Identifier(role)
+                        )
+                    )
+                )
+        data_now = set(have.get("data_roles", []))
+        for role in sorted(set(spec.data_roles) - data_now):
+            statements += _data_privileges(schema, spec.owner, role, grant=True)
+        for role in sorted(data_now - set(spec.data_roles)):
+            if role.startswith(TENANT_ROLE_PREFIX):
+                statements += _data_privileges(schema, spec.owner, role, grant=False)
+    return statements
+
+
+def _data_privileges(schema: str, owner: str, role: str, grant: bool) -> list[str]:
+    """Data privileges on every table, sequence and function of the schema, now and later."""
+    args = {"s": sql.Identifier(schema), "o": sql.Identifier(owner), "r": sql.Identifier(role)}
+    if grant:
+        templates = [
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} "
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} GRANT USAGE ON SEQUENCES TO {r}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} GRANT EXECUTE ON FUNCTIONS TO {r}",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
+            "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
+            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {s} TO {r}",
+        ]
+    else:
+        templates = [
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} REVOKE ALL ON TABLES FROM {r}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} REVOKE ALL ON SEQUENCES FROM {r}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} REVOKE ALL ON FUNCTIONS FROM {r}",
+            "REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {r}",
+            "REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {r}",
+            "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {s} FROM {r}",
+        ]
+    return [_render(sql.SQL(template).format(**args)) for template in templates]
+
+
+REGISTRY_COLUMNS = (
+    "slug",
+    "name",
+    "status",
+    "isolation_level",
+    "db_host",
+    "db_port",
+    "db_name",
+    "db_schema",
+)
+
+
+def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Upserts for registry rows that differ; tenants the inventory does not declare stay."""
+    statements: list[str] = []
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *REGISTRY_COLUMNS))
+    updates = sql.SQL(", ").join(
+        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
+        for c in REGISTRY_COLUMNS
+    )
+    for row in wanted:
+        if dict(current.get(row.id, {})) == row.as_fact():
+            continue
+        values = sql.SQL(", ").join(
+            [sql.Literal(row.id), *(sql.Literal(row.as_fact()[c]) for c in REGISTRY_COLUMNS)]
+        )
+        statements.append(
+            _render(
+                sql.SQL(
+                    "INSERT INTO public.tenants ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}"
+                ).format(columns, values, updates)
+            )
+        )
+    return statements

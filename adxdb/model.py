@@ -220,6 +220,9 @@ class Tenant(Frozen):
     host: HostName | None = None
     connection_limit: Annotated[int, Field(ge=-1)] = -1
     state: Literal["present", "absent"] = "present"
+    password: SecretSource | None = Field(
+        default=None, description="the password of the tenant's own role (schema, database)"
+    )
 
 
 class MigrationSettings(Frozen):

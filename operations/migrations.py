@@ -4,16 +4,16 @@ every pending file of every target of that database, under a session-level advis
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import FactBase, OperationError, QuoteString, StringCommand, operation
+from pyinfra.api import FactBase, OperationError, StringCommand, operation
 
 from adxdb import migrations as engine
 from adxdb import sqlfiles
 from operations.pgfacts import _json
-from operations.psql import if_ready, psql_base, run_sql_script
+from operations.psql import if_ready, psql_script_query, run_sql_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
@@ -36,19 +36,8 @@ class PgMigrationLedger(FactBase[dict[str, Any] | None]):
         return "psql"
 
     def command(self, port: int, database: str) -> StringCommand:
-        script = sqlfiles.load("facts/ledger") + "\n"
-        run = StringCommand(
-            "printf",
-            "%s",
-            QuoteString(script),
-            "|",
-            *psql_base(port, "postgres"),
-            "-A",
-            "-t",
-            "-v",
-            QuoteString(f"adx_database={database}"),
-        )
-        return if_ready(port, run)
+        script = sqlfiles.load("facts/ledger")
+        return if_ready(port, psql_script_query(port, script, adx_database=database))
 
     def process(self, output: list[str]) -> dict[str, Any] | None:
         data = _json(output)
@@ -64,8 +53,7 @@ def _ledger(port: int, database: str) -> dict[str, Any]:
 
 @operation()
 def migrations(
-    database: str,
-    targets: Sequence[engine.Target],
+    targets: Mapping[str, Sequence[engine.Target]],
     files: Sequence[engine.MigrationFile],
     owner: str,
     readers: Sequence[str],
@@ -74,10 +62,9 @@ def migrations(
     port: int,
 ) -> Generator[Any, None, None]:
     """
-    Apply every pending migration of one database to each of its targets.
+    Apply every pending migration to each target of each database on the host.
 
-    + database: the database holding the targets
-    + targets: schemas and the streams each receives (from the model, never hard-coded)
+    + targets: database -> its schemas and the streams each receives (from the model)
     + files: the migration files of both streams
     + owner: the role that owns every migrated object (`SET ROLE`)
     + readers: roles that may read the ledger
@@ -85,29 +72,40 @@ def migrations(
     + applied_by: who runs the deploy, recorded in the ledger
     + port: the cluster's port
 
-    A file changed after it was applied (or missing while the ledger records it) stops the
-    operation with the file, the target and both checksums; nothing is applied then.
+    One ledger fact and, when something is pending, one psql session per database. Every
+    database is planned before anything runs: a file changed after it was applied (or missing
+    while a ledger records it) stops the operation with the file, the target and both
+    checksums, and nothing is applied.
 
     **Example:**
 
     .. code:: python
 
-        migrations(name="Migrations adx_core", database="adx_core", targets=[...], files=[...],
+        migrations(name="Migrations", targets={"adx_core": [Target(...)]}, files=discover(),
                    owner="adx_owner", readers=["adx_migrator"], timeouts=Timeouts(),
                    applied_by="ops@laptop", port=5432)
     """
-    state = _ledger(port, database)
-    try:
-        steps = engine.plan(files, targets, state["ledger"], state.get("invalid_indexes", []))
-    except engine.MigrationError as error:
-        raise OperationError(f"migrations of {database} refused:\n" + str(error)) from None
-    if not steps:
-        host.noop(f"migrations of {database} are applied ({len(targets)} target(s))")
+    plans: dict[str, list[engine.Step]] = {}
+    problems: list[str] = []
+    for database, database_targets in targets.items():
+        state = _ledger(port, database)
+        try:
+            plans[database] = engine.plan(
+                files, database_targets, state["ledger"], state.get("invalid_indexes", [])
+            )
+        except engine.MigrationError as error:
+            problems += error.problems
+    if problems:
+        raise OperationError("migrations refused:\n" + "\n".join(problems))
+    pending = {database: steps for database, steps in plans.items() if steps}
+    if not pending:
+        host.noop(f"migrations are applied in {', '.join(targets)}")
         return
-    for line in engine.describe(steps):
-        logger.info("%spending migration %s", host.print_prefix, line)
-    script = engine.render_script(steps, owner, readers, timeouts, applied_by)
-    yield from run_sql_script(port, database, script, f"migrate-{database}")
+    for database, steps in pending.items():
+        for line in engine.describe(steps):
+            logger.info("%spending migration %s", host.print_prefix, line)
+        script = engine.render_script(steps, owner, readers, timeouts, applied_by)
+        yield from run_sql_script(port, database, script, f"migrate-{database}")
 
 
 @operation()

@@ -72,3 +72,20 @@ def run_sql_script(
         FileUploadCommand(StringIO(script), name),
         run,
     ]
+
+
+def psql_script_query(port: int, script: str, **variables: str) -> StringCommand:
+    """Feed a psql script (meta-commands allowed) on stdin; print its results unaligned."""
+    settings: list[str | QuoteString] = []
+    for key, value in variables.items():
+        settings += ["-v", QuoteString(f"{key}={value}")]
+    return StringCommand(
+        "printf",
+        "%s",
+        QuoteString(script + "\n"),
+        "|",
+        *psql_base(port, "postgres"),
+        "-A",
+        "-t",
+        *settings,
+    )

@@ -18,8 +18,10 @@ EXPECTED_OPERATIONS = {
     "Server 15/main running",
     "Server 15/main restart when needed",
     "ADX roles",
-    "Database adx_core",
-    "Migrations adx_core",
+    "ADX databases",
+    "Tenant schemas",
+    "Migrations",
+    "Tenants registry",
     "Seed data (test)",
 }
 
@@ -29,7 +31,7 @@ def test_first_run_installs_and_configures_every_host(test_env: HostsUnderTest) 
     assert changed["PostgreSQL 15 packages"] == 2
     assert changed["Cluster 15/main"] == 2
     assert changed["ADX roles"] == 2
-    assert changed["Database adx_core"] == 1  # the primary only
+    assert changed["ADX databases"] == 2  # adx_core on pg1, adx_tenant_initech on tenant1
     assert set(test_env.first.changed) == EXPECTED_OPERATIONS
 
 
@@ -49,4 +51,4 @@ def test_main_database_lives_on_the_primary_only(test_env: HostsUnderTest) -> No
     assert test_env.psql("pg1", query) == "1"
     assert test_env.psql("tenant1", query) == "0"
     roles = "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'adx\\_%'"
-    assert test_env.psql("tenant1", roles) == "6"
+    assert test_env.psql("tenant1", roles) == "7"  # the contract roles + adx_tenant_initech

@@ -353,7 +353,8 @@ def test_repository_inventories_load_with_generated_state(tmp_path: Path, name: 
     state = tmp_path / ".adx" / name
     assert inventory.env.name == name
     assert inventory.state_dir == state
-    assert sorted(inventory.passwords) == sorted(inventory.env.login_roles())
+    tenant_roles = [f"adx_tenant_{t.slug}" for t in inventory.env.tenants if t.isolation != "rls"]
+    assert sorted(inventory.passwords) == sorted(inventory.env.login_roles() + tenant_roles)
     secret_file = state / "secrets" / "adx_app.password"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert set(inventory.tls) == set(inventory.env.hosts)

@@ -39,8 +39,7 @@ def _run_migrations(ledger: dict[str, Any] | None) -> tuple[list[Any], Any]:
     with ctx_state.use(state), ctx_host.use(host):
         commands = list(
             ops.migrations._inner(
-                database="adx_core",
-                targets=MAIN,
+                targets={"adx_core": MAIN},
                 files=FILES,
                 owner="adx_owner",
                 readers=["adx_monitor"],
@@ -57,7 +56,7 @@ def test_converged_ledger_is_a_noop() -> None:
         {"database": True, "ledger": [_row(m) for m in FILES], "invalid_indexes": []}
     )
     assert commands == []
-    assert host.noop_description == "migrations of adx_core are applied (1 target(s))"
+    assert host.noop_description == "migrations are applied in adx_core"
 
 
 def test_pending_files_are_uploaded_and_run_in_one_psql_session() -> None:

@@ -1,0 +1,153 @@
+"""Tenants as infrastructure state (DESIGN.md decision 5): which roles, databases, schemas,
+migration targets and registry rows each host holds, derived from the model.
+
+Names are the contract: role and database `adx_tenant_<slug>`, schema `tenant_<slug>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adxdb.model import (
+    CONTRACT_DATABASES,
+    MAIN_DATABASE,
+    Database,
+    Environment,
+    Role,
+    Tenant,
+)
+
+PLATFORM_DATA_ROLES = ("adx_app", "adx_readonly")
+PLATFORM_CONNECT_ROLES = ("adx_migrator", "adx_app", "adx_readonly", "adx_monitor")
+
+
+def tenant_role(slug: str) -> str:
+    return f"adx_tenant_{slug}"
+
+
+def tenant_schema(slug: str) -> str:
+    return f"tenant_{slug}"
+
+
+def tenant_database(slug: str) -> str:
+    return f"adx_tenant_{slug}"
+
+
+def own_role_tenants(env: Environment) -> list[Tenant]:
+    """Tenants that have a role of their own: schema and database tenants."""
+    return [t for t in env.tenants if t.isolation in ("schema", "database")]
+
+
+def tenant_host(env: Environment, tenant: Tenant) -> str:
+    """The inventory host holding the tenant's data."""
+    return tenant.host if tenant.isolation == "database" and tenant.host else env.primary_host()
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """A schema's wanted owner, who may use it, and who gets data privileges on its tables
+    (granted now and, through default privileges, on every table created later)."""
+
+    owner: str
+    usage: tuple[str, ...]
+    data_roles: tuple[str, ...]
+    create: bool = True
+
+
+def roles_for_host(env: Environment, host_name: str) -> dict[str, Role]:
+    """The contract roles plus the own roles of the tenants whose data this host holds. An
+    offboarded tenant's role stays, without login."""
+    roles = dict(env.roles)
+    for tenant in own_role_tenants(env):
+        if tenant_host(env, tenant) == host_name:
+            roles[tenant_role(tenant.slug)] = Role(
+                login=tenant.state == "present", connection_limit=tenant.connection_limit
+            )
+    return roles
+
+
+def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:
+    databases: dict[str, Database] = {}
+    if "primary" in env.hosts[host_name].groups:
+        databases[MAIN_DATABASE] = env.databases.get(
+            MAIN_DATABASE, CONTRACT_DATABASES[MAIN_DATABASE]
+        )
+    for tenant in env.tenants:
+        if tenant.isolation != "database" or tenant.host != host_name:
+            continue
+        own = (tenant_role(tenant.slug),) if tenant.state == "present" else ()
+        databases[tenant_database(tenant.slug)] = Database(
+            owner="adx_owner",
+            connect=(*PLATFORM_CONNECT_ROLES, *own),
+            connection_limit=tenant.connection_limit,
+        )
+    return databases
+
+
+def schemas_for_host(env: Environment, host_name: str) -> dict[str, dict[str, SchemaSpec]]:
+    """Database -> schema -> spec for the tenant schemas and dedicated databases on this host."""
+    result: dict[str, dict[str, SchemaSpec]] = {}
+    for tenant in own_role_tenants(env):
+        if tenant_host(env, tenant) != host_name:
+            continue
+        own = (tenant_role(tenant.slug),) if tenant.state == "present" else ()
+        if tenant.isolation == "schema":
+            result.setdefault(MAIN_DATABASE, {})[tenant_schema(tenant.slug)] = SchemaSpec(
+                owner="adx_owner", usage=(*PLATFORM_DATA_ROLES, *own), data_roles=own
+            )
+        else:
+            result.setdefault(tenant_database(tenant.slug), {})["public"] = SchemaSpec(
+                owner="adx_owner", usage=(*PLATFORM_DATA_ROLES, *own), data_roles=own, create=False
+            )
+    return result
+
+
+@dataclass(frozen=True)
+class RegistryRow:
+    id: str
+    slug: str
+    name: str
+    status: str
+    isolation_level: str
+    db_host: str | None
+    db_port: int
+    db_name: str
+    db_schema: str
+
+    def as_fact(self) -> dict[str, object]:
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "status": self.status,
+            "isolation_level": self.isolation_level,
+            "db_host": self.db_host,
+            "db_port": self.db_port,
+            "db_name": self.db_name,
+            "db_schema": self.db_schema,
+        }
+
+
+def registry_rows(env: Environment) -> list[RegistryRow]:
+    """What the registry in adx_core says of every declared tenant: level and location (the
+    address the application connects to), `archived` once offboarded."""
+    rows: list[RegistryRow] = []
+    for tenant in env.tenants:
+        host, database, schema = None, MAIN_DATABASE, "public"
+        if tenant.isolation == "schema":
+            schema = tenant_schema(tenant.slug)
+        elif tenant.isolation == "database" and tenant.host is not None:
+            host, database = env.hosts[tenant.host].address, tenant_database(tenant.slug)
+        rows.append(
+            RegistryRow(
+                id=str(tenant.id),
+                slug=tenant.slug,
+                name=tenant.name,
+                status="active" if tenant.state == "present" else "archived",
+                isolation_level=tenant.isolation,
+                db_host=host,
+                db_port=env.postgres.port,
+                db_name=database,
+                db_schema=schema,
+            )
+        )
+    return rows

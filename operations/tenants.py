@@ -1,0 +1,111 @@
+"""Tenant state on a host: tenant schemas and their grants, and the tenants registry."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from typing import Any
+
+from pyinfra import host
+from pyinfra.api import FactBase, OperationError, StringCommand, operation
+
+from adxdb import sqlfiles
+from adxdb.catalog import plan_registry, plan_schemas
+from adxdb.model import MAIN_DATABASE
+from adxdb.tenants import RegistryRow, SchemaSpec
+from operations.pgfacts import _json
+from operations.psql import if_ready, psql_script_query, run_sql_script
+
+
+class PgSchemas(FactBase[dict[str, dict[str, Any]] | None]):
+    """
+    The `public` and `tenant_*` schemas of one database: owner, roles with USAGE, roles given
+    data privileges by `adx_owner`'s default privileges. None when the server is down; empty
+    when the database does not exist yet.
+    """
+
+    def requires_command(self, port: int, database: str) -> str:
+        return "psql"
+
+    def command(self, port: int, database: str) -> StringCommand:
+        script = sqlfiles.load("facts/schemas")
+        return if_ready(port, psql_script_query(port, script, adx_database=database))
+
+    def process(self, output: list[str]) -> dict[str, dict[str, Any]] | None:
+        data = _json(output)
+        return None if data is None else dict(data)
+
+
+class PgTenantRegistry(FactBase[dict[str, dict[str, Any]] | None]):
+    """The tenants registry of adx_core keyed by tenant id; None when the server is down."""
+
+    def requires_command(self, port: int) -> str:
+        return "psql"
+
+    def command(self, port: int) -> StringCommand:
+        return if_ready(port, psql_script_query(port, sqlfiles.load("facts/registry")))
+
+    def process(self, output: list[str]) -> dict[str, dict[str, Any]] | None:
+        data = _json(output)
+        return None if data is None else dict(data)
+
+
+@operation()
+def schemas(
+    schemas: Mapping[str, Mapping[str, SchemaSpec]], port: int
+) -> Generator[Any, None, None]:
+    """
+    Converge the tenant schemas of the host's databases: created owned by `adx_owner`, nothing
+    for `PUBLIC`, USAGE for the platform data roles and the tenant's own role, and data
+    privileges (now and by default) for the tenant's own role only.
+
+    + schemas: database -> schema name -> wanted `SchemaSpec`
+    + port: the cluster's port
+
+    One fact per database; one psql session per database that needs a change.
+
+    **Example:**
+
+    .. code:: python
+
+        schemas(name="Tenant schemas", schemas={"adx_core": {"tenant_acme": SchemaSpec(...)}},
+                port=5432)
+    """
+    scripts: dict[str, str] = {}
+    for database, wanted in schemas.items():
+        current = host.get_fact(PgSchemas, port=port, database=database)
+        if current is None:
+            raise OperationError(f"cannot read the schemas of {database}: no server on port {port}")
+        statements = plan_schemas(wanted, current)
+        if statements:
+            scripts[database] = "BEGIN;\n" + "\n".join(statements) + "\nCOMMIT;\n"
+    if not scripts:
+        host.noop(f"tenant schemas of {', '.join(schemas)} are converged")
+        return
+    for database, script in scripts.items():
+        yield from run_sql_script(port, database, script, f"schemas-{database}")
+
+
+@operation()
+def tenant_registry(rows: Sequence[RegistryRow], port: int) -> Generator[Any, None, None]:
+    """
+    Record every declared tenant's isolation level and location in adx_core's registry, so the
+    application routes by it. Tenants the inventory does not declare are left as they are.
+
+    + rows: the wanted registry rows
+    + port: the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        tenant_registry(name="Tenants registry", rows=registry_rows(env), port=5432)
+    """
+    current = host.get_fact(PgTenantRegistry, port=port)
+    if current is None:
+        raise OperationError(f"cannot read the tenants registry: no server on port {port}")
+    statements = plan_registry(list(rows), current)
+    if not statements:
+        host.noop(f"registry holds {len(rows)} declared tenant(s)")
+        return
+    script = "BEGIN;\n" + "\n".join(statements) + "\nCOMMIT;\n"
+    yield from run_sql_script(port, MAIN_DATABASE, script, "registry")
