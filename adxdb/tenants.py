@@ -69,9 +69,14 @@ def roles_for_host(env: Environment, host_name: str) -> dict[str, Role]:
 def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:
     databases: dict[str, Database] = {}
     if "primary" in env.hosts[host_name].groups:
-        databases[MAIN_DATABASE] = env.databases.get(
-            MAIN_DATABASE, CONTRACT_DATABASES[MAIN_DATABASE]
+        main = env.databases.get(MAIN_DATABASE, CONTRACT_DATABASES[MAIN_DATABASE])
+        # Schema tenants' own roles connect to the main database, where their schema lives.
+        schema_roles = tuple(
+            tenant_role(t.slug)
+            for t in env.tenants
+            if t.isolation == "schema" and t.state == "present"
         )
+        databases[MAIN_DATABASE] = main.model_copy(update={"connect": main.connect + schema_roles})
     for tenant in env.tenants:
         if tenant.isolation != "database" or tenant.host != host_name:
             continue

@@ -51,4 +51,4 @@ def test_main_database_lives_on_the_primary_only(test_env: HostsUnderTest) -> No
     assert test_env.psql("pg1", query) == "1"
     assert test_env.psql("tenant1", query) == "0"
     roles = "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'adx\\_%'"
-    assert test_env.psql("tenant1", roles) == "7"  # the contract roles + adx_tenant_initech
+    assert test_env.psql("tenant1", roles) == "8"  # contract roles + initech + umbrella
