@@ -174,3 +174,34 @@ def test_offboarding_revokes_access_and_keeps_data(
         "pg1", "SELECT nspacl::text FROM pg_namespace WHERE nspname = 'tenant_hooli'", "adx_core"
     )
     assert "adx_tenant_hooli" not in acl
+
+
+def test_tenant_connections_route_by_the_registry(test_env: HostsUnderTest) -> None:
+    from adxdb.pool import TenantConnections, UnknownTenant
+    from adxdb.settings import DatabaseSettings
+
+    with connect("adx_app", test_env.pg_port("pg1")) as probe:
+        url = probe.info.dsn + f" password={password('adx_app')}"
+    settings = DatabaseSettings(DATABASE_URL=url, DB_MAX_CONNECTIONS=1)
+    with TenantConnections(settings) as tenants:
+        with tenants.connection("initech") as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("adx_tenant_initech",)
+            conn.execute(
+                "INSERT INTO users (tenant_id, email) VALUES (current_tenant_id(), 'i@x.test')"
+            )
+            assert conn.execute("SELECT count(*) FROM users").fetchone() == (1,)
+        with tenants.connection("globex") as conn:
+            assert conn.execute("SELECT current_schema()").fetchone() == ("tenant_globex",)
+            conn.execute(
+                "INSERT INTO users (tenant_id, email) VALUES (current_tenant_id(), 'r@x.test')"
+            )
+        with tenants.connection("acme") as conn:
+            assert conn.execute("SELECT current_schema()").fetchone() == ("public",)
+            assert conn.execute("SELECT count(*) FROM tenant_globex.users").fetchone() == (0,)
+        # The same pooled connection, borrowed without a tenant: no context, default path.
+        with tenants.main.connection() as conn:
+            assert conn.execute("SELECT current_tenant_id()").fetchone() == (None,)
+            assert conn.execute("SELECT count(*) FROM tenant_globex.users").fetchone() == (0,)
+            assert conn.execute("SELECT current_schema()").fetchone() == ("public",)
+        with pytest.raises(UnknownTenant):
+            tenants.route("no_such_tenant")

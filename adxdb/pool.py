@@ -1,0 +1,114 @@
+"""Application side: connection pools from `DATABASE_URL` / `DB_*`, and tenant-scoped
+connections routed by the tenants registry.
+
+A tenant connection is always a transaction: the tenant context (`set_tenant_context`) and the
+search path are set with transaction-local scope, so a pooled connection returned to its pool
+never carries one tenant's context into the next borrower's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool
+
+from adxdb.settings import DatabaseSettings
+
+
+def make_pool(settings: DatabaseSettings, conninfo: str | None = None) -> ConnectionPool:
+    """A pool with the seed's semantics: checked on acquire, bounded lifetime and idle time."""
+    return ConnectionPool(
+        conninfo or settings.database_url,
+        min_size=settings.min_connections,
+        max_size=settings.max_connections,
+        timeout=settings.acquire_timeout_seconds,
+        max_idle=settings.idle_timeout_seconds,
+        max_lifetime=settings.max_lifetime_seconds,
+        check=ConnectionPool.check_connection,
+        open=True,
+    )
+
+
+class UnknownTenant(LookupError):
+    """No active tenant with that slug in the registry."""
+
+
+@dataclass(frozen=True)
+class Route:
+    tenant_id: UUID
+    isolation_level: str
+    db_host: str | None
+    db_port: int
+    db_name: str
+    db_schema: str
+
+
+class TenantConnections:
+    """Pools per tenant location (the main database, each dedicated tenant database), built
+    from one `DATABASE_URL` whose host and database the registry's location replaces."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        self._base = conninfo_to_dict(settings.database_url)
+        self.main = make_pool(settings)
+        self._pools: dict[tuple[str, int, str], ConnectionPool] = {}
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+        self.main.close()
+
+    def __enter__(self) -> TenantConnections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def route(self, slug: str) -> Route:
+        with self.main.connection() as conn:
+            row = conn.execute(
+                "SELECT tenant_id, isolation_level::text, db_host, db_port, db_name, db_schema "
+                "FROM tenant_route(%s)",
+                (slug,),
+            ).fetchone()
+        if row is None:
+            raise UnknownTenant(f"no active tenant {slug!r} in the registry")
+        return Route(*row)
+
+    def _pool_for(self, route: Route) -> ConnectionPool:
+        if route.isolation_level != "database" or route.db_host is None:
+            return self.main
+        key = (route.db_host, route.db_port, route.db_name)
+        if key not in self._pools:
+            params: dict[str, Any] = {
+                **self._base,
+                "host": route.db_host,
+                "port": str(route.db_port),
+                "dbname": route.db_name,
+            }
+            self._pools[key] = make_pool(self.settings, make_conninfo(**params))
+        return self._pools[key]
+
+    @contextmanager
+    def connection(self, slug: str) -> Iterator[psycopg.Connection[Any]]:
+        """A connection inside a transaction scoped to the tenant: its database, its schema
+        first on the search path, its tenant context set. Both end with the transaction."""
+        route = self.route(slug)
+        with self._pool_for(route).connection() as conn, conn.transaction():
+            conn.execute("SELECT set_tenant_context(%s)", (route.tenant_id,))
+            schemas = (
+                [route.db_schema] if route.db_schema == "public" else [route.db_schema, "public"]
+            )
+            conn.execute(
+                sql.SQL("SELECT set_config('search_path', {}, true)").format(
+                    sql.Literal(", ".join(sql.Identifier(s).as_string() for s in schemas))
+                )
+            )
+            yield conn

@@ -1,0 +1,126 @@
+"""Tenant state derived from the model, and its SQL plans, without a database."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from adxdb.catalog import plan_registry, plan_schemas
+from adxdb.model import Environment
+from adxdb.targets import migration_targets
+from adxdb.tenants import (
+    databases_for_host,
+    registry_rows,
+    roles_for_host,
+    schemas_for_host,
+)
+
+
+def _env(**tenants: Any) -> Environment:
+    return Environment.model_validate(
+        {
+            "name": "test",
+            "tls": {"mode": "generate"},
+            "hosts": {
+                "pg1": {"address": "10.0.0.1", "ssh": {"hostname": "pg1"}, "groups": ["primary"]},
+                "t1": {
+                    "address": "10.0.0.2",
+                    "ssh": {"hostname": "t1"},
+                    "groups": ["tenant_hosts"],
+                },
+            },
+            "tenants": [
+                {"slug": "acme", "id": str(UUID(int=1)), "name": "Acme"},
+                {"slug": "globex", "id": str(UUID(int=2)), "name": "Globex", "isolation": "schema"},
+                {
+                    "slug": "initech",
+                    "id": str(UUID(int=3)),
+                    "name": "Initech",
+                    "isolation": "database",
+                    "host": "t1",
+                    **tenants.get("initech", {}),
+                },
+            ],
+        }
+    )
+
+
+def test_each_host_gets_the_roles_of_the_tenants_it_holds() -> None:
+    env = _env()
+    assert "adx_tenant_globex" in roles_for_host(env, "pg1")
+    assert "adx_tenant_initech" not in roles_for_host(env, "pg1")
+    assert "adx_tenant_initech" in roles_for_host(env, "t1")
+    assert "adx_tenant_acme" not in roles_for_host(env, "pg1")  # rls tenants have no role
+
+
+def test_dedicated_database_lives_on_its_host_only() -> None:
+    env = _env()
+    assert set(databases_for_host(env, "pg1")) == {"adx_core"}
+    assert "adx_tenant_globex" in databases_for_host(env, "pg1")["adx_core"].connect
+    database = databases_for_host(env, "t1")["adx_tenant_initech"]
+    assert database.owner == "adx_owner"
+    assert "adx_tenant_initech" in database.connect and "adx_app" in database.connect
+
+
+def test_offboarded_tenant_keeps_its_database_but_loses_access() -> None:
+    env = _env(initech={"state": "absent"})
+    assert roles_for_host(env, "t1")["adx_tenant_initech"].login is False
+    assert "adx_tenant_initech" not in databases_for_host(env, "t1")["adx_tenant_initech"].connect
+    assert migration_targets(env, "t1") == {}
+    row = next(r for r in registry_rows(env) if r.slug == "initech")
+    assert row.status == "archived"
+
+
+def test_migration_targets_come_from_the_model() -> None:
+    env = _env()
+    targets = migration_targets(env, "pg1")
+    assert [(t.schema, t.streams) for t in targets["adx_core"]] == [
+        ("public", ("shared", "tenant")),
+        ("tenant_globex", ("tenant",)),
+    ]
+    assert [
+        (t.database, t.streams) for t in migration_targets(env, "t1")["adx_tenant_initech"]
+    ] == [("adx_tenant_initech", ("shared", "tenant"))]
+
+
+def test_registry_rows_carry_level_and_location() -> None:
+    rows = {r.slug: r.as_fact() for r in registry_rows(_env())}
+    assert rows["acme"]["db_schema"] == "public" and rows["acme"]["db_host"] is None
+    assert rows["globex"]["db_schema"] == "tenant_globex"
+    assert rows["initech"]["db_host"] == "10.0.0.2"
+    assert rows["initech"]["db_name"] == "adx_tenant_initech"
+
+
+def test_registry_plan_upserts_only_what_differs() -> None:
+    rows = registry_rows(_env())
+    current = {r.id: r.as_fact() for r in rows}
+    assert plan_registry(rows, current) == []
+    current[rows[0].id] = {**current[rows[0].id], "name": "Old name"}
+    (statement,) = plan_registry(rows, current)
+    assert statement.startswith('INSERT INTO public.tenants ("id", "slug"')
+    assert "ON CONFLICT (id) DO UPDATE" in statement and "'Acme'" in statement
+
+
+def test_schema_plan_creates_grants_and_revokes_tenant_roles_only() -> None:
+    wanted = schemas_for_host(_env(), "pg1")["adx_core"]
+    statements = plan_schemas(wanted, {})
+    assert statements[0] == 'CREATE SCHEMA "tenant_globex" AUTHORIZATION "adx_owner";'
+    assert 'REVOKE ALL ON SCHEMA "tenant_globex" FROM PUBLIC;' in statements
+    assert any("GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO" in s for s in statements)
+    converged = {
+        "tenant_globex": {
+            "owner": "adx_owner",
+            "usage": ["adx_app", "adx_readonly", "adx_tenant_globex", "adx_monitor"],
+            "data_roles": ["adx_tenant_globex", "adx_app"],
+        }
+    }
+    assert plan_schemas(wanted, converged) == []  # platform grants are left alone
+    stale = {
+        "tenant_globex": {
+            **converged["tenant_globex"],
+            "usage": [*converged["tenant_globex"]["usage"], "adx_tenant_other"],
+        }
+    }
+    assert plan_schemas(wanted, stale) == [
+        'REVOKE ALL ON SCHEMA "tenant_globex" FROM "adx_tenant_other";'
+    ]
