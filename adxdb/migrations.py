@@ -269,8 +269,11 @@ def _drop_invalid_indexes(step: Step) -> str:
     )
 
 
-def render_step(step: Step, owner: str, applied_by: str) -> str:
+def render_step(step: Step, owner: str, applied_by: str, path: str | None = None) -> str:
+    """The psql text of one step. With `path` the file is included from the host (`\\i`), so a
+    script for a thousand targets stays small; without it, the file's text is inlined."""
     m, target = step.migration, step.target
+    body_text = f"\\i {path}\n;\n" if path is not None else f"{m.text.rstrip()}\n;\n"
     head = (
         f"\\echo 'adx: applying {m.label} to {target.label}'\n"
         + _pending_check(step)
@@ -282,15 +285,17 @@ def render_step(step: Step, owner: str, applied_by: str) -> str:
             "BEGIN;\n"
             f"SET LOCAL ROLE {_ident(owner)};\n"
             f"SET LOCAL search_path = {_search_path(target)};\n"
-            f"{m.text.rstrip()}\n;\n"
-            "RESET ROLE;\n" + _ledger_insert(step, applied_by) + "COMMIT;\n"
+            + body_text
+            + "RESET ROLE;\n"
+            + _ledger_insert(step, applied_by)
+            + "COMMIT;\n"
         )
     else:
         body = (
             _drop_invalid_indexes(step)
             + f"SET ROLE {_ident(owner)};\n"
             + f"SET search_path = {_search_path(target)};\n"
-            + f"{m.text.rstrip()}\n;\n"
+            + body_text
             + "RESET ROLE;\nRESET search_path;\n"
             + _ledger_insert(step, applied_by)
         )
@@ -303,6 +308,7 @@ def render_script(
     readers: Sequence[str],
     timeouts: Timeouts,
     applied_by: str,
+    paths: Mapping[str, str] | None = None,
 ) -> str:
     """One psql script for one database: timeouts, the lock, the ledger, every pending step."""
     parts = [
@@ -313,9 +319,19 @@ def render_script(
         lock_block(),
         ledger_setup(readers),
     ]
-    parts += [render_step(step, owner, applied_by) for step in steps]
+    paths = paths or {}
+    parts += [
+        render_step(step, owner, applied_by, paths.get(step.migration.checksum)) for step in steps
+    ]
     parts.append(f"SELECT pg_advisory_unlock({ADVISORY_LOCK_KEY}) AS adx_unlocked \\gset\n")
     return "".join(parts)
+
+
+def host_file_name(migration: MigrationFile) -> str:
+    """The name a migration file gets on the host: its label and checksum (errors name it)."""
+    return (
+        f"{migration.stream}-{migration.version:03d}_{migration.name}-{migration.checksum[:12]}.sql"
+    )
 
 
 def describe(steps: Sequence[Step]) -> list[str]:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Mapping, Sequence
+from io import StringIO
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import FactBase, OperationError, StringCommand, operation
+from pyinfra.api import FactBase, FileUploadCommand, OperationError, StringCommand, operation
 
 from adxdb import migrations as engine
 from adxdb import sqlfiles
 from operations.pgfacts import _json
 from operations.psql import if_ready, psql_script_query, run_sql_script
 
+# Migration files are not secret: readable by postgres, which includes them with \\i.
+MIGRATIONS_DIR = "/var/lib/adx-migrations"
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
 SEED_VERSIONS = {"development": 1, "test": 2}
@@ -101,11 +104,19 @@ def migrations(
     if not pending:
         host.noop(f"migrations are applied in {', '.join(targets)}")
         return
+    # Each needed file goes to the host once; the per-database scripts include it (\\i), so
+    # their size grows with the number of targets, not targets x file size.
+    needed = {s.migration.checksum: s.migration for steps in pending.values() for s in steps}
+    paths = {c: f"{MIGRATIONS_DIR}/{engine.host_file_name(m)}" for c, m in needed.items()}
+    yield StringCommand("install", "-d", "-m", "0755", "-o", "root", "-g", "root", MIGRATIONS_DIR)
+    for checksum, migration in needed.items():
+        yield FileUploadCommand(StringIO(migration.text), paths[checksum])
     for database, steps in pending.items():
         for line in engine.describe(steps):
             logger.info("%spending migration %s", host.print_prefix, line)
-        script = engine.render_script(steps, owner, readers, timeouts, applied_by)
+        script = engine.render_script(steps, owner, readers, timeouts, applied_by, paths)
         yield from run_sql_script(port, database, script, f"migrate-{database}")
+    yield StringCommand("rm", "-f", *paths.values())
 
 
 @operation()

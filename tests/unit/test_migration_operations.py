@@ -63,15 +63,26 @@ def test_pending_files_are_uploaded_and_run_in_one_psql_session() -> None:
     commands, _ = _run_migrations(
         {"database": True, "ledger": [_row(FILES[0])], "invalid_indexes": []}
     )
-    assert len(commands) == 3
-    mkdir, upload, run = commands
-    assert isinstance(mkdir, StringCommand)
+    # The pending file once, to a postgres-readable folder; then the script, run, cleaned up.
+    assert len(commands) == 6
+    sql_dir, file_upload, private_dir, upload, run, cleanup = commands
+    assert str(sql_dir).startswith("install -d -m 0755") and "/var/lib/adx-migrations" in str(
+        sql_dir
+    )
+    assert isinstance(file_upload, FileUploadCommand)
+    assert isinstance(file_upload.src, StringIO)
+    assert file_upload.src.getvalue() == FILES[1].text
+    file_path = str(file_upload.dest)
+    assert file_path.startswith("/var/lib/adx-migrations/tenant-001_initial-")
+    assert isinstance(private_dir, StringCommand)
     assert isinstance(upload, FileUploadCommand)
     assert isinstance(upload.src, StringIO)
     script = upload.src.getvalue()
     assert "tenant/001_initial.sql" in script and "shared/001_initial.sql" not in script
+    assert f"\\i {file_path}" in script
     assert str(upload.dest).startswith("/var/lib/adx-deploy/migrate-adx_core-")
     assert "psql" in str(run) and "< " + str(upload.dest) in str(run)
+    assert str(cleanup) == f"rm -f {file_path}"
 
 
 def test_drift_is_refused_before_any_command() -> None:
