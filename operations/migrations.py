@@ -106,14 +106,15 @@ def migrations(
         return
     # Each needed file goes to the host once; the per-database scripts include it (\\i), so
     # their size grows with the number of targets, not targets x file size.
+    for steps in pending.values():  # before any yield: --dry only reads up to the first one
+        for line in engine.describe(steps):
+            logger.info("%spending migration %s", host.print_prefix, line)
     needed = {s.migration.checksum: s.migration for steps in pending.values() for s in steps}
     paths = {c: f"{MIGRATIONS_DIR}/{engine.host_file_name(m)}" for c, m in needed.items()}
     yield StringCommand("install", "-d", "-m", "0755", "-o", "root", "-g", "root", MIGRATIONS_DIR)
     for checksum, migration in needed.items():
         yield FileUploadCommand(StringIO(migration.text), paths[checksum])
     for database, steps in pending.items():
-        for line in engine.describe(steps):
-            logger.info("%spending migration %s", host.print_prefix, line)
         script = engine.render_script(steps, owner, readers, timeouts, applied_by, paths)
         yield from run_sql_script(port, database, script, f"migrate-{database}")
     yield StringCommand("rm", "-f", *paths.values())

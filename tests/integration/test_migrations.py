@@ -41,7 +41,7 @@ def test_ledger_matches_the_files(test_env: HostsUnderTest) -> None:
     assert {m.stream for m in files} == {"shared", "tenant"}
     expected = sorted(f"{m.label} {m.checksum}" for m in files)
     assert test_env.psql("pg1", LEDGER, "adx_core").splitlines() == expected
-    assert test_env.first.changed_ops["Migrations"] == 1
+    assert test_env.first.changed_ops["Migrations"] == 2  # adx_core; the tenant databases
     assert "Migrations" not in test_env.second.changed_ops
 
 
@@ -198,11 +198,19 @@ def test_invalid_concurrent_index_is_rebuilt(test_env: HostsUnderTest) -> None:
     assert converge(test_env.inventory).changed_ops == {}
 
 
+SLOW_DATABASES = (
+    ("pg1", "adx_core"),
+    ("tenant1", "adx_tenant_initech"),
+    ("tenant1", "adx_tenant_umbrella"),
+)
+
+
 def test_concurrent_deploys_apply_each_migration_once(
     test_env: HostsUnderTest, tmp_path: Path
 ) -> None:
     directory = _copy_migrations(tmp_path)
-    (directory / "tenant" / "009_slow.sql").write_text(
+    # A shared-stream file: adx_core and each dedicated tenant database get it once.
+    (directory / "shared" / "009_slow.sql").write_text(
         "SELECT pg_sleep(3);\nCREATE TABLE slow_probe (id int);\n"
     )
     inventory = variant_inventory(tmp_path, {"migrations": {"directory": str(directory)}})
@@ -216,19 +224,20 @@ def test_concurrent_deploys_apply_each_migration_once(
         ]
         outputs = [run.communicate(timeout=600)[0] for run in runs]
         assert [run.returncode for run in runs] == [0, 0], outputs
-        assert all(parse_results(out).get("Migrations") == 1 for out in outputs)
-        applied = test_env.psql(
-            "pg1", "SELECT count(*) FROM adx_migrations.ledger WHERE name = 'slow'", "adx_core"
-        )
-        assert applied == "1"
-        assert (
-            test_env.psql("pg1", "SELECT to_regclass('slow_probe') IS NOT NULL", "adx_core") == "t"
-        )
+        assert all(parse_results(out).get("Migrations") == 2 for out in outputs)
+        for host, database in SLOW_DATABASES:
+            applied = test_env.psql(
+                host, "SELECT count(*) FROM adx_migrations.ledger WHERE name = 'slow'", database
+            )
+            assert applied == "1", (host, database)
+            probe = "SELECT to_regclass('public.slow_probe') IS NOT NULL"
+            assert test_env.psql(host, probe, database) == "t"
     finally:
-        test_env.psql(
-            "pg1",
-            "DROP TABLE IF EXISTS slow_probe; "
-            "DELETE FROM adx_migrations.ledger WHERE name = 'slow'",
-            "adx_core",
-        )
+        for host, database in SLOW_DATABASES:
+            test_env.psql(
+                host,
+                "DROP TABLE IF EXISTS public.slow_probe; "
+                "DELETE FROM adx_migrations.ledger WHERE name = 'slow'",
+                database,
+            )
     assert converge(test_env.inventory).changed_ops == {}
