@@ -87,8 +87,9 @@ class TenantConnections:
             return self.main
         key = (route.db_host, route.db_port, route.db_name)
         if key not in self._pools:
+            base = {k: v for k, v in self._base.items() if k != "hostaddr"}
             params: dict[str, Any] = {
-                **self._base,
+                **base,
                 "host": route.db_host,
                 "port": str(route.db_port),
                 "dbname": route.db_name,

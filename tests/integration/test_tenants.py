@@ -182,7 +182,9 @@ def test_tenant_connections_route_by_the_registry(test_env: HostsUnderTest) -> N
 
     with connect("adx_app", test_env.pg_port("pg1")) as probe:
         url = probe.info.dsn + f" password={password('adx_app')}"
-    settings = DatabaseSettings(DATABASE_URL=url, DB_MAX_CONNECTIONS=1)
+    settings = DatabaseSettings(
+        DATABASE_URL=url, DB_MAX_CONNECTIONS=1, DB_ACQUIRE_TIMEOUT_SECONDS=10
+    )
     with TenantConnections(settings) as tenants:
         with tenants.connection("initech") as conn:
             assert conn.execute("SELECT current_database()").fetchone() == ("adx_tenant_initech",)
