@@ -1,0 +1,108 @@
+"""operations/tenants.py: schema and registry facts in, commands (or a no-op) out."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+from uuid import UUID
+
+import pytest
+from pyinfra.api import FileUploadCommand, OperationError
+from pyinfra.context import ctx_host, ctx_state
+from pyinfra_testing.util import FakeState, create_host
+
+from adxdb.tenants import RegistryRow, SchemaSpec
+from operations import tenants as ops
+from operations.tenants import PgSchemas, PgTenantRegistry
+
+SPEC = SchemaSpec(
+    owner="adx_owner",
+    usage=("adx_app", "adx_readonly", "adx_tenant_globex"),
+    data_roles=("adx_tenant_globex",),
+)
+CONVERGED = {
+    "tenant_globex": {
+        "owner": "adx_owner",
+        "usage": ["adx_app", "adx_readonly", "adx_tenant_globex"],
+        "data_roles": ["adx_app", "adx_readonly", "adx_tenant_globex"],
+    }
+}
+ROW = RegistryRow(
+    id=str(UUID(int=2)),
+    slug="globex",
+    name="Globex",
+    status="active",
+    isolation_level="schema",
+    db_host=None,
+    db_port=5432,
+    db_name="adx_core",
+    db_schema="tenant_globex",
+)
+
+
+def _run(op: Any, facts: dict[str, Any], **kwargs: Any) -> tuple[list[Any], Any]:
+    state = FakeState()
+    host = create_host(state, facts=facts)
+    with ctx_state.use(state), ctx_host.use(host):
+        return list(op._inner(**kwargs)), host
+
+
+def _script(commands: list[Any]) -> str:
+    upload = next(c for c in commands if isinstance(c, FileUploadCommand))
+    assert isinstance(upload.src, StringIO)
+    return upload.src.getvalue()
+
+
+def _schema_facts(value: Any) -> dict[str, Any]:
+    return {"tenants.PgSchemas": {"database=adx_core, port=5432": value}}
+
+
+def test_converged_schemas_are_a_noop() -> None:
+    commands, host = _run(
+        ops.schemas,
+        _schema_facts(CONVERGED),
+        schemas={"adx_core": {"tenant_globex": SPEC}},
+        port=5432,
+    )
+    assert commands == []
+    assert host.noop_description == "tenant schemas of adx_core are converged"
+
+
+def test_missing_schema_is_created_with_grants_in_one_transaction() -> None:
+    commands, _ = _run(
+        ops.schemas, _schema_facts({}), schemas={"adx_core": {"tenant_globex": SPEC}}, port=5432
+    )
+    script = _script(commands)
+    assert script.startswith('BEGIN;\nCREATE SCHEMA "tenant_globex" AUTHORIZATION "adx_owner";')
+    assert script.rstrip().endswith("COMMIT;")
+
+
+def test_schemas_with_the_server_down_is_an_error() -> None:
+    with pytest.raises(OperationError, match="no server on port 5432"):
+        _run(ops.schemas, _schema_facts(None), schemas={"adx_core": {"x": SPEC}}, port=5432)
+
+
+def _registry_facts(value: Any) -> dict[str, Any]:
+    return {"tenants.PgTenantRegistry": {"port=5432": value}}
+
+
+def test_registry_converged_is_a_noop_and_drift_is_upserted() -> None:
+    commands, host = _run(
+        ops.tenant_registry, _registry_facts({ROW.id: ROW.as_fact()}), rows=[ROW], port=5432
+    )
+    assert commands == []
+    assert host.noop_description == "registry holds 1 declared tenant(s)"
+    renamed = {ROW.id: {**ROW.as_fact(), "name": "Old"}}
+    commands, _ = _run(ops.tenant_registry, _registry_facts(renamed), rows=[ROW], port=5432)
+    assert "ON CONFLICT (id) DO UPDATE" in _script(commands)
+
+
+def test_facts_parse_json_and_server_down() -> None:
+    assert PgSchemas().process(['{"public": {"owner": "adx_owner"}}']) == {
+        "public": {"owner": "adx_owner"}
+    }
+    assert PgSchemas().process(["null"]) is None
+    assert PgTenantRegistry().process(["{}"]) == {}
+    assert PgTenantRegistry().process(["null"]) is None
+    command = str(PgSchemas().command(port=5432, database="adx_core"))
+    assert "adx_database=adx_core" in command and "pg_isready -q -p 5432" in command
