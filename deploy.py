@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+import time
 from io import StringIO
 
 from pyinfra import host
@@ -20,7 +21,15 @@ from adxdb.model import MAIN_DATABASE
 from adxdb.pgconf import ClusterPaths, render_conf, render_hba
 from adxdb.seeds import seed_text
 from adxdb.targets import migration_targets
-from adxdb.tenants import databases_for_host, registry_rows, roles_for_host, schemas_for_host
+from adxdb.tenants import (
+    databases_for_host,
+    dropped_tenants,
+    registry_rows,
+    roles_for_host,
+    schemas_for_host,
+    tenant_database,
+    tenant_schema,
+)
 from operations import migrations, postgres, tenants
 
 inventory: Inventory = host.data.adx_inventory
@@ -119,6 +128,15 @@ if host_targets:
         readers=["adx_migrator", "adx_monitor"],
         timeouts=timeouts,
         applied_by=applied_by,
+        port=port,
+    )
+dropped = dropped_tenants(env, host_name)
+if dropped:
+    tenants.dropped_tenant_data(
+        name="Dropped tenants (final dump, then drop)",
+        schemas=[tenant_schema(t.slug) for t in dropped if t.isolation == "schema"],
+        databases=[tenant_database(t.slug) for t in dropped if t.isolation == "database"],
+        stamp=time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         port=port,
     )
 if is_primary:

@@ -300,3 +300,21 @@ def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, 
             )
         )
     return statements
+
+
+def plan_drop_schema(schema: str) -> str:
+    """Drop a tenant schema and forget its migrations (a later re-creation starts afresh)."""
+    return (
+        _render(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        + "\n"
+        + _render(
+            sql.SQL("DELETE FROM adx_migrations.ledger WHERE target_schema = {}").format(
+                sql.Literal(schema)
+            )
+        )
+        + "\n"
+    )
+
+
+def plan_drop_database(database: str) -> str:
+    return _render(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database))) + "\n"

@@ -220,6 +220,10 @@ class Tenant(Frozen):
     host: HostName | None = None
     connection_limit: Annotated[int, Field(ge=-1)] = -1
     state: Literal["present", "absent"] = "present"
+    drop: bool = Field(
+        default=False,
+        description="with state absent: dump the tenant's schema or database, then drop it",
+    )
     password: SecretSource | None = Field(
         default=None, description="the password of the tenant's own role (schema, database)"
     )
@@ -396,6 +400,13 @@ class Environment(Frozen):
         seen_ids: dict[UUID, int] = {}
         for index, tenant in enumerate(self.tenants):
             where = f"tenants[{index}]"
+            if tenant.drop and (tenant.state != "absent" or tenant.isolation == "rls"):
+                problems.append(
+                    (
+                        f"{where}.drop",
+                        "is only allowed with state 'absent' for a schema or database tenant",
+                    )
+                )
             if tenant.slug in seen_slugs:
                 problems.append(
                     (f"{where}.slug", f"{tenant.slug!r} repeats tenants[{seen_slugs[tenant.slug]}]")

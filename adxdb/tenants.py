@@ -34,8 +34,13 @@ def tenant_database(slug: str) -> str:
 
 
 def own_role_tenants(env: Environment) -> list[Tenant]:
-    """Tenants that have a role of their own: schema and database tenants."""
-    return [t for t in env.tenants if t.isolation in ("schema", "database")]
+    """Tenants that have a role of their own: schema and database tenants, not dropped ones."""
+    return [t for t in env.tenants if t.isolation in ("schema", "database") and not t.drop]
+
+
+def dropped_tenants(env: Environment, host_name: str) -> list[Tenant]:
+    """Offboarded tenants whose schema or database on this host is to be dumped and dropped."""
+    return [t for t in env.tenants if t.drop and tenant_host(env, t) == host_name]
 
 
 def tenant_host(env: Environment, tenant: Tenant) -> str:
@@ -78,7 +83,7 @@ def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:
         )
         databases[MAIN_DATABASE] = main.model_copy(update={"connect": main.connect + schema_roles})
     for tenant in env.tenants:
-        if tenant.isolation != "database" or tenant.host != host_name:
+        if tenant.isolation != "database" or tenant.host != host_name or tenant.drop:
             continue
         own = (tenant_role(tenant.slug),) if tenant.state == "present" else ()
         databases[tenant_database(tenant.slug)] = Database(

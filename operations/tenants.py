@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import FactBase, OperationError, StringCommand, operation
+from pyinfra.api import FactBase, OperationError, QuoteString, StringCommand, operation
 
 from adxdb import sqlfiles
-from adxdb.catalog import plan_registry, plan_schemas
+from adxdb.catalog import plan_drop_database, plan_drop_schema, plan_registry, plan_schemas
 from adxdb.model import MAIN_DATABASE
 from adxdb.tenants import RegistryRow, SchemaSpec
-from operations.pgfacts import _json
+from operations.pgfacts import PgDatabases, _json
 from operations.psql import if_ready, psql_script_query, run_sql_script
+
+logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
 
 class PgSchemas(FactBase[dict[str, dict[str, Any]] | None]):
@@ -109,3 +112,90 @@ def tenant_registry(rows: Sequence[RegistryRow], port: int) -> Generator[Any, No
         return
     script = "BEGIN;\n" + "\n".join(statements) + "\nCOMMIT;\n"
     yield from run_sql_script(port, MAIN_DATABASE, script, "registry")
+
+
+BACKUP_DIR = "/var/backups/adx"
+
+
+@operation()
+def dropped_tenant_data(
+    schemas: Sequence[str], databases: Sequence[str], stamp: str, port: int
+) -> Generator[Any, None, None]:
+    """
+    Take a final dump of each offboarded tenant's schema (in adx_core) or database, then drop
+    it. Only tenants the inventory marks `state: absent` and `drop: true` come here.
+
+    + schemas: tenant schemas of adx_core to drop
+    + databases: dedicated tenant databases to drop
+    + stamp: a timestamp for the dump file names (`YYYYmmddTHHMMSSZ`)
+    + port: the cluster's port
+
+    The dump (pg_dump custom format, restorable with pg_restore) is written to
+    `/var/backups/adx/` on the host, and its path is printed. What is already gone is a no-op.
+
+    **Example:**
+
+    .. code:: python
+
+        dropped_tenant_data(name="Dropped tenants", schemas=["tenant_acme"], databases=[],
+                            stamp="20261125T120000Z", port=5432)
+    """
+    existing_schemas: list[str] = []
+    if schemas:
+        current = host.get_fact(PgSchemas, port=port, database=MAIN_DATABASE)
+        if current is None:
+            raise OperationError(f"cannot read the schemas of {MAIN_DATABASE}: no server")
+        existing_schemas = [schema for schema in schemas if schema in current]
+    existing_databases: list[str] = []
+    if databases:
+        current_databases = host.get_fact(PgDatabases, port=port)
+        if current_databases is None:
+            raise OperationError("cannot read the databases: no server")
+        existing_databases = [db for db in databases if db in current_databases]
+    if not existing_schemas and not existing_databases:
+        host.noop("dropped tenants' data is gone")
+        return
+    dumps = {
+        **{s: f"{BACKUP_DIR}/{MAIN_DATABASE}-{s}-{stamp}.dump" for s in existing_schemas},
+        **{d: f"{BACKUP_DIR}/{d}-{stamp}.dump" for d in existing_databases},
+    }
+    for name, path in dumps.items():  # before any yield: --dry reads only up to the first
+        logger.warning("%sDROP %s: final dump at %s", host.print_prefix, name, path)
+    yield StringCommand(
+        "install", "-d", "-m", "0700", "-o", "postgres", "-g", "postgres", BACKUP_DIR
+    )
+    for schema in existing_schemas:
+        yield StringCommand(
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            "pg_dump",
+            "-p",
+            str(int(port)),
+            "-Fc",
+            "-n",
+            QuoteString(schema),
+            "-f",
+            QuoteString(dumps[schema]),
+            MAIN_DATABASE,
+        )
+        script = "BEGIN;\n" + plan_drop_schema(schema) + "COMMIT;\n"
+        yield from run_sql_script(port, MAIN_DATABASE, script, f"drop-{schema}")
+    for database in existing_databases:
+        yield StringCommand(
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            "pg_dump",
+            "-p",
+            str(int(port)),
+            "-Fc",
+            "-f",
+            QuoteString(dumps[database]),
+            QuoteString(database),
+        )
+        yield from run_sql_script(
+            port, "postgres", plan_drop_database(database), f"drop-{database}"
+        )

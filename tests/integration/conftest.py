@@ -30,6 +30,14 @@ class HostsUnderTest:
         assert container is not None
         return container.pg_port
 
+    def run(self, host: str, *argv: str) -> str:
+        """Run a command on the host as the postgres OS user; return its output."""
+        client = testhosts.engine_client()
+        container = client.containers.get(testhosts.container_name(self.env.name, host))
+        result = container.exec_run(["runuser", "-u", "postgres", "--", *argv])
+        assert result.exit_code == 0, result.output.decode()
+        return str(result.output.decode().strip())
+
     def psql(self, host: str, query: str, database: str = "postgres") -> str:
         """Run a catalog query on the host as the postgres OS user (peer auth), like an operator."""
         client = testhosts.engine_client()

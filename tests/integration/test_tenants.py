@@ -3,6 +3,7 @@ a negative twin that shows the probe can succeed."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -207,3 +208,43 @@ def test_tenant_connections_route_by_the_registry(test_env: HostsUnderTest) -> N
             assert conn.execute("SELECT current_schema()").fetchone() == ("public",)
         with pytest.raises(UnknownTenant):
             tenants.route("no_such_tenant")
+
+
+def test_drop_takes_a_final_dump_that_restores(
+    test_env: HostsUnderTest, tmp_path: Path, restore: None
+) -> None:
+    with _tenant_connect(test_env, "hooli", "pg1", "adx_core") as conn, conn.transaction():
+        conn.execute("SELECT tenant_hooli.set_tenant_context(%s)", (HOOLI,))
+        conn.execute(
+            "INSERT INTO tenant_hooli.users (tenant_id, email) VALUES (%s, 'dump@hooli.test')",
+            (HOOLI,),
+        )
+    rows_before = test_env.psql("pg1", "SELECT count(*) FROM tenant_hooli.users", "adx_core")
+    tenants = [t.model_dump(mode="json", exclude_defaults=True) for t in test_env.env.tenants]
+    for tenant in tenants:
+        if tenant["slug"] == "hooli":
+            tenant.update(state="absent", drop=True)
+    inventory = variant_inventory(tmp_path, {"tenants": tenants})
+
+    run = converge(inventory)
+
+    match = re.search(
+        r"final dump at (/var/backups/adx/adx_core-tenant_hooli-\S+\.dump)", run.output
+    )
+    assert match is not None, run.output[-3000:]
+    gone = "SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_hooli'"
+    assert test_env.psql("pg1", gone, "adx_core") == "0"
+    assert (
+        test_env.psql("pg1", "SELECT status FROM tenants WHERE slug = 'hooli'", "adx_core")
+        == "archived"
+    )
+    assert converge(inventory).changed_ops == {}
+    test_env.run("pg1", "createdb", "hooli_restore_probe")
+    try:
+        test_env.run("pg1", "pg_restore", "-d", "hooli_restore_probe", match.group(1))
+        restored = test_env.psql(
+            "pg1", "SELECT count(*) FROM tenant_hooli.users", "hooli_restore_probe"
+        )
+        assert restored == rows_before != "0"
+    finally:
+        test_env.run("pg1", "dropdb", "hooli_restore_probe")

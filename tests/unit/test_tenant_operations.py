@@ -106,3 +106,42 @@ def test_facts_parse_json_and_server_down() -> None:
     assert PgTenantRegistry().process(["null"]) is None
     command = str(PgSchemas().command(port=5432, database="adx_core"))
     assert "adx_database=adx_core" in command and "pg_isready -q -p 5432" in command
+
+
+def test_drop_dumps_before_dropping_and_is_a_noop_once_gone() -> None:
+    facts: dict[str, Any] = {
+        "tenants.PgSchemas": {"database=adx_core, port=5432": {"tenant_hooli": {}}},
+        "pgfacts.PgDatabases": {"port=5432": {"adx_tenant_umbrella": {}}},
+    }
+    commands, _ = _run(
+        ops.dropped_tenant_data,
+        facts,
+        schemas=["tenant_hooli"],
+        databases=["adx_tenant_umbrella"],
+        stamp="20261125T000000Z",
+        port=5432,
+    )
+    text = [str(c) for c in commands if not isinstance(c, FileUploadCommand)]
+    dump = next(i for i, c in enumerate(text) if "pg_dump" in c and "tenant_hooli" in c)
+    assert "/var/backups/adx/adx_core-tenant_hooli-20261125T000000Z.dump" in text[dump]
+    uploads = [c for c in commands if isinstance(c, FileUploadCommand)]
+    assert isinstance(uploads[0].src, StringIO)
+    assert 'DROP SCHEMA "tenant_hooli" CASCADE;' in uploads[0].src.getvalue()
+    assert commands.index(uploads[0]) > dump  # the dump comes first
+    assert isinstance(uploads[1].src, StringIO)
+    assert 'DROP DATABASE "adx_tenant_umbrella" WITH (FORCE);' in uploads[1].src.getvalue()
+
+    gone: dict[str, Any] = {
+        "tenants.PgSchemas": {"database=adx_core, port=5432": {}},
+        "pgfacts.PgDatabases": {"port=5432": {}},
+    }
+    commands, host = _run(
+        ops.dropped_tenant_data,
+        gone,
+        schemas=["tenant_hooli"],
+        databases=["adx_tenant_umbrella"],
+        stamp="20261125T000000Z",
+        port=5432,
+    )
+    assert commands == []
+    assert host.noop_description == "dropped tenants' data is gone"

@@ -124,3 +124,14 @@ def test_schema_plan_creates_grants_and_revokes_tenant_roles_only() -> None:
     assert plan_schemas(wanted, stale) == [
         'REVOKE ALL ON SCHEMA "tenant_globex" FROM "adx_tenant_other";'
     ]
+
+
+def test_drop_needs_absent_and_an_own_schema_or_database() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="drop: is only allowed with state 'absent'"):
+        _env(initech={"drop": True})
+    env = _env(initech={"state": "absent", "drop": True})
+    assert "adx_tenant_initech" not in databases_for_host(env, "t1")
+    assert "adx_tenant_initech" not in roles_for_host(env, "t1")
