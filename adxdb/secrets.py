@@ -50,29 +50,21 @@ def role_passwords(
     env: Environment, base: Path, state_dir: Path
 ) -> tuple[dict[str, SecretStr], list[str]]:
     """Return every login role's password (tenant roles included) and the problems found."""
+    wanted: list[tuple[str, SecretSource | None, str]] = [
+        (role_name, role.password, f"roles.{role_name}.password")
+        for role_name, role in env.roles.items()
+        if role.login
+    ]
+    wanted += [
+        (f"adx_tenant_{tenant.slug}", tenant.password, f"tenants[{index}].password")
+        for index, tenant in enumerate(env.tenants)
+        if tenant.isolation != "rls" and tenant.state == "present"
+    ]
     passwords: dict[str, SecretStr] = {}
     problems: list[str] = []
-    for role_name, role in env.roles.items():
-        if not role.login:
-            continue
-        where = f"roles.{role_name}.password"
-        if role.password is not None:
-            value = _read_source(role.password, base, where, problems)
-            if value is not None:
-                passwords[role_name] = value
-        elif env.name in GENERATED_SECRET_ENVIRONMENTS:
-            passwords[role_name] = _generated(state_dir / "secrets" / f"{role_name}.password")
-        else:
-            problems.append(
-                f"{where}: no secret source; {env.name} needs {{env: VAR}} or {{file: PATH}}"
-            )
-    for index, tenant in enumerate(env.tenants):
-        if tenant.isolation == "rls" or tenant.state != "present":
-            continue
-        role_name = f"adx_tenant_{tenant.slug}"
-        where = f"tenants[{index}].password"
-        if tenant.password is not None:
-            value = _read_source(tenant.password, base, where, problems)
+    for role_name, source, where in wanted:
+        if source is not None:
+            value = _read_source(source, base, where, problems)
             if value is not None:
                 passwords[role_name] = value
         elif env.name in GENERATED_SECRET_ENVIRONMENTS:

@@ -165,37 +165,19 @@ def dropped_tenant_data(
         "install", "-d", "-m", "0700", "-o", "postgres", "-g", "postgres", BACKUP_DIR
     )
     for schema in existing_schemas:
-        yield StringCommand(
-            "runuser",
-            "-u",
-            "postgres",
-            "--",
-            "pg_dump",
-            "-p",
-            str(int(port)),
-            "-Fc",
-            "-n",
-            QuoteString(schema),
-            "-f",
-            QuoteString(dumps[schema]),
-            MAIN_DATABASE,
-        )
+        yield _pg_dump(port, dumps[schema], MAIN_DATABASE, "-n", schema)
         script = "BEGIN;\n" + plan_drop_schema(schema) + "COMMIT;\n"
         yield from run_sql_script(port, MAIN_DATABASE, script, f"drop-{schema}")
     for database in existing_databases:
-        yield StringCommand(
-            "runuser",
-            "-u",
-            "postgres",
-            "--",
-            "pg_dump",
-            "-p",
-            str(int(port)),
-            "-Fc",
-            "-f",
-            QuoteString(dumps[database]),
-            QuoteString(database),
-        )
-        yield from run_sql_script(
-            port, "postgres", plan_drop_database(database), f"drop-{database}"
-        )
+        yield _pg_dump(port, dumps[database], database)
+        drop = plan_drop_database(database)
+        yield from run_sql_script(port, "postgres", drop, f"drop-{database}")
+
+
+def _pg_dump(port: int, path: str, database: str, *options: str) -> StringCommand:
+    """A custom-format dump (restorable with pg_restore) taken as the postgres OS user."""
+    return StringCommand(
+        *("runuser", "-u", "postgres", "--", "pg_dump", "-p", str(int(port)), "-Fc"),
+        *(QuoteString(option) for option in options),
+        *("-f", QuoteString(path), QuoteString(database)),
+    )
