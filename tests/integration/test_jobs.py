@@ -55,6 +55,7 @@ def test_clean_removes_test_data_and_the_next_deploy_restores_it(test_env: Hosts
     run = converge(test_env.inventory)
     assert run.changed_ops == {"Seed data (test)": 1}
     assert test_env.psql("pg1", COUNTS, "adx_core") == before
+    assert converge(test_env.inventory).changed_ops == {}
 
 
 @pytest.mark.parametrize(

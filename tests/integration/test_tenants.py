@@ -153,7 +153,8 @@ def test_offboarding_revokes_access_and_keeps_data(
     for tenant in tenants:
         if tenant["slug"] == "hooli":
             tenant["state"] = "absent"
-    run = converge(variant_inventory(tmp_path, {"tenants": tenants}))
+    offboarded = variant_inventory(tmp_path, {"tenants": tenants})
+    run = converge(offboarded)
     # Login, CONNECT on adx_core, the schema and its tables: all revoked; the registry says so.
     assert run.changed_ops == {
         "ADX roles": 1,
@@ -175,6 +176,7 @@ def test_offboarding_revokes_access_and_keeps_data(
         "pg1", "SELECT nspacl::text FROM pg_namespace WHERE nspname = 'tenant_hooli'", "adx_core"
     )
     assert "adx_tenant_hooli" not in acl
+    assert converge(offboarded).changed_ops == {}
 
 
 def test_tenant_connections_route_by_the_registry(test_env: HostsUnderTest) -> None:
