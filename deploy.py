@@ -1,7 +1,7 @@
 """Converge one host of an ADX environment: `pyinfra inventories/<env>.py deploy.py`.
 
 Order (DESIGN.md): packages -> cluster -> TLS -> config + pg_hba -> service -> roles -> databases
--> tenant schemas -> migrations -> tenants registry -> seed data.
+-> tenant schemas -> migrations -> tenant moves -> tenants registry -> seed data.
 The model comes from the inventory (host.data.adx_inventory); this file holds no logic.
 """
 
@@ -18,6 +18,7 @@ from pyinfra.operations import files
 from adxdb import migrations as engine
 from adxdb.inventory import Inventory
 from adxdb.model import MAIN_DATABASE
+from adxdb.moves import tenant_stream_tables
 from adxdb.pgconf import ClusterPaths, render_conf, render_hba
 from adxdb.seeds import seed_text
 from adxdb.targets import migration_targets
@@ -129,6 +130,18 @@ if host_targets:
         timeouts=timeouts,
         applied_by=applied_by,
         port=port,
+    )
+if is_primary and env.tenants:
+    tenants.tenant_moves(
+        name="Tenant moves (copy, verify, switch the registry)",
+        rows=registry_rows(env),
+        tenant_tables=sorted(tenant_stream_tables(migration_files)),
+        primary_address=env.hosts[host_name].address,
+        port=port,
+        ca_file=f"{paths.tls_dir}/ca.crt",
+        mover="adx_migrator",
+        mover_password=inventory.passwords["adx_migrator"],
+        lock_timeout=env.migrations.lock_timeout,
     )
 dropped = dropped_tenants(env, host_name)
 if dropped:

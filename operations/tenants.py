@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Mapping, Sequence
+from io import StringIO
 from typing import Any
 
+from pydantic import SecretStr
 from pyinfra import host
-from pyinfra.api import FactBase, OperationError, QuoteString, StringCommand, operation
+from pyinfra.api import (
+    FactBase,
+    FileUploadCommand,
+    OperationError,
+    QuoteString,
+    StringCommand,
+    operation,
+)
 
+from adxdb import moves as tenant_moves_plan
 from adxdb import sqlfiles
 from adxdb.catalog import plan_drop_database, plan_drop_schema, plan_registry, plan_schemas
 from adxdb.model import MAIN_DATABASE
 from adxdb.tenants import RegistryRow, SchemaSpec
 from operations.pgfacts import PgDatabases, _json
-from operations.psql import if_ready, psql_script_query, run_sql_script
+from operations.psql import PRIVATE_DIR, if_ready, psql_script_query, run_sql_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
@@ -50,6 +60,30 @@ class PgTenantRegistry(FactBase[dict[str, dict[str, Any]] | None]):
     def process(self, output: list[str]) -> dict[str, dict[str, Any]] | None:
         data = _json(output)
         return None if data is None else dict(data)
+
+
+class PgTenantTables(FactBase[dict[str, list[str]] | None]):
+    """
+    The tables of one schema that hold tenant rows (a `tenant_id` column), each with the
+    tables of that schema its foreign keys reference; None when the server is down.
+
+    .. code:: python
+
+        {"users": [], "files": ["users"], "sessions": ["users"]}
+    """
+
+    def requires_command(self, port: int, database: str, schema: str) -> str:
+        return "psql"
+
+    def command(self, port: int, database: str, schema: str) -> StringCommand:
+        script = sqlfiles.load("facts/tenant_tables")
+        return if_ready(
+            port, psql_script_query(port, script, adx_database=database, adx_schema=schema)
+        )
+
+    def process(self, output: list[str]) -> dict[str, list[str]] | None:
+        data = _json(output)
+        return None if data is None else {str(k): list(v) for k, v in dict(data).items()}
 
 
 @operation()
@@ -112,6 +146,114 @@ def tenant_registry(rows: Sequence[RegistryRow], port: int) -> Generator[Any, No
         return
     script = "BEGIN;\n" + "\n".join(statements) + "\nCOMMIT;\n"
     yield from run_sql_script(port, MAIN_DATABASE, script, "registry")
+
+
+@operation()
+def tenant_moves(
+    rows: Sequence[RegistryRow],
+    tenant_tables: Sequence[str],
+    primary_address: str,
+    port: int,
+    ca_file: str,
+    mover: str,
+    mover_password: SecretStr,
+    lock_timeout: str,
+) -> Generator[Any, None, None]:
+    """
+    Move every tenant whose declared isolation level or location differs from the registry's:
+    copy its rows to the new location, verify them, then switch the registry and delete the
+    old rows (see `adxdb.moves`). Runs on the primary, where the registry and the `rls` and
+    `schema` tenants' rows live, before the registry operation.
+
+    + rows: the registry rows the inventory declares
+    + tenant_tables: the tables the tenant stream creates (the tenant's data)
+    + primary_address: the primary's address (a location there is copied locally)
+    + port: the cluster's port (the same on every host of the environment)
+    + ca_file: the CA the primary verifies a remote target's certificate with
+    + mover: the login role that writes the copy into a remote target (`adx_migrator`)
+    + mover_password: its password, uploaded in a pgpass file, never in a command line
+    + lock_timeout: how long the switch waits for its table locks
+
+    **Example:**
+
+    .. code:: python
+
+        tenant_moves(name="Tenant moves", rows=registry_rows(env), tenant_tables=["users"],
+                     primary_address="10.0.0.1", port=5432, ca_file=".../ca.crt",
+                     mover="adx_migrator", mover_password=SecretStr("..."), lock_timeout="10s")
+    """
+    current = host.get_fact(PgTenantRegistry, port=port)
+    if current is None:
+        raise OperationError(f"cannot read the tenants registry: no server on port {port}")
+    try:
+        planned = tenant_moves_plan.plan_moves(list(rows), current, primary_address)
+    except tenant_moves_plan.MoveRefused as refused:
+        raise OperationError(str(refused)) from None
+    if not planned:
+        host.noop("every tenant is at its declared isolation level")
+        return
+    for move in planned:  # before any yield: --dry reads only up to the first
+        logger.warning("%s%s", host.print_prefix, move.describe())
+    wanted_tables = set(tenant_tables)
+    for move in planned:
+        found = host.get_fact(
+            PgTenantTables, port=port, database=move.source.database, schema=move.source.schema
+        )
+        if found is None:
+            raise OperationError(f"cannot read the tables of {move.source.database}: no server")
+        tables = tenant_moves_plan.parents_first(
+            {t: parents for t, parents in found.items() if t in wanted_tables}
+        )
+        yield from _move_commands(move, tables, port, ca_file, mover, mover_password, lock_timeout)
+
+
+def _move_commands(
+    move: tenant_moves_plan.Move,
+    tables: Sequence[str],
+    port: int,
+    ca_file: str,
+    mover: str,
+    mover_password: SecretStr,
+    lock_timeout: str,
+) -> Generator[Any, None, None]:
+    prefix = f"{PRIVATE_DIR}/move-{move.slug}"
+    check_file = f"{tenant_moves_plan.MOVE_WORK_DIR}/{move.slug}.check.sql"
+    remote = move.target.address is not None
+    files = tenant_moves_plan.MoveFiles(
+        export_sql=f"{prefix}.export.sql",
+        switch_sql=f"{prefix}.switch.sql",
+        pgpass=f"{prefix}.pgpass" if remote else None,
+    )
+    runner = f"{prefix}.sh"
+    yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR)
+    export = tenant_moves_plan.render_export(move, tables, check_file, lock_timeout)
+    switch = tenant_moves_plan.render_switch(move, tables, check_file, lock_timeout)
+    yield FileUploadCommand(StringIO(export), files.export_sql)
+    yield FileUploadCommand(StringIO(switch), files.switch_sql)
+    if files.pgpass is not None and move.target.address is not None:
+        line = tenant_moves_plan.pgpass_line(
+            move.target.address,
+            port,
+            move.target.database,
+            mover,
+            mover_password.get_secret_value(),
+        )
+        yield FileUploadCommand(StringIO(line), files.pgpass)
+    script = tenant_moves_plan.render_runner(move, files, port, port, ca_file, mover)
+    yield FileUploadCommand(StringIO(script), runner)
+    uploaded = [QuoteString(path) for path in (*files.all, runner)]
+    yield StringCommand(
+        "bash",
+        QuoteString(runner),
+        ";",
+        "status=$?;",
+        "rm",
+        "-f",
+        *uploaded,
+        ";",
+        "exit",
+        "$status",
+    )
 
 
 BACKUP_DIR = "/var/backups/adx"

@@ -3,8 +3,10 @@ twice by the real pyinfra CLI; torn down at the end."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +58,28 @@ class HostsUnderTest:
                 database,
                 "-c",
                 query,
+            ]
+        )
+        assert result.exit_code == 0, result.output.decode()
+        return str(result.output.decode().strip())
+
+    def psql_file(self, host: str, path: Path, database: str, **variables: str) -> str:
+        """Copy a psql script into the host and run it as the postgres OS user."""
+        client = testhosts.engine_client()
+        container = client.containers.get(testhosts.container_name(self.env.name, host))
+        archive = io.BytesIO()
+        with tarfile.open(fileobj=archive, mode="w") as tar:
+            data = path.read_bytes()
+            info = tarfile.TarInfo(path.name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+        container.put_archive("/tmp", archive.getvalue())
+        settings = [arg for key, value in variables.items() for arg in ("-v", f"{key}={value}")]
+        result = container.exec_run(
+            [
+                *("runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"),
+                *settings,
+                *("-d", database, "-f", f"/tmp/{path.name}"),
             ]
         )
         assert result.exit_code == 0, result.output.decode()

@@ -1,0 +1,390 @@
+"""Moving a tenant between isolation levels (DESIGN.md decision 5), planned from the model and
+the registry, rendered as scripts that run on the primary.
+
+The registry in adx_core says where a tenant's data lives now; the inventory says where it
+should live. When they differ, the tenant moves, in three steps that each either finish or
+change nothing:
+
+1. copy: one REPEATABLE READ snapshot of the tenant's rows on the primary is streamed, as SQL,
+   into the new location, inside one transaction there that first clears any copy an earlier,
+   interrupted run left, then verifies row count and checksum per table before it commits;
+2. switch: one transaction on the primary locks the old tables against writes, checks that
+   the tenant's rows did not change since the snapshot, points the registry at the new
+   location and deletes the old rows;
+3. a second run finds registry and inventory agreeing and does nothing.
+
+An interruption between 1 and 2 leaves the registry and the data at the old location (the
+application keeps using it); the next run copies again. Nothing is ever split.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+
+from adxdb.catalog import plan_registry
+from adxdb.migrations import MigrationFile
+from adxdb.model import MAIN_DATABASE
+from adxdb.tenants import RegistryRow
+
+MOVE_WORK_DIR = "/var/lib/postgresql/adx-moves"
+COMMITTED = "adx-move-committed"
+BATCH_ROWS = 500
+_CREATE_TABLE = re.compile(
+    r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)\s*\(",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LOCATION_KEYS = ("isolation_level", "db_host", "db_name", "db_schema")
+
+
+class MoveRefused(ValueError):
+    """A move the deploy does not do on its own (the message says what to do instead)."""
+
+
+@dataclass(frozen=True)
+class Location:
+    database: str
+    schema: str
+    address: str | None  # None: on the primary itself
+
+
+@dataclass(frozen=True)
+class Move:
+    slug: str
+    tenant_id: str
+    from_level: str
+    to_level: str
+    source: Location
+    target: Location
+    registry_row: RegistryRow
+
+    def describe(self) -> str:
+        def where(location: Location) -> str:
+            place = f"{location.database}.{location.schema}"
+            return place if location.address is None else f"{location.address}:{place}"
+
+        return (
+            f"move tenant {self.slug}: {self.from_level} ({where(self.source)}) -> "
+            f"{self.to_level} ({where(self.target)})"
+        )
+
+
+def tenant_stream_tables(files: Iterable[MigrationFile]) -> frozenset[str]:
+    """The tables the tenant stream creates: the tenant's data, which moves with it."""
+    return frozenset(
+        match.group(1).lower()
+        for migration in files
+        if migration.stream == "tenant"
+        for match in _CREATE_TABLE.finditer(migration.text)
+    )
+
+
+def _location(row: Mapping[str, Any], primary_address: str) -> Location:
+    address = row.get("db_host")
+    return Location(
+        database=str(row["db_name"]),
+        schema=str(row["db_schema"]),
+        address=None if address in (None, primary_address) else str(address),
+    )
+
+
+def plan_moves(
+    wanted: Sequence[RegistryRow],
+    current: Mapping[str, Mapping[str, Any]],
+    primary_address: str,
+) -> list[Move]:
+    """The tenants whose declared level or location differs from the registry's.
+
+    Raises `MoveRefused` for what the deploy does not move on its own: data out of a
+    dedicated tenant database (the source is not on the primary), or an offboarded tenant.
+    """
+    moves: list[Move] = []
+    refused: list[str] = []
+    for row in wanted:
+        now = current.get(row.id)
+        if now is None:
+            continue  # a new tenant: nothing to move
+        declared = row.as_fact()
+        if all(now.get(key) == declared[key] for key in _LOCATION_KEYS):
+            continue
+        if now.get("isolation_level") == "database":
+            refused.append(
+                f"tenant {row.slug}: moving out of its dedicated database "
+                f"{now.get('db_host')}/{now.get('db_name')} (to {row.isolation_level}) is not "
+                "done by the deploy: export it (pg_dump) and restore it, or declare it back"
+            )
+            continue
+        if row.status != "active" or now.get("status") != "active":
+            refused.append(
+                f"tenant {row.slug}: an offboarded tenant does not change isolation level "
+                f"({now.get('isolation_level')} -> {row.isolation_level}); declare it as it was"
+            )
+            continue
+        moves.append(
+            Move(
+                slug=row.slug,
+                tenant_id=row.id,
+                from_level=str(now["isolation_level"]),
+                to_level=row.isolation_level,
+                source=_location(now, primary_address),
+                target=_location(declared, primary_address),
+                registry_row=row,
+            )
+        )
+    if refused:
+        raise MoveRefused("; ".join(refused))
+    return moves
+
+
+def parents_first(tables: Mapping[str, Sequence[str]]) -> list[str]:
+    """Order tables so that every table comes after the tables its foreign keys reference
+    (references outside `tables` and self-references are ignored; ties sorted by name)."""
+    remaining = {t: {p for p in parents if p in tables and p != t} for t, parents in tables.items()}
+    ordered: list[str] = []
+    while remaining:
+        ready = sorted(t for t, parents in remaining.items() if not parents)
+        if not ready:
+            cycle = ", ".join(sorted(remaining))
+            raise MoveRefused(f"foreign keys form a cycle between tables: {cycle}")
+        for table in ready:
+            ordered.append(table)
+            del remaining[table]
+        for parents in remaining.values():
+            parents.difference_update(ready)
+    return ordered
+
+
+# Rendering ------------------------------------------------------------------------------------
+
+
+def _text(composed: sql.Composable) -> str:
+    return composed.as_string()
+
+
+def _table(location: Location, table: str) -> sql.Composable:
+    return sql.Identifier(location.schema, table)
+
+
+def _checksum(table: sql.Composable, tenant_id: str) -> sql.Composable:
+    """Row count and an order-independent checksum of one tenant's rows. Rows are hashed as
+    jsonb (keys sorted, so column order does not matter) with TimeZone UTC on both sides."""
+    return sql.SQL(
+        "SELECT count(*) AS n, md5(coalesce(string_agg(h, '' ORDER BY h), '')) AS digest "
+        "FROM (SELECT md5(to_jsonb(r)::text) AS h FROM {} r WHERE r.tenant_id = {}) hashed"
+    ).format(table, sql.Literal(tenant_id))
+
+
+def _session_settings(lock_timeout: str) -> list[str]:
+    return [
+        _text(sql.SQL("SET LOCAL lock_timeout = {};").format(sql.Literal(lock_timeout))),
+        "SET LOCAL statement_timeout = 0;",
+        "SET LOCAL TimeZone = 'UTC';",
+    ]
+
+
+def _emit(statement: str) -> str:
+    """A line of the export script that prints `statement` into the copy stream."""
+    return _text(sql.SQL("SELECT {};").format(sql.Literal(statement)))
+
+
+def _verify_generator(
+    move: Move, table: str, checked: Location, source_table: sql.Composable, message: str
+) -> str:
+    """Export-script SQL printing a DO block that fails unless `checked` holds exactly the
+    rows (count and checksum) the snapshot of `source_table` holds now."""
+    # The checked location's SQL holds no '%' (identifiers and a uuid), so it is safe inside
+    # a format() string whose %s / %L take the snapshot's figures.
+    block = sql.SQL(
+        "DO $adx_verify$ BEGIN IF NOT EXISTS (SELECT 1 FROM ({}) c "
+        "WHERE c.n = %s AND c.digest = %L) THEN RAISE EXCEPTION %L; END IF; END $adx_verify$;"
+    ).format(_checksum(_table(checked, table), move.tenant_id))
+    return _text(
+        sql.SQL("SELECT format({}, v.n, v.digest, {}) FROM ({}) v;").format(
+            sql.Literal(_text(block)),
+            sql.Literal(message),
+            _checksum(source_table, move.tenant_id),
+        )
+    )
+
+
+def render_export(
+    move: Move, tables: Sequence[str], check_file: str, lock_timeout: str, batch: int = BATCH_ROWS
+) -> str:
+    """The psql script that prints the copy stream for `move` (run on the primary as postgres,
+    `-A -t`), and writes the switch's change check to `check_file` (`\\o`)."""
+    tid = sql.Literal(move.tenant_id)
+    lines = [
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
+        "SET LOCAL TimeZone = 'UTC';",
+        _emit("BEGIN;"),
+        *(_emit(s) for s in _session_settings(lock_timeout)),
+        _emit(
+            _text(
+                sql.SQL("SELECT {}.set_tenant_context({});").format(
+                    sql.Identifier(move.target.schema), tid
+                )
+            )
+        ),
+    ]
+    for table in reversed(tables):  # a copy left by an interrupted run: children first
+        lines.append(
+            _emit(
+                _text(
+                    sql.SQL("DELETE FROM {} WHERE tenant_id = {};").format(
+                        _table(move.target, table), tid
+                    )
+                )
+            )
+        )
+    for table in tables:
+        target = _text(_table(move.target, table))
+        insert = (
+            "INSERT INTO %s OVERRIDING SYSTEM VALUE "
+            "SELECT * FROM json_populate_recordset(NULL::%s, %L);"
+        )
+        lines.append(
+            _text(
+                sql.SQL(
+                    "SELECT format({}, {}, {}, json_agg(b.r)) FROM (SELECT r, "
+                    "(row_number() OVER () - 1) / {} AS batch FROM {} r WHERE r.tenant_id = {}) b "
+                    "GROUP BY b.batch ORDER BY b.batch;"
+                ).format(
+                    sql.Literal(insert),
+                    sql.Literal(target),
+                    sql.Literal(target),
+                    sql.Literal(int(batch)),
+                    _table(move.source, table),
+                    tid,
+                )
+            )
+        )
+    for table in tables:
+        lines.append(
+            _verify_generator(
+                move,
+                table,
+                move.target,
+                _table(move.source, table),
+                f"move of tenant {move.slug}: table {table} at the new location does not hold "
+                "the rows copied (count or checksum differs); nothing was committed",
+            )
+        )
+    lines += [_emit("COMMIT;"), _emit(_text(sql.SQL("SELECT {};").format(sql.Literal(COMMITTED))))]
+    lines.append(f"\\o {check_file}")
+    for table in tables:
+        lines.append(
+            _verify_generator(
+                move,
+                table,
+                move.source,
+                _table(move.source, table),
+                f"tenant {move.slug} changed during its move (table {table}); nothing was "
+                "switched: the next deploy copies it again",
+            )
+        )
+    lines += ["\\o", "COMMIT;"]
+    return "\n".join(lines) + "\n"
+
+
+def render_switch(move: Move, tables: Sequence[str], check_file: str, lock_timeout: str) -> str:
+    """The psql script run on the primary after the copy committed: in one transaction, hold
+    off writers, check nothing changed since the snapshot, switch the registry, delete the
+    old rows."""
+    tid = sql.Literal(move.tenant_id)
+    lines = ["BEGIN;", *_session_settings(lock_timeout)]
+    if tables:
+        lines.append(
+            _text(
+                sql.SQL("LOCK TABLE {} IN SHARE MODE;").format(
+                    sql.SQL(", ").join(_table(move.source, t) for t in tables)
+                )
+            )
+        )
+    lines.append(f"\\i {check_file}")
+    lines += plan_registry([move.registry_row], {})
+    for table in reversed(tables):
+        lines.append(
+            _text(
+                sql.SQL("DELETE FROM {} WHERE tenant_id = {};").format(
+                    _table(move.source, table), tid
+                )
+            )
+        )
+    lines.append("COMMIT;")
+    return "\n".join(lines) + "\n"
+
+
+def pgpass_line(host: str, port: int, database: str, user: str, password: str) -> str:
+    """One ~/.pgpass line; `:` and `\\` escaped as libpq wants."""
+
+    def escape(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(":", "\\:")
+
+    return ":".join(escape(v) for v in (host, str(port), database, user, password)) + "\n"
+
+
+@dataclass(frozen=True)
+class MoveFiles:
+    """Where a move's scripts live on the primary while it runs."""
+
+    export_sql: str
+    switch_sql: str
+    pgpass: str | None
+
+    @property
+    def all(self) -> list[str]:
+        return [p for p in (self.export_sql, self.switch_sql, self.pgpass) if p is not None]
+
+
+def render_runner(
+    move: Move,
+    files: MoveFiles,
+    port: int,
+    target_port: int,
+    ca_file: str,
+    user: str,
+) -> str:
+    """The bash script that runs one move on the primary: copy, check the copy committed,
+    switch. It carries no secret: the target's password is in a pgpass file."""
+    q = shlex.quote
+    work = MOVE_WORK_DIR
+    check = f"{work}/{move.slug}.check.sql"
+    receipt = f"{work}/{move.slug}.receipt"
+    psql = f"runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p {int(port)}"
+    lines = [
+        "set -euo pipefail",
+        f"install -d -m 0700 -o postgres -g postgres {q(work)}",
+        f"rm -f {q(check)} {q(receipt)}",
+    ]
+    if move.target.address is None:
+        target = f"{psql} -d {q(move.target.database)}"
+        cleanup = [check, receipt]
+    else:
+        assert files.pgpass is not None
+        pgpass = f"{work}/{move.slug}.pgpass"
+        lines.append(f"install -m 0600 -o postgres -g postgres {q(files.pgpass)} {q(pgpass)}")
+        conninfo = (
+            f"host={move.target.address} port={int(target_port)} dbname={move.target.database} "
+            f"user={user} sslmode=verify-full sslrootcert={ca_file} connect_timeout=30 "
+            f"application_name=adx-move"
+        )
+        target = (
+            f"runuser -u postgres -- env PGPASSFILE={q(pgpass)} psql -X -q -A -t "
+            f"-v ON_ERROR_STOP=1 {q(conninfo)}"
+        )
+        cleanup = [check, receipt, pgpass]
+    lines += [
+        f"trap {q('rm -f ' + ' '.join(q(p) for p in cleanup))} EXIT",
+        f"{psql} -d {MAIN_DATABASE} < {q(files.export_sql)} | {target} > {q(receipt)}",
+        f"if ! grep -qx {COMMITTED} {q(receipt)}; then",
+        f"  echo {q(f'tenant {move.slug}: the copy did not commit; nothing was switched')} >&2",
+        "  exit 1",
+        "fi",
+        f"{psql} -d {MAIN_DATABASE} < {q(files.switch_sql)}",
+    ]
+    return "\n".join(lines) + "\n"
