@@ -1,0 +1,201 @@
+"""Moving a tenant between isolation levels: every row arrives (count and checksum per table),
+none stays behind, and an interrupted move never leaves the tenant's data split."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adxdb import migrations as engine
+from adxdb.moves import tenant_stream_tables
+from tests.integration.conftest import HostsUnderTest
+from tests.integration.harness import (
+    connect,
+    converge,
+    password,
+    run_deploy,
+    variant_inventory,
+)
+
+WONKA = uuid.UUID("3f1c9a52-6b0e-4d8a-9f3e-2a7b5c1d0e99")
+TENANT_ROWS = Path(__file__).parent / "sql" / "tenant_rows.sql"
+TABLES = sorted(tenant_stream_tables(engine.discover()))
+MOVES_OP = "Tenant moves (copy, verify, switch the registry)"
+Rows = dict[str, tuple[str, ...]]
+
+
+def _inventory(test_env: HostsUnderTest, directory: Path, isolation: str, **extra: object) -> Path:
+    tenants = [t.model_dump(mode="json", exclude_defaults=True) for t in test_env.env.tenants]
+    wonka: dict[str, object] = {
+        "slug": "wonka",
+        "id": str(WONKA),
+        "name": "Wonka",
+        "isolation": isolation,
+    }
+    if isolation == "database":
+        wonka["host"] = "tenant1"
+    return variant_inventory(directory / isolation, {"tenants": [*tenants, wonka], **extra})
+
+
+def _rows(test_env: HostsUnderTest, host: str, database: str, schema: str, op: str = "=") -> Rows:
+    """Per tenant-stream table: row count and a checksum of the rows' text (column order and
+    values) for WONKA (`op` '=') or for every other tenant (`op` '<>')."""
+    parts = " UNION ALL ".join(
+        f"SELECT '{table}' AS t, count(*) AS n, "
+        f"md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) AS d "
+        f"FROM {schema}.{table} r WHERE r.tenant_id {op} '{WONKA}'"
+        for table in TABLES
+    )
+    output = test_env.psql(
+        host,
+        f"SET TimeZone = 'UTC'; SELECT t || ' ' || n || ' ' || d FROM ({parts}) s ORDER BY t",
+        database,
+    )
+    rows = [line.split() for line in output.splitlines() if line != "SET"]
+    return {table: (count, digest) for table, count, digest in rows}
+
+
+def _registry(test_env: HostsUnderTest) -> str:
+    return test_env.psql(
+        "pg1",
+        "SELECT isolation_level || ' ' || coalesce(db_host, '-') || ' ' || db_name || ' ' "
+        f"|| db_schema FROM tenants WHERE id = '{WONKA}'",
+        "adx_core",
+    )
+
+
+@pytest.fixture
+def wonka(test_env: HostsUnderTest) -> Iterator[None]:
+    """Remove what the tests made for the tenant wonka, wherever it ended up."""
+    yield
+    deletes = "; ".join(f"DELETE FROM public.{t} WHERE tenant_id = '{WONKA}'" for t in TABLES[::-1])
+    test_env.psql("pg1", deletes, "adx_core")
+    test_env.psql("pg1", f"DELETE FROM tenants WHERE id = '{WONKA}'", "adx_core")
+    test_env.psql("pg1", "DROP SCHEMA IF EXISTS tenant_wonka CASCADE", "adx_core")
+    test_env.psql(
+        "pg1", "DELETE FROM adx_migrations.ledger WHERE target_schema = 'tenant_wonka'", "adx_core"
+    )
+    test_env.psql("tenant1", "DROP DATABASE IF EXISTS adx_tenant_wonka WITH (FORCE)")
+    for host in ("pg1", "tenant1"):
+        test_env.psql(host, "DROP ROLE IF EXISTS adx_tenant_wonka")
+
+
+def _load_rows(test_env: HostsUnderTest) -> Rows:
+    test_env.psql_file("pg1", TENANT_ROWS, "adx_core", tenant_id=str(WONKA), schema="public")
+    before = _rows(test_env, "pg1", "adx_core", "public")
+    empty = [table for table, (count, _) in before.items() if int(count) == 0]
+    assert empty == [], f"the fixture left tenant tables empty: {empty}"
+    return before
+
+
+def _empty_at(test_env: HostsUnderTest, host: str, database: str, schema: str) -> dict[str, str]:
+    """Tables at a location that still hold WONKA rows (should be none)."""
+    left = _rows(test_env, host, database, schema)
+    return {table: count for table, (count, _) in left.items() if count != "0"}
+
+
+def test_rls_to_schema_to_database_moves_every_row_and_leaves_none_behind(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    before = _load_rows(test_env)
+    others_before = _rows(test_env, "pg1", "adx_core", "public", op="<>")
+    tenant_host = test_env.env.hosts["tenant1"].address
+
+    # rls -> schema: a copy on the primary itself.
+    to_schema = _inventory(test_env, tmp_path, "schema")
+    run = converge(to_schema)
+    assert "move tenant wonka: rls (adx_core.public) -> schema (adx_core.tenant_wonka)" in (
+        run.output
+    )
+    assert run.changed_ops.get(MOVES_OP) == 1
+    assert _rows(test_env, "pg1", "adx_core", "tenant_wonka") == before
+    assert _empty_at(test_env, "pg1", "adx_core", "public") == {}
+    assert _rows(test_env, "pg1", "adx_core", "public", op="<>") == others_before
+    assert _registry(test_env) == "schema - adx_core tenant_wonka"
+    assert converge(to_schema).changed_ops == {}
+
+    # schema -> database: a copy to the tenant host, over TLS as adx_migrator.
+    to_database = _inventory(test_env, tmp_path, "database")
+    run = converge(to_database, "-vvv")  # -vvv prints every command: the password is in none
+    assert password("adx_migrator") not in run.output
+    assert (
+        f"move tenant wonka: schema (adx_core.tenant_wonka) -> database "
+        f"({tenant_host}:adx_tenant_wonka.public)"
+    ) in run.output
+    assert run.changed_ops.get(MOVES_OP) == 1
+    assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
+    assert _empty_at(test_env, "pg1", "adx_core", "tenant_wonka") == {}
+    assert _rows(test_env, "pg1", "adx_core", "public", op="<>") == others_before
+    assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
+    assert converge(to_database).changed_ops == {}
+
+    # The application reaches the moved rows where the registry now points, under RLS.
+    with connect("adx_app", test_env.pg_port("tenant1"), dbname="adx_tenant_wonka") as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)  # no context
+        with conn.transaction():
+            conn.execute("SELECT set_tenant_context(%s)", (WONKA,))
+            users = conn.execute("SELECT count(*) FROM users").fetchone()
+        assert users == (int(before["users"][0]),)
+
+
+def test_interrupted_switch_keeps_the_tenant_whole_and_the_next_run_finishes(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    before = _load_rows(test_env)
+    moved = _inventory(test_env, tmp_path, "database", migrations={"lock_timeout": "2s"})
+
+    # A writer of the tenant holds its transaction open across the deploy: the switch cannot
+    # lock the old tables and gives up after lock_timeout, after the copy committed.
+    with connect("adx_app", test_env.pg_port("pg1")) as writer:
+        writer.autocommit = False
+        writer.execute("SELECT set_tenant_context(%s)", (WONKA,))
+        writer.execute(
+            "INSERT INTO users (tenant_id, email) VALUES (%s, 'late@wonka.test')", (WONKA,)
+        )
+        failed = run_deploy(moved)
+        assert failed.returncode != 0
+        assert "lock timeout" in failed.output, failed.output[-3000:]
+        # The copy had committed at the new location ...
+        assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
+        # ... but nothing is split: the registry and every row are still at the old one.
+        assert _registry(test_env) == "rls - adx_core public"
+        assert _rows(test_env, "pg1", "adx_core", "public") == before
+        writer.commit()
+
+    after_write = _rows(test_env, "pg1", "adx_core", "public")
+    assert int(after_write["users"][0]) == int(before["users"][0]) + 1
+    run = converge(moved)
+    assert run.changed_ops.get(MOVES_OP) == 1
+    # The stale copy of the interrupted run was replaced, not added to.
+    assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == after_write
+    assert _empty_at(test_env, "pg1", "adx_core", "public") == {}
+    tenant_host = test_env.env.hosts["tenant1"].address
+    assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
+    assert converge(moved).changed_ops == {}
+
+
+def test_moving_out_of_a_dedicated_database_is_refused_and_changes_nothing(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    tenants = [t.model_dump(mode="json", exclude_defaults=True) for t in test_env.env.tenants]
+    for tenant in tenants:
+        if tenant["slug"] == "initech":
+            tenant["isolation"] = "rls"
+            del tenant["host"]
+    registry_before = test_env.psql("pg1", "SELECT * FROM tenants ORDER BY id", "adx_core")
+
+    run = run_deploy(variant_inventory(tmp_path, {"tenants": tenants}))
+
+    assert run.returncode != 0
+    assert "tenant initech: moving out of its dedicated database" in run.output
+    assert test_env.psql("pg1", "SELECT * FROM tenants ORDER BY id", "adx_core") == registry_before
+    role = "adx_tenant_initech"
+    with connect(
+        role, test_env.pg_port("tenant1"), dbname="adx_tenant_initech", password=password(role)
+    ) as conn:
+        assert conn.execute("SELECT current_database()").fetchone() == ("adx_tenant_initech",)
