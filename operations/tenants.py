@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from io import StringIO
 from typing import Any
 
@@ -195,6 +196,7 @@ def tenant_moves(
     for move in planned:  # before any yield: --dry reads only up to the first
         logger.warning("%s%s", host.print_prefix, move.describe())
     wanted_tables = set(tenant_tables)
+    access = _MoverAccess(port, ca_file, mover, mover_password)
     for move in planned:
         found = host.get_fact(
             PgTenantTables, port=port, database=move.source.database, schema=move.source.schema
@@ -204,18 +206,26 @@ def tenant_moves(
         tables = tenant_moves_plan.parents_first(
             {t: parents for t, parents in found.items() if t in wanted_tables}
         )
-        yield from _move_commands(move, tables, port, ca_file, mover, mover_password, lock_timeout)
+        yield from _move_commands(move, tables, access, lock_timeout)
+
+
+@dataclass(frozen=True)
+class _MoverAccess:
+    """How the primary reaches a move's target: port, CA, login role and its password."""
+
+    port: int
+    ca_file: str
+    mover: str
+    mover_password: SecretStr
 
 
 def _move_commands(
     move: tenant_moves_plan.Move,
     tables: Sequence[str],
-    port: int,
-    ca_file: str,
-    mover: str,
-    mover_password: SecretStr,
+    access: _MoverAccess,
     lock_timeout: str,
 ) -> Generator[Any, None, None]:
+    port, mover = access.port, access.mover
     prefix = f"{PRIVATE_DIR}/move-{move.slug}"
     check_file = f"{tenant_moves_plan.MOVE_WORK_DIR}/{move.slug}.check.sql"
     remote = move.target.address is not None
@@ -236,10 +246,10 @@ def _move_commands(
             port,
             move.target.database,
             mover,
-            mover_password.get_secret_value(),
+            access.mover_password.get_secret_value(),
         )
         yield FileUploadCommand(StringIO(line), files.pgpass)
-    script = tenant_moves_plan.render_runner(move, files, port, port, ca_file, mover)
+    script = tenant_moves_plan.render_runner(move, files, port, port, access.ca_file, mover)
     yield FileUploadCommand(StringIO(script), runner)
     uploaded = [QuoteString(path) for path in (*files.all, runner)]
     yield StringCommand(
