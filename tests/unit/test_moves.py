@@ -221,3 +221,15 @@ def test_operation_refuses_a_move_out_of_a_dedicated_database() -> None:
 def test_operation_with_the_server_down_is_an_error() -> None:
     with pytest.raises(OperationError, match="cannot read the tenants registry"):
         _run(_facts(None), [_row("rls")])
+
+
+def test_tenant_tables_fact_reads_tables_and_their_parents() -> None:
+    fact = ops.PgTenantTables()
+    assert fact.process(['{"files": ["folders", "users"], "users": []}']) == {
+        "files": ["folders", "users"],
+        "users": [],
+    }
+    assert fact.process(["null"]) is None
+    command = fact.command(port=5432, database="adx_core", schema="tenant_acme").get_raw_value()
+    assert command.startswith("if pg_isready -q -p 5432 ; then printf")
+    assert "adx_database=adx_core" in command and "adx_schema=tenant_acme" in command
