@@ -78,11 +78,16 @@ def format_validation_error(error: ValidationError) -> list[str]:
     return problems
 
 
+# libyaml's safe loader where PyYAML was built with it (its wheels are): the same safe subset
+# of YAML, an order of magnitude faster on an inventory of a thousand tenants.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InventoryError(path, [f"{path}: inventory file not found"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
     except yaml.YAMLError as error:
         where, problem = "", "cannot be parsed"
         if isinstance(error, yaml.MarkedYAMLError):

@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,7 +53,8 @@ class MigrationFile:
     def label(self) -> str:
         return f"{self.stream}/{self.version:03d}_{self.name}.sql"
 
-    @property
+    # Cached: a plan over a thousand targets asks each file for these a thousand times.
+    @cached_property
     def checksum(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
@@ -62,8 +64,12 @@ class MigrationFile:
 
     def concurrent_indexes(self) -> list[str]:
         """Names of the indexes this file builds concurrently (comments are not statements)."""
+        return list(self._concurrent_indexes)
+
+    @cached_property
+    def _concurrent_indexes(self) -> tuple[str, ...]:
         code = "\n".join(line.split("--", 1)[0] for line in self.text.splitlines())
-        return _CONCURRENT_INDEX.findall(code)
+        return tuple(_CONCURRENT_INDEX.findall(code))
 
 
 @dataclass(frozen=True)
