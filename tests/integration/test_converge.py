@@ -21,6 +21,7 @@ EXPECTED_OPERATIONS = {
     "ADX databases",
     "Tenant schemas",
     "Migrations",
+    "Tenant moves (copy, verify, switch the registry)",
     "Tenants registry",
     "Seed data (test)",
 }
