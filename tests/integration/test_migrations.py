@@ -124,6 +124,43 @@ def test_migrated_objects_belong_to_the_owner_role(test_env: HostsUnderTest) -> 
     assert owners == "adx_owner"
 
 
+def test_schema_design_rules_hold_in_every_migrated_database(test_env: HostsUnderTest) -> None:
+    """SECURITY DEFINER functions pin search_path and are not PUBLIC's; views are
+    security_invoker; the application and read-only roles hold data privileges only."""
+    definer = (
+        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
+        "ON n.oid = p.pronamespace WHERE p.prosecdef AND n.nspname NOT LIKE 'pg\\_%' "
+        "AND n.nspname <> 'information_schema' AND ("
+        "NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%') "
+        "OR has_function_privilege('public', p.oid, 'EXECUTE')) ORDER BY 1"
+    )
+    views = (
+        "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relkind = 'v' AND (n.nspname = 'public' "
+        "OR n.nspname LIKE 'tenant\\_%') AND NOT coalesce('security_invoker=true' "
+        "= ANY (c.reloptions), false) ORDER BY 1"
+    )
+    excess = (
+        "SELECT a.grantee::regrole::text || ' ' || a.privilege_type || ' ' || c.oid::regclass "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a "
+        "WHERE c.relkind IN ('r', 'p', 'v') AND (n.nspname = 'public' OR n.nspname LIKE "
+        "'tenant\\_%') AND ((a.grantee = 'adx_app'::regrole AND a.privilege_type NOT IN "
+        "('SELECT', 'INSERT', 'UPDATE', 'DELETE')) OR (a.grantee = 'adx_readonly'::regrole "
+        "AND a.privilege_type <> 'SELECT')) ORDER BY 1"
+    )
+    # The twin: the probes see the objects they judge.
+    counted = (
+        "SELECT count(*) FILTER (WHERE p.prosecdef) > 0 AND (SELECT count(*) FROM pg_views "
+        "WHERE schemaname = 'public') > 0 FROM pg_proc p "
+        "WHERE p.pronamespace = 'public'::regnamespace"
+    )
+    for host, database in (("pg1", "adx_core"), ("tenant1", "adx_tenant_initech")):
+        assert test_env.psql(host, counted, database) == "t"
+        assert test_env.psql(host, definer, database) == ""
+        assert test_env.psql(host, views, database) == ""
+        assert test_env.psql(host, excess, database) == ""
+
+
 def test_edited_applied_file_stops_the_deploy(test_env: HostsUnderTest, tmp_path: Path) -> None:
     directory = _copy_migrations(tmp_path)
     edited = directory / "tenant" / "003_auth_service_schema.sql"
