@@ -40,6 +40,7 @@ _CREATE_TABLE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _LOCATION_KEYS = ("isolation_level", "db_host", "db_name", "db_schema")
+LOST_TRACK = "the registry no longer says where this deploy found it; nothing was copied"
 
 
 class MoveRefused(ValueError):
@@ -62,6 +63,9 @@ class Move:
     source: Location
     target: Location
     registry_row: RegistryRow
+    # The registry's location columns as they are now: the scripts re-check them in their
+    # own snapshot, so a move another deploy finished meanwhile is never copied again.
+    registry_before: tuple[tuple[str, Any], ...] = ()
 
     def describe(self) -> str:
         def where(location: Location) -> str:
@@ -134,6 +138,7 @@ def plan_moves(
                 source=_location(now, primary_address),
                 target=_location(declared, primary_address),
                 registry_row=row,
+                registry_before=tuple((key, now.get(key)) for key in _LOCATION_KEYS),
             )
         )
     if refused:
@@ -179,6 +184,45 @@ def _checksum(table: sql.Composable, tenant_id: str) -> sql.Composable:
     ).format(table, sql.Literal(tenant_id))
 
 
+def _registry_at(move: Move, location: Mapping[str, Any]) -> sql.Composable:
+    """True while the registry row of the tenant holds `location` (its location columns)."""
+    checks = [sql.SQL("id = {}").format(sql.Literal(move.tenant_id))]
+    for key in _LOCATION_KEYS:
+        value = location.get(key)
+        operator = "IS NOT DISTINCT FROM" if value is None else "="
+        checks.append(
+            sql.SQL("{} {} {}").format(sql.Identifier(key), sql.SQL(operator), sql.Literal(value))
+        )
+    return sql.SQL("EXISTS (SELECT 1 FROM public.tenants WHERE {})").format(
+        sql.SQL(" AND ").join(checks)
+    )
+
+
+def _still_at_source(move: Move, what: str) -> str:
+    """A DO block that stops the script unless the registry still points at the source."""
+    message = (
+        f"tenant {move.slug} is no longer where this deploy found it ({move.from_level}, "
+        f"{move.source.database}.{move.source.schema}): another deploy moved it; "
+        f"nothing was {what}"
+    )
+    return _text(
+        sql.SQL(
+            "DO $adx_where$ BEGIN IF NOT {} THEN RAISE EXCEPTION {}; END IF; END $adx_where$;"
+        ).format(_registry_at(move, dict(move.registry_before)), sql.Literal(message))
+    )
+
+
+def registry_state_query(move: Move) -> str:
+    """One word: `source` while the registry points at the old location, `target` once it
+    points at the new one, `other` otherwise."""
+    return _text(
+        sql.SQL("SELECT CASE WHEN {} THEN 'source' WHEN {} THEN 'target' ELSE 'other' END").format(
+            _registry_at(move, dict(move.registry_before)),
+            _registry_at(move, move.registry_row.as_fact()),
+        )
+    )
+
+
 def _session_settings(lock_timeout: str) -> list[str]:
     return [
         _text(sql.SQL("SET LOCAL lock_timeout = {};").format(sql.Literal(lock_timeout))),
@@ -221,6 +265,7 @@ def render_export(
     lines = [
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
         "SET LOCAL TimeZone = 'UTC';",
+        _still_at_source(move, "copied"),
         _emit("BEGIN;"),
         *(_emit(s) for s in _session_settings(lock_timeout)),
         _emit(
@@ -305,6 +350,7 @@ def render_switch(move: Move, tables: Sequence[str], check_file: str, lock_timeo
                 )
             )
         )
+    lines.append(_still_at_source(move, "switched"))
     lines.append(f"\\i {check_file}")
     lines += plan_registry([move.registry_row], {})
     for table in reversed(tables):
@@ -356,9 +402,22 @@ def render_runner(
     check = f"{work}/{move.slug}.check.sql"
     receipt = f"{work}/{move.slug}.receipt"
     psql = f"runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p {int(port)}"
+    state = registry_state_query(move)
     lines = [
         "set -euo pipefail",
         f"install -d -m 0700 -o postgres -g postgres {q(work)}",
+        # One move of a tenant at a time on this primary; a deploy that waited here finds the
+        # move done (and stops) or still to do (and does it).
+        f"exec 9>{q(work + '/' + move.slug + '.lock')}",
+        "flock -w 3600 9",
+        f"state=$({psql} -d {MAIN_DATABASE} -c {q(state)})",
+        'if [ "$state" = target ]; then',
+        f"  echo {q(f'tenant {move.slug}: already moved by another deploy')}",
+        "  exit 0",
+        'elif [ "$state" != source ]; then',
+        f"  echo {q(f'tenant {move.slug}: {LOST_TRACK}')} >&2",
+        "  exit 1",
+        "fi",
         f"rm -f {q(check)} {q(receipt)}",
     ]
     if move.target.address is None:

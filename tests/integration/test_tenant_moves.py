@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,24 @@ def test_interrupted_switch_keeps_the_tenant_whole_and_the_next_run_finishes(
     assert run.changed_ops.get(MOVES_OP) == 1
     # The stale copy of the interrupted run was replaced, not added to.
     assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == after_write
+    assert _empty_at(test_env, "pg1", "adx_core", "public") == {}
+    tenant_host = test_env.env.hosts["tenant1"].address
+    assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
+    assert converge(moved).changed_ops == {}
+
+
+def test_two_deploys_moving_the_same_tenant_both_finish_and_copy_once(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    before = _load_rows(test_env)
+    moved = _inventory(test_env, tmp_path, "database")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda _: run_deploy(moved), range(2)))
+
+    assert [run.returncode for run in runs] == [0, 0], runs[0].output[-3000:]
+    assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
     assert _empty_at(test_env, "pg1", "adx_core", "public") == {}
     tenant_host = test_env.env.hosts["tenant1"].address
     assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"

@@ -122,7 +122,10 @@ def test_export_clears_copies_verifies_and_commits_in_one_target_transaction() -
     script = moves.render_export(move, ["users", "files"], "/w/acme.check.sql", "10s")
     lines = script.splitlines()
     assert lines[0] == "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
-    assert lines[2] == "SELECT 'BEGIN;';"
+    # the registry is checked in the snapshot before anything is printed for the target
+    assert lines[2].startswith("DO $adx_where$ BEGIN IF NOT EXISTS (SELECT 1 FROM public.tenants")
+    assert "\"isolation_level\" = 'rls'" in lines[2] and '"db_host" IS NOT DISTINCT' in lines[2]
+    assert lines[3] == "SELECT 'BEGIN;';"
     emitted = "\n".join(lines)
     # children cleared before parents, parents inserted before children
     assert emitted.index('DELETE FROM "public"."files"') < emitted.index(
@@ -142,6 +145,7 @@ def test_switch_locks_checks_switches_then_deletes() -> None:
     order = [
         "BEGIN;",
         'LOCK TABLE "public"."users", "public"."files" IN SHARE MODE;',
+        "another deploy moved it; nothing was switched",
         "\\i /w/acme.check.sql",
         "INSERT INTO public.tenants",
         'DELETE FROM "public"."files"',
@@ -233,3 +237,29 @@ def test_tenant_tables_fact_reads_tables_and_their_parents() -> None:
     command = fact.command(port=5432, database="adx_core", schema="tenant_acme").get_raw_value()
     assert command.startswith("if pg_isready -q -p 5432 ; then printf")
     assert "adx_database=adx_core" in command and "adx_schema=tenant_acme" in command
+
+
+def test_runner_takes_a_lock_and_stops_when_another_deploy_moved_the_tenant() -> None:
+    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
+    files = moves.MoveFiles("/p/e.sql", "/p/s.sql", "/p/pgpass")
+    script = moves.render_runner(move, files, 5432, 5432, "/ca.crt", "adx_migrator")
+    steps = [
+        "flock -w 3600 9",
+        "state=$(",
+        'if [ "$state" = target ]; then',
+        "already moved by another deploy",
+        "< /p/e.sql | runuser -u postgres -- env PGPASSFILE=",
+        "grep -qx adx-move-committed",
+        "< /p/s.sql",
+    ]
+    positions = [script.index(step) for step in steps]
+    assert positions == sorted(positions)
+    assert "sslmode=verify-full sslrootcert=/ca.crt" in script
+
+
+def test_registry_state_query_names_both_locations() -> None:
+    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
+    query = moves.registry_state_query(move)
+    assert query.startswith("SELECT CASE WHEN EXISTS")
+    assert '"db_host" IS NOT DISTINCT FROM NULL' in query  # the source: rls, no host
+    assert f"\"db_host\" = '{TENANT_HOST}'" in query  # the target
