@@ -50,6 +50,18 @@ def _render(statement: sql.Composable) -> str:
     return statement.as_string() + ";"
 
 
+# Advisory lock keys (in the `postgres` database) that serialize concurrent deploys' role and
+# database changes on a cluster; the migration engine has its own (per database).
+ROLES_LOCK_KEY = 0x41445852  # "ADXR"
+DATABASES_LOCK_KEY = 0x41445842  # "ADXB"
+
+
+def hold_lock(key: int, transaction: bool) -> str:
+    """SQL taking an advisory lock: until COMMIT (`transaction`) or for the session."""
+    function = "pg_advisory_xact_lock" if transaction else "pg_advisory_lock"
+    return f"DO $adx_lock$ BEGIN PERFORM {function}({int(key)}); END $adx_lock$;\n"
+
+
 def plan_roles(
     wanted: Mapping[str, Role],
     passwords: Mapping[str, SecretStr],
@@ -80,8 +92,18 @@ def plan_roles(
             sets_password = True
         role_statements: list[str] = []
         if have is None:
+            # Created bare if still missing (a concurrent deploy may have made it since the
+            # fact was read; the script holds ROLES_LOCK_KEY), then given every attribute.
             role_statements.append(
-                _render(sql.SQL("CREATE ROLE {} " + " ".join(options)).format(ident))
+                _render(
+                    sql.SQL(
+                        "DO $adx_role$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE "
+                        "rolname = {}) THEN CREATE ROLE {}; END IF; END $adx_role$"
+                    ).format(sql.Literal(role_name), ident)
+                )
+            )
+            role_statements.append(
+                _render(sql.SQL("ALTER ROLE {} " + " ".join(options)).format(ident))
             )
         elif options:
             role_statements.append(
@@ -121,19 +143,25 @@ def plan_databases(
         owner = sql.Identifier(database.owner)
         db_statements: list[str] = []
         if have is None:
+            create = sql.SQL(
+                "CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING {} LOCALE {} "
+                "CONNECTION LIMIT {}"
+            ).format(
+                ident,
+                owner,
+                sql.Literal(database.encoding),
+                sql.Literal(database.locale),
+                sql.Literal(database.connection_limit),
+            )
+            # Only if still missing (psql runs the selected text): a concurrent deploy may
+            # have created it since the fact was read; the script holds DATABASES_LOCK_KEY.
             db_statements.append(
-                _render(
-                    sql.SQL(
-                        "CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING {} LOCALE {} "
-                        "CONNECTION LIMIT {}"
-                    ).format(
-                        ident,
-                        owner,
-                        sql.Literal(database.encoding),
-                        sql.Literal(database.locale),
-                        sql.Literal(database.connection_limit),
-                    )
+                sql.SQL(
+                    "SELECT {} WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = {}) "
                 )
+                .format(sql.Literal(create.as_string()), sql.Literal(db_name))
+                .as_string()
+                + "\\gexec"
             )
             have = {
                 "owner": database.owner,
@@ -210,7 +238,9 @@ def plan_schemas(
             if not spec.create:
                 continue  # the database is not there yet: the next run (after it) grants
             statements.append(
-                _render(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(ident, owner))
+                _render(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(ident, owner)
+                )
             )
             statements.append(_render(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident)))
             have = {"owner": spec.owner, "usage": [], "data_roles": []}

@@ -15,7 +15,14 @@ from pyinfra import host
 from pyinfra.api import OperationError, StringCommand, operation
 from pyinfra.facts.deb import DebPackages
 
-from adxdb.catalog import QUIET_PRELUDE, plan_databases, plan_roles
+from adxdb.catalog import (
+    DATABASES_LOCK_KEY,
+    QUIET_PRELUDE,
+    ROLES_LOCK_KEY,
+    hold_lock,
+    plan_databases,
+    plan_roles,
+)
 from adxdb.model import Database, RestartPolicy, Role
 from operations.pgfacts import PgClusters, PgDatabases, PgRoles, PgServerState
 from operations.psql import run_sql_script
@@ -217,6 +224,7 @@ def roles(
         host.noop(f"roles {', '.join(roles)} are converged")
         return
     script = (QUIET_PRELUDE if plan.sets_password else "") + "BEGIN;\n"
+    script += hold_lock(ROLES_LOCK_KEY, transaction=True)
     script += "\n".join(plan.statements) + "\nCOMMIT;\n"
     yield from run_sql_script(port, "postgres", script, "roles")
 
@@ -241,4 +249,5 @@ def databases(databases: Mapping[str, Database], port: int) -> Generator[Any, No
     if not statements:
         host.noop(f"databases {', '.join(databases)} are converged")
         return
-    yield from run_sql_script(port, "postgres", "\n".join(statements) + "\n", "databases")
+    script = hold_lock(DATABASES_LOCK_KEY, transaction=False) + "\n".join(statements) + "\n"
+    yield from run_sql_script(port, "postgres", script, "databases")

@@ -189,6 +189,8 @@ def test_two_deploys_moving_the_same_tenant_both_finish_and_copy_once(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = list(pool.map(lambda _: run_deploy(moved), range(2)))
+    for i, r in enumerate(runs):
+        Path(f"/tmp/concurrent{i}.log").write_text(r.output)
 
     assert [run.returncode for run in runs] == [0, 0], runs[0].output[-3000:]
     assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before

@@ -123,9 +123,14 @@ def test_missing_role_is_created_with_every_attribute() -> None:
     current = converged_roles()
     del current["adx_app"]
     plan = plan_roles(WANTED_ROLES, PASSWORDS, current)
-    create, grant = plan.statements
-    assert create.startswith(
-        'CREATE ROLE "adx_app" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION '
+    create, attributes, grant = plan.statements
+    # created only if a concurrent deploy has not made it meanwhile, then given everything
+    assert create == (
+        "DO $adx_role$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'adx_app') "
+        'THEN CREATE ROLE "adx_app"; END IF; END $adx_role$;'
+    )
+    assert attributes.startswith(
+        'ALTER ROLE "adx_app" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION '
         "NOBYPASSRLS INHERIT CONNECTION LIMIT -1 PASSWORD 'SCRAM-SHA-256$4096:"
     )
     assert grant == 'GRANT "adx_owner" TO "adx_app";'
@@ -142,7 +147,9 @@ def test_role_names_are_quoted_identifiers() -> None:
     wanted = {'Tenant"Admin': Role(login=False, member_of=("select",))}
     plan = plan_roles(wanted, {}, {})
     assert plan.statements == [
-        'CREATE ROLE "Tenant""Admin" NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION '
+        "DO $adx_role$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+        """'Tenant"Admin') THEN CREATE ROLE "Tenant""Admin"; END IF; END $adx_role$;""",
+        'ALTER ROLE "Tenant""Admin" NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION '
         "NOBYPASSRLS INHERIT CONNECTION LIMIT -1;",
         'GRANT "select" TO "Tenant""Admin";',
     ]
@@ -187,8 +194,9 @@ def test_converged_database_needs_no_statement() -> None:
 def test_absent_database_is_created_closed_to_public_and_granted() -> None:
     statements, changed = plan_databases(WANTED_DATABASES, {"postgres": database_fact()})
     assert statements == [
-        'CREATE DATABASE "adx_core" OWNER "adx_owner" TEMPLATE template0 ENCODING \'UTF8\' '
-        "LOCALE 'C.UTF-8' CONNECTION LIMIT  -1;",
+        """SELECT 'CREATE DATABASE "adx_core" OWNER "adx_owner" TEMPLATE template0 ENCODING """
+        """''UTF8'' LOCALE ''C.UTF-8'' CONNECTION LIMIT  -1' WHERE NOT EXISTS (SELECT 1 FROM """
+        """pg_database WHERE datname = 'adx_core') \\gexec""",
         'REVOKE ALL ON DATABASE "adx_core" FROM PUBLIC;',
         'GRANT CONNECT ON DATABASE "adx_core" TO "adx_app";',
         'GRANT CONNECT ON DATABASE "adx_core" TO "adx_migrator";',

@@ -73,7 +73,9 @@ def test_missing_schema_is_created_with_grants_in_one_transaction() -> None:
         ops.schemas, _schema_facts({}), schemas={"adx_core": {"tenant_globex": SPEC}}, port=5432
     )
     script = _script(commands)
-    assert script.startswith('BEGIN;\nCREATE SCHEMA "tenant_globex" AUTHORIZATION "adx_owner";')
+    assert script.startswith(
+        'BEGIN;\nCREATE SCHEMA IF NOT EXISTS "tenant_globex" AUTHORIZATION "adx_owner";'
+    )
     assert script.rstrip().endswith("COMMIT;")
 
 

@@ -104,7 +104,7 @@ def test_registry_plan_upserts_only_what_differs() -> None:
 def test_schema_plan_creates_grants_and_revokes_tenant_roles_only() -> None:
     wanted = schemas_for_host(_env(), "pg1")["adx_core"]
     statements = plan_schemas(wanted, {})
-    assert statements[0] == 'CREATE SCHEMA "tenant_globex" AUTHORIZATION "adx_owner";'
+    assert statements[0] == 'CREATE SCHEMA IF NOT EXISTS "tenant_globex" AUTHORIZATION "adx_owner";'
     assert 'REVOKE ALL ON SCHEMA "tenant_globex" FROM PUBLIC;' in statements
     assert any("GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO" in s for s in statements)
     converged = {
