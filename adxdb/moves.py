@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,6 +164,41 @@ def parents_first(tables: Mapping[str, Sequence[str]]) -> list[str]:
     return ordered
 
 
+@dataclass(frozen=True)
+class MoveTables:
+    """The tables a move copies, parents first, and which of them reference themselves."""
+
+    ordered: list[str]
+    self_referencing: frozenset[str]
+
+
+def tables_to_move(
+    move: Move, found: Mapping[str, Sequence[str]], tenant_tables: Collection[str]
+) -> MoveTables:
+    """Choose the source's tables to copy: the tenant stream's. Refuse when one of them is
+    missing at the source, or when a tenant schema holds tenant rows in a table the stream
+    does not create: the registry would switch with those rows left behind."""
+    missing = sorted(set(tenant_tables) - set(found))
+    if missing:
+        raise MoveRefused(
+            f"tenant {move.slug}: {move.source.database}.{move.source.schema} lacks tables of "
+            f"the tenant stream ({', '.join(missing)}); migrate it first"
+        )
+    if move.source.schema != "public":
+        extra = sorted(set(found) - set(tenant_tables))
+        if extra:
+            raise MoveRefused(
+                f"tenant {move.slug}: {move.source.database}.{move.source.schema} holds tenant "
+                f"rows in tables the tenant stream does not create ({', '.join(extra)}); "
+                "move or drop them by hand first"
+            )
+    chosen = {t: list(parents) for t, parents in found.items() if t in tenant_tables}
+    return MoveTables(
+        ordered=parents_first(chosen),
+        self_referencing=frozenset(t for t, parents in chosen.items() if t in parents),
+    )
+
+
 # Rendering ------------------------------------------------------------------------------------
 
 
@@ -223,11 +258,21 @@ def registry_state_query(move: Move) -> str:
     )
 
 
+# Text forms that the copy (json) and the checksums (jsonb text) depend on, the same in every
+# session of a move whatever the server's or role's defaults.
+_FORMATS = (
+    "SET LOCAL TimeZone = 'UTC';",
+    "SET LOCAL extra_float_digits = 1;",
+    "SET LOCAL IntervalStyle = 'postgres';",
+    "SET LOCAL bytea_output = 'hex';",
+)
+
+
 def _session_settings(lock_timeout: str) -> list[str]:
     return [
         _text(sql.SQL("SET LOCAL lock_timeout = {};").format(sql.Literal(lock_timeout))),
         "SET LOCAL statement_timeout = 0;",
-        "SET LOCAL TimeZone = 'UTC';",
+        *_FORMATS,
     ]
 
 
@@ -257,14 +302,23 @@ def _verify_generator(
 
 
 def render_export(
-    move: Move, tables: Sequence[str], check_file: str, lock_timeout: str, batch: int = BATCH_ROWS
+    move: Move,
+    tables: Sequence[str],
+    check_file: str,
+    lock_timeout: str,
+    self_referencing: Collection[str] = (),
+    batch: int = BATCH_ROWS,
 ) -> str:
     """The psql script that prints the copy stream for `move` (run on the primary as postgres,
-    `-A -t`), and writes the switch's change check to `check_file` (`\\o`)."""
+    `-A -t`), and writes the switch's change check to `check_file` (`\\o`).
+
+    Rows go in batches of `batch`, except in the `self_referencing` tables (a folder's parent
+    is a folder): those go in one statement, whose foreign keys are checked at its end."""
     tid = sql.Literal(move.tenant_id)
     lines = [
+        "\\set FETCH_COUNT 20",  # stream the batches; never hold a whole table in psql
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
-        "SET LOCAL TimeZone = 'UTC';",
+        *_FORMATS,
         _still_at_source(move, "copied"),
         _emit("BEGIN;"),
         *(_emit(s) for s in _session_settings(lock_timeout)),
@@ -302,7 +356,7 @@ def render_export(
                     sql.Literal(insert),
                     sql.Literal(target),
                     sql.Literal(target),
-                    sql.Literal(int(batch)),
+                    sql.Literal(2**62 if table in self_referencing else int(batch)),
                     _table(move.source, table),
                     tid,
                 )
@@ -337,22 +391,28 @@ def render_export(
 
 
 def render_switch(move: Move, tables: Sequence[str], check_file: str, lock_timeout: str) -> str:
-    """The psql script run on the primary after the copy committed: in one transaction, hold
-    off writers, check nothing changed since the snapshot, switch the registry, delete the
-    old rows."""
+    """The psql script run on the primary after the copy committed: in one transaction, switch
+    the registry, hold off writers, check nothing changed since the snapshot, delete the old
+    rows. Any failure rolls all of it back."""
     tid = sql.Literal(move.tenant_id)
-    lines = ["BEGIN;", *_session_settings(lock_timeout)]
+    lines = ["BEGIN;", *_session_settings(lock_timeout), _still_at_source(move, "switched")]
+    # The registry first: its row lock waits for the tenant transactions that claimed the old
+    # route (adxdb.pool) and makes later ones wait, then read the new route.
+    lines += plan_registry([move.registry_row], {})
     if tables:
-        lines.append(
+        # Writers of every tenant wait from here to COMMIT; readers go on. SHARE ROW
+        # EXCLUSIVE conflicts with itself, so two switches queue instead of deadlocking, and
+        # the whole LOCK gets lock_timeout once, not once per table.
+        lines += [
+            _text(sql.SQL("SET LOCAL statement_timeout = {};").format(sql.Literal(lock_timeout))),
             _text(
-                sql.SQL("LOCK TABLE {} IN SHARE MODE;").format(
+                sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE;").format(
                     sql.SQL(", ").join(_table(move.source, t) for t in tables)
                 )
-            )
-        )
-    lines.append(_still_at_source(move, "switched"))
+            ),
+            "SET LOCAL statement_timeout = 0;",
+        ]
     lines.append(f"\\i {check_file}")
-    lines += plan_registry([move.registry_row], {})
     for table in reversed(tables):
         lines.append(
             _text(
@@ -421,12 +481,13 @@ def render_runner(
         f"rm -f {q(check)} {q(receipt)}",
     ]
     if move.target.address is None:
-        target = f"{psql} -d {q(move.target.database)}"
+        target = f"{psql} -v VERBOSITY=terse -d {q(move.target.database)}"
         cleanup = [check, receipt]
     else:
         assert files.pgpass is not None
         pgpass = f"{work}/{move.slug}.pgpass"
         lines.append(f"install -m 0600 -o postgres -g postgres {q(files.pgpass)} {q(pgpass)}")
+        lines.append(f"rm -f {q(files.pgpass)}")
         conninfo = (
             f"host={move.target.address} port={int(target_port)} dbname={move.target.database} "
             f"user={user} sslmode=verify-full sslrootcert={ca_file} connect_timeout=30 "
@@ -434,7 +495,7 @@ def render_runner(
         )
         target = (
             f"runuser -u postgres -- env PGPASSFILE={q(pgpass)} psql -X -q -A -t "
-            f"-v ON_ERROR_STOP=1 {q(conninfo)}"
+            f"-v ON_ERROR_STOP=1 -v VERBOSITY=terse {q(conninfo)}"
         )
         cleanup = [check, receipt, pgpass]
     lines += [

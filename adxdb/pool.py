@@ -4,12 +4,17 @@ connections routed by the tenants registry.
 A tenant connection is always a transaction: the tenant context (`set_tenant_context`) and the
 search path are set with transaction-local scope, so a pooled connection returned to its pool
 never carries one tenant's context into the next borrower's transaction.
+
+In the main database the transaction also claims the tenant's route
+(`claim_tenant_route`, a share lock on its registry row): a tenant move switches the registry
+only once no such transaction is running, and a transaction that starts after the switch sees
+that the route it looked up is gone and looks again. So no write lands behind a move.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -38,6 +43,13 @@ def make_pool(settings: DatabaseSettings, conninfo: str | None = None) -> Connec
 
 class UnknownTenant(LookupError):
     """No active tenant with that slug in the registry."""
+
+
+class TenantRouteChanged(RuntimeError):
+    """The tenant's route kept changing while a connection was set up (a move in progress)."""
+
+
+ROUTE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -101,15 +113,44 @@ class TenantConnections:
     def connection(self, slug: str) -> Iterator[psycopg.Connection[Any]]:
         """A connection inside a transaction scoped to the tenant: its database, its schema
         first on the search path, its tenant context set. Both end with the transaction."""
-        route = self.route(slug)
-        with self._pool_for(route).connection() as conn, conn.transaction():
-            conn.execute("SELECT set_tenant_context(%s)", (route.tenant_id,))
-            schemas = (
-                [route.db_schema] if route.db_schema == "public" else [route.db_schema, "public"]
+        for _attempt in range(ROUTE_ATTEMPTS):
+            route = self.route(slug)
+            with ExitStack() as stack:
+                conn = stack.enter_context(self._pool_for(route).connection())
+                stack.enter_context(conn.transaction())
+                if not self._holds(conn, route):
+                    continue  # moved since we looked: roll back, look again
+                self._scope(conn, route)
+                yield conn
+                return
+        raise TenantRouteChanged(
+            f"tenant {slug!r} changed location {ROUTE_ATTEMPTS} times while connecting"
+        )
+
+    def _holds(self, conn: psycopg.Connection[Any], route: Route) -> bool:
+        """Claim the route in this transaction; False if the registry says otherwise now."""
+        if self._pool_for(route) is not self.main:
+            return True  # a dedicated database: tenants are never moved out of one
+        held = conn.execute(
+            "SELECT isolation_level::text, db_host, db_port, db_name, db_schema "
+            "FROM claim_tenant_route(%s)",
+            (route.tenant_id,),
+        ).fetchone()
+        wanted = (
+            route.isolation_level,
+            route.db_host,
+            route.db_port,
+            route.db_name,
+            route.db_schema,
+        )
+        return held is not None and tuple(held) == wanted
+
+    @staticmethod
+    def _scope(conn: psycopg.Connection[Any], route: Route) -> None:
+        conn.execute("SELECT set_tenant_context(%s)", (route.tenant_id,))
+        schemas = [route.db_schema] if route.db_schema == "public" else [route.db_schema, "public"]
+        conn.execute(
+            sql.SQL("SELECT set_config('search_path', {}, true)").format(
+                sql.Literal(", ".join(sql.Identifier(s).as_string() for s in schemas))
             )
-            conn.execute(
-                sql.SQL("SELECT set_config('search_path', {}, true)").format(
-                    sql.Literal(", ".join(sql.Identifier(s).as_string() for s in schemas))
-                )
-            )
-            yield conn
+        )

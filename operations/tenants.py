@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from io import StringIO
@@ -203,9 +204,10 @@ def tenant_moves(
         )
         if found is None:
             raise OperationError(f"cannot read the tables of {move.source.database}: no server")
-        tables = tenant_moves_plan.parents_first(
-            {t: parents for t, parents in found.items() if t in wanted_tables}
-        )
+        try:
+            tables = tenant_moves_plan.tables_to_move(move, found, wanted_tables)
+        except tenant_moves_plan.MoveRefused as refused:
+            raise OperationError(str(refused)) from None
         yield from _move_commands(move, tables, access, lock_timeout)
 
 
@@ -221,12 +223,13 @@ class _MoverAccess:
 
 def _move_commands(
     move: tenant_moves_plan.Move,
-    tables: Sequence[str],
+    tables: tenant_moves_plan.MoveTables,
     access: _MoverAccess,
     lock_timeout: str,
 ) -> Generator[Any, None, None]:
     port, mover = access.port, access.mover
-    prefix = f"{PRIVATE_DIR}/move-{move.slug}"
+    # Per run: a concurrent deploy's clean-up never removes this run's files.
+    prefix = f"{PRIVATE_DIR}/move-{move.slug}-{secrets.token_hex(4)}"
     check_file = f"{tenant_moves_plan.MOVE_WORK_DIR}/{move.slug}.check.sql"
     remote = move.target.address is not None
     files = tenant_moves_plan.MoveFiles(
@@ -236,8 +239,10 @@ def _move_commands(
     )
     runner = f"{prefix}.sh"
     yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR)
-    export = tenant_moves_plan.render_export(move, tables, check_file, lock_timeout)
-    switch = tenant_moves_plan.render_switch(move, tables, check_file, lock_timeout)
+    export = tenant_moves_plan.render_export(
+        move, tables.ordered, check_file, lock_timeout, tables.self_referencing
+    )
+    switch = tenant_moves_plan.render_switch(move, tables.ordered, check_file, lock_timeout)
     yield FileUploadCommand(StringIO(export), files.export_sql)
     yield FileUploadCommand(StringIO(switch), files.switch_sql)
     if files.pgpass is not None and move.target.address is not None:

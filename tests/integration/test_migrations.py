@@ -247,7 +247,7 @@ def test_concurrent_deploys_apply_each_migration_once(
 ) -> None:
     directory = _copy_migrations(tmp_path)
     # A shared-stream file: adx_core and each dedicated tenant database get it once.
-    (directory / "shared" / "009_slow.sql").write_text(
+    (directory / "shared" / "099_slow.sql").write_text(
         "SELECT pg_sleep(3);\nCREATE TABLE slow_probe (id int);\n"
     )
     inventory = variant_inventory(tmp_path, {"migrations": {"directory": str(directory)}})

@@ -121,11 +121,13 @@ def test_export_clears_copies_verifies_and_commits_in_one_target_transaction() -
     [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
     script = moves.render_export(move, ["users", "files"], "/w/acme.check.sql", "10s")
     lines = script.splitlines()
-    assert lines[0] == "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+    assert lines[:2] == ["\\set FETCH_COUNT 20", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"]
+    assert "SET LOCAL TimeZone = 'UTC';" in lines[2:7]
     # the registry is checked in the snapshot before anything is printed for the target
-    assert lines[2].startswith("DO $adx_where$ BEGIN IF NOT EXISTS (SELECT 1 FROM public.tenants")
-    assert "\"isolation_level\" = 'rls'" in lines[2] and '"db_host" IS NOT DISTINCT' in lines[2]
-    assert lines[3] == "SELECT 'BEGIN;';"
+    where = next(line for line in lines if line.startswith("DO $adx_where$"))
+    assert where.startswith("DO $adx_where$ BEGIN IF NOT EXISTS (SELECT 1 FROM public.tenants")
+    assert "\"isolation_level\" = 'rls'" in where and '"db_host" IS NOT DISTINCT' in where
+    assert lines.index(where) < lines.index("SELECT 'BEGIN;';")
     emitted = "\n".join(lines)
     # children cleared before parents, parents inserted before children
     assert emitted.index('DELETE FROM "public"."files"') < emitted.index(
@@ -144,10 +146,11 @@ def test_switch_locks_checks_switches_then_deletes() -> None:
     script = moves.render_switch(move, ["users", "files"], "/w/acme.check.sql", "10s")
     order = [
         "BEGIN;",
-        'LOCK TABLE "public"."users", "public"."files" IN SHARE MODE;',
         "another deploy moved it; nothing was switched",
+        "INSERT INTO public.tenants",  # first: waits for transactions holding the old route
+        "SET LOCAL statement_timeout = '10s';",
+        'LOCK TABLE "public"."users", "public"."files" IN SHARE ROW EXCLUSIVE MODE;',
         "\\i /w/acme.check.sql",
-        "INSERT INTO public.tenants",
         'DELETE FROM "public"."files"',
         'DELETE FROM "public"."users"',
         "COMMIT;",
@@ -198,11 +201,13 @@ def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> N
             assert isinstance(command.src, StringIO)
             uploads[command.dest] = command.src.getvalue()
     names = sorted(Path(dest).name for dest in uploads)
+    token = names[0].split(".")[0].removeprefix("move-acme-")
+    assert len(token) == 8  # per run: a concurrent deploy never removes this run's files
     assert names == [
-        "move-acme.export.sql",
-        "move-acme.pgpass",
-        "move-acme.sh",
-        "move-acme.switch.sql",
+        f"move-acme-{token}.export.sql",
+        f"move-acme-{token}.pgpass",
+        f"move-acme-{token}.sh",
+        f"move-acme-{token}.switch.sql",
     ]
     pgpass = next(v for k, v in uploads.items() if k.endswith(".pgpass"))
     assert pgpass == f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:s3cr\\:et\\\\pw\n"
@@ -263,3 +268,32 @@ def test_registry_state_query_names_both_locations() -> None:
     assert query.startswith("SELECT CASE WHEN EXISTS")
     assert '"db_host" IS NOT DISTINCT FROM NULL' in query  # the source: rls, no host
     assert f"\"db_host\" = '{TENANT_HOST}'" in query  # the target
+
+
+def test_self_referencing_tables_go_in_one_statement() -> None:
+    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
+    script = moves.render_export(move, ["users", "folders"], "/c.sql", "10s", {"folders"})
+    users = next(line for line in script.splitlines() if 'FROM "public"."users" r WHERE' in line)
+    folders = next(line for line in script.splitlines() if '"public"."folders" r WHERE' in line)
+    assert "/ 500 AS batch" in users
+    assert f"/ {2**62} AS batch" in folders  # one batch: the parent check runs at its end
+
+
+def test_tables_to_move_are_the_tenant_streams_parents_first() -> None:
+    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
+    found = {"files": ["folders", "users"], "folders": ["folders"], "users": [], "billing": []}
+    tables = moves.tables_to_move(move, found, {"users", "files", "folders"})
+    assert tables.ordered == ["folders", "users", "files"]  # billing: the control plane's
+    assert tables.self_referencing == {"folders"}
+
+
+def test_tables_to_move_refuses_a_source_without_a_stream_table() -> None:
+    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
+    with pytest.raises(moves.MoveRefused, match=r"lacks tables of the tenant stream \(files\)"):
+        moves.tables_to_move(move, {"users": []}, {"users", "files"})
+
+
+def test_tables_to_move_refuses_tenant_rows_outside_the_stream_in_a_schema() -> None:
+    [move] = moves.plan_moves([_row("database")], _registry(_row("schema")), PRIMARY)
+    with pytest.raises(moves.MoveRefused, match=r"tables the tenant stream does not create"):
+        moves.tables_to_move(move, {"users": [], "extra": []}, {"users"})
