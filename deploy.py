@@ -136,6 +136,7 @@ if is_primary and env.tenants:
         name="Tenant moves (copy, verify, switch the registry)",
         rows=registry_rows(env),
         tenant_tables=sorted(tenant_stream_tables(migration_files)),
+        stream_versions=[(m.stream, m.version) for m in migration_files],
         primary_address=env.hosts[host_name].address,
         port=port,
         ca_file=f"{paths.tls_dir}/ca.crt",

@@ -50,10 +50,11 @@ def _render(statement: sql.Composable) -> str:
     return statement.as_string() + ";"
 
 
-# Advisory lock keys (in the `postgres` database) that serialize concurrent deploys' role and
-# database changes on a cluster; the migration engine has its own (per database).
+# Advisory lock keys that serialize concurrent deploys' catalog changes (roles and databases:
+# in the `postgres` database; schemas: in their database); the migration engine has its own.
 ROLES_LOCK_KEY = 0x41445852  # "ADXR"
 DATABASES_LOCK_KEY = 0x41445842  # "ADXB"
+SCHEMAS_LOCK_KEY = 0x41445853  # "ADXS" (in each database whose schemas change)
 
 
 def hold_lock(key: int, transaction: bool) -> str:

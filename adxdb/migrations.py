@@ -211,18 +211,25 @@ def ledger_setup(readers: Sequence[str]) -> str:
     )
 
 
-def lock_block(attempts: int = 60) -> str:
-    """Take the session-level migration lock with a try-lock and backoff, or fail clearly."""
-    return (
-        "DO $adx$\nBEGIN\n"
-        f"    FOR attempt IN 1..{int(attempts)} LOOP\n"
-        f"        IF pg_try_advisory_lock({ADVISORY_LOCK_KEY}) THEN RETURN; END IF;\n"
-        "        PERFORM pg_sleep(least(0.05 * 2 ^ least(attempt, 7), 5));\n"
-        "    END LOOP;\n"
-        "    RAISE EXCEPTION 'another deploy holds the migration lock of this database'\n"
-        "        USING ERRCODE = 'lock_not_available';\n"
-        "END\n$adx$;\n"
+def lock_block(attempts: int = 40, max_sleep: float = 5.0) -> str:
+    """Take the session-level migration lock with a try-lock and backoff, or fail clearly.
+
+    Each try is a statement of its own and the backoff sleeps in psql (`\\! sleep`), outside
+    any transaction: a waiting deploy holds no snapshot, so the CREATE INDEX CONCURRENTLY of
+    the deploy holding the lock never waits for it (a blocking lock, or a loop inside one DO
+    block, would hold one and stall that build until lock_timeout)."""
+    try_lock = f"SELECT pg_try_advisory_lock({ADVISORY_LOCK_KEY}) AS adx_locked \\gset\n"
+    parts = [try_lock]
+    for attempt in range(1, int(attempts)):
+        sleep = min(0.05 * 2**attempt, max_sleep)
+        parts.append(f"\\if :adx_locked\n\\else\n\\! sleep {sleep:g}\n{try_lock}\\endif\n")
+    parts.append(
+        "\\if :adx_locked\n\\else\n"
+        "DO $adx$ BEGIN RAISE EXCEPTION 'another deploy holds the migration lock of this database' "
+        "USING ERRCODE = 'lock_not_available'; END $adx$;\n"
+        "\\endif\n"
     )
+    return "".join(parts)
 
 
 def _pending_check(step: Step) -> str:

@@ -67,6 +67,11 @@ class Move:
     # own snapshot, so a move another deploy finished meanwhile is never copied again.
     registry_before: tuple[tuple[str, Any], ...] = ()
 
+    @property
+    def target_streams(self) -> tuple[str, ...]:
+        """The migration streams the new location holds (DESIGN.md decision 4)."""
+        return ("tenant",) if self.target.schema != "public" else ("shared", "tenant")
+
     def describe(self) -> str:
         def where(location: Location) -> str:
             place = f"{location.database}.{location.schema}"
@@ -301,12 +306,37 @@ def _verify_generator(
     )
 
 
+def _target_ready(move: Move, migrations: Collection[tuple[str, int]]) -> str:
+    """A DO block for the new location: stop unless its ledger records every migration of its
+    streams (a concurrent or failed deploy may still be migrating it)."""
+    wanted = sorted((stream, v) for stream, v in migrations if stream in move.target_streams)
+    if not wanted:
+        return ""
+    values = sql.SQL(", ").join(
+        sql.SQL("({}, {})").format(sql.Literal(stream), sql.Literal(version))
+        for stream, version in wanted
+    )
+    message = (
+        f"tenant {move.slug}: {move.target.database}.{move.target.schema} is not fully "
+        "migrated yet; nothing was copied (the next deploy finishes it)"
+    )
+    return _text(
+        sql.SQL(
+            "DO $adx_ready$ BEGIN IF EXISTS (SELECT 1 FROM (VALUES {}) AS w(stream, version) "
+            "WHERE NOT EXISTS (SELECT 1 FROM adx_migrations.ledger l WHERE l.stream = w.stream "
+            "AND l.version = w.version AND l.target_schema = {})) THEN RAISE EXCEPTION {}; "
+            "END IF; END $adx_ready$;"
+        ).format(values, sql.Literal(move.target.schema), sql.Literal(message))
+    )
+
+
 def render_export(
     move: Move,
     tables: Sequence[str],
     check_file: str,
     lock_timeout: str,
     self_referencing: Collection[str] = (),
+    migrations: Collection[tuple[str, int]] = (),
     batch: int = BATCH_ROWS,
 ) -> str:
     """The psql script that prints the copy stream for `move` (run on the primary as postgres,
@@ -322,6 +352,7 @@ def render_export(
         _still_at_source(move, "copied"),
         _emit("BEGIN;"),
         *(_emit(s) for s in _session_settings(lock_timeout)),
+        *([_emit(ready)] if (ready := _target_ready(move, migrations)) else []),
         _emit(
             _text(
                 sql.SQL("SELECT {}.set_tenant_context({});").format(

@@ -22,7 +22,14 @@ from pyinfra.api import (
 
 from adxdb import moves as tenant_moves_plan
 from adxdb import sqlfiles
-from adxdb.catalog import plan_drop_database, plan_drop_schema, plan_registry, plan_schemas
+from adxdb.catalog import (
+    SCHEMAS_LOCK_KEY,
+    hold_lock,
+    plan_drop_database,
+    plan_drop_schema,
+    plan_registry,
+    plan_schemas,
+)
 from adxdb.model import MAIN_DATABASE
 from adxdb.tenants import RegistryRow, SchemaSpec
 from operations.pgfacts import PgDatabases, _json
@@ -116,7 +123,9 @@ def schemas(
             raise OperationError(f"cannot read the schemas of {database}: no server on port {port}")
         statements = plan_schemas(wanted, current)
         if statements:
-            scripts[database] = "BEGIN;\n" + "\n".join(statements) + "\nCOMMIT;\n"
+            # Statements are idempotent; the lock makes concurrent deploys take turns.
+            lock = hold_lock(SCHEMAS_LOCK_KEY, transaction=True)
+            scripts[database] = "BEGIN;\n" + lock + "\n".join(statements) + "\nCOMMIT;\n"
     if not scripts:
         host.noop(f"tenant schemas of {', '.join(schemas)} are converged")
         return
@@ -154,6 +163,7 @@ def tenant_registry(rows: Sequence[RegistryRow], port: int) -> Generator[Any, No
 def tenant_moves(
     rows: Sequence[RegistryRow],
     tenant_tables: Sequence[str],
+    stream_versions: Sequence[tuple[str, int]],
     primary_address: str,
     port: int,
     ca_file: str,
@@ -169,6 +179,8 @@ def tenant_moves(
 
     + rows: the registry rows the inventory declares
     + tenant_tables: the tables the tenant stream creates (the tenant's data)
+    + stream_versions: (stream, version) of every migration file: the new location must have
+      them all before anything is copied into it
     + primary_address: the primary's address (a location there is copied locally)
     + port: the cluster's port (the same on every host of the environment)
     + ca_file: the CA the primary verifies a remote target's certificate with
@@ -181,6 +193,7 @@ def tenant_moves(
     .. code:: python
 
         tenant_moves(name="Tenant moves", rows=registry_rows(env), tenant_tables=["users"],
+                     stream_versions=[("shared", 1), ("tenant", 1)],
                      primary_address="10.0.0.1", port=5432, ca_file=".../ca.crt",
                      mover="adx_migrator", mover_password=SecretStr("..."), lock_timeout="10s")
     """
@@ -208,7 +221,7 @@ def tenant_moves(
             tables = tenant_moves_plan.tables_to_move(move, found, wanted_tables)
         except tenant_moves_plan.MoveRefused as refused:
             raise OperationError(str(refused)) from None
-        yield from _move_commands(move, tables, access, lock_timeout)
+        yield from _move_commands(move, tables, access, lock_timeout, stream_versions)
 
 
 @dataclass(frozen=True)
@@ -226,6 +239,7 @@ def _move_commands(
     tables: tenant_moves_plan.MoveTables,
     access: _MoverAccess,
     lock_timeout: str,
+    stream_versions: Sequence[tuple[str, int]],
 ) -> Generator[Any, None, None]:
     port, mover = access.port, access.mover
     # Per run: a concurrent deploy's clean-up never removes this run's files.
@@ -240,7 +254,12 @@ def _move_commands(
     runner = f"{prefix}.sh"
     yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR)
     export = tenant_moves_plan.render_export(
-        move, tables.ordered, check_file, lock_timeout, tables.self_referencing
+        move,
+        tables.ordered,
+        check_file,
+        lock_timeout,
+        self_referencing=tables.self_referencing,
+        migrations=stream_versions,
     )
     switch = tenant_moves_plan.render_switch(move, tables.ordered, check_file, lock_timeout)
     yield FileUploadCommand(StringIO(export), files.export_sql)

@@ -12,6 +12,8 @@ import pytest
 
 from adxdb import migrations as engine
 from adxdb.moves import tenant_stream_tables
+from adxdb.pool import TenantConnections, TenantRouteChanged
+from adxdb.settings import DatabaseSettings
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import (
     connect,
@@ -160,7 +162,10 @@ def test_interrupted_switch_keeps_the_tenant_whole_and_the_next_run_finishes(
         )
         failed = run_deploy(moved)
         assert failed.returncode != 0
-        assert "lock timeout" in failed.output, failed.output[-3000:]
+        # the LOCK of the old tables waits at most lock_timeout in all
+        assert "canceling statement due to statement timeout" in failed.output, failed.output[
+            -3000:
+        ]
         # The copy had committed at the new location ...
         assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
         # ... but nothing is split: the registry and every row are still at the old one.
@@ -189,15 +194,70 @@ def test_two_deploys_moving_the_same_tenant_both_finish_and_copy_once(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = list(pool.map(lambda _: run_deploy(moved), range(2)))
-    for i, r in enumerate(runs):
-        Path(f"/tmp/concurrent{i}.log").write_text(r.output)
 
-    assert [run.returncode for run in runs] == [0, 0], runs[0].output[-3000:]
+    failed = [run.output[-4000:] for run in runs if run.returncode != 0]
+    for i, run in enumerate(runs):
+        Path(f"/tmp/concurrent{i}.log").write_text(run.output)
+    assert failed == [], failed
     assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
     assert _empty_at(test_env, "pg1", "adx_core", "public") == {}
     tenant_host = test_env.env.hosts["tenant1"].address
     assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
     assert converge(moved).changed_ops == {}
+
+
+def _tenant_connections(test_env: HostsUnderTest) -> TenantConnections:
+    with connect("adx_app", test_env.pg_port("pg1")) as probe:
+        url = probe.info.dsn + f" password={password('adx_app')}"
+    settings = DatabaseSettings(DATABASE_URL=url, DB_MAX_CONNECTIONS=2)
+    return TenantConnections(settings)
+
+
+def test_a_tenant_transaction_in_flight_holds_off_the_switch(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    before = _load_rows(test_env)
+    moved = _inventory(test_env, tmp_path, "database", migrations={"lock_timeout": "2s"})
+    tenant_host = test_env.env.hosts["tenant1"].address
+
+    with _tenant_connections(test_env) as tenants:
+        # Only reading: no table lock stands in the switch's way, only the claimed route.
+        with tenants.connection("wonka") as conn:
+            users = conn.execute("SELECT count(*) FROM users").fetchone()
+            assert users == (int(before["users"][0]),)
+            failed = run_deploy(moved)
+        assert failed.returncode != 0
+        assert "canceling statement due to lock timeout" in failed.output, failed.output[-3000:]
+        assert _registry(test_env) == "rls - adx_core public"
+        assert _rows(test_env, "pg1", "adx_core", "public") == before
+
+        run = converge(moved)
+        assert run.changed_ops.get(MOVES_OP) == 1
+        assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
+        # The same helper now routes the tenant to its new database.
+        with tenants.connection("wonka") as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("adx_tenant_wonka",)
+            users = conn.execute("SELECT count(*) FROM users").fetchone()
+            assert users == (int(before["users"][0]),)
+
+
+def test_a_route_that_changed_before_the_claim_is_looked_up_again(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    with _tenant_connections(test_env) as tenants:
+        stale = tenants.route("wonka")  # rls, adx_core.public
+        converge(_inventory(test_env, tmp_path, "schema"))
+        fresh = tenants.route("wonka")
+        assert (stale.db_schema, fresh.db_schema) == ("public", "tenant_wonka")
+        looked_up = iter([stale, fresh])
+        monkeypatch.setattr(tenants, "route", lambda slug: next(looked_up))
+        with tenants.connection("wonka") as conn:  # the stale route's claim fails: again
+            assert conn.execute("SELECT current_schema()").fetchone() == ("tenant_wonka",)
+        monkeypatch.setattr(tenants, "route", lambda slug: stale)
+        with pytest.raises(TenantRouteChanged), tenants.connection("wonka"):
+            pass
 
 
 def test_moving_out_of_a_dedicated_database_is_refused_and_changes_nothing(

@@ -169,3 +169,26 @@ def test_repository_migrations_cover_the_seed_numbers() -> None:
     assert sorted({m.version for m in files}) == list(range(1, 10))
     assert {m.label for m in files if m.version == 9} == {"shared/009_tenant_route_claim.sql"}
     assert any(not m.transactional for m in files)
+
+
+def test_waiting_for_the_migration_lock_holds_no_snapshot() -> None:
+    """Each try is its own statement and the backoff sleeps in psql, outside any transaction,
+    so a waiting deploy never stalls the lock holder's CREATE INDEX CONCURRENTLY."""
+    block = engine.lock_block(attempts=4, max_sleep=0.2)
+    lines = block.splitlines()
+    assert (
+        lines.count(f"SELECT pg_try_advisory_lock({engine.ADVISORY_LOCK_KEY}) AS adx_locked \\gset")
+        == 4
+    )
+    assert [line for line in lines if line.startswith("\\! sleep")] == [
+        "\\! sleep 0.1",
+        "\\! sleep 0.2",
+        "\\! sleep 0.2",
+    ]
+    assert "pg_sleep" not in block and "LOOP" not in block
+    assert lines[-3:] == [
+        "\\else",
+        "DO $adx$ BEGIN RAISE EXCEPTION 'another deploy holds the migration lock of this "
+        "database' USING ERRCODE = 'lock_not_available'; END $adx$;",
+        "\\endif",
+    ]

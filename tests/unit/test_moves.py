@@ -168,6 +168,7 @@ def _run(facts: dict[str, Any], rows: list[RegistryRow]) -> tuple[list[Any], Any
             ops.tenant_moves._inner(
                 rows=rows,
                 tenant_tables=["users", "files"],
+                stream_versions=[("shared", 1), ("tenant", 1), ("tenant", 2)],
                 primary_address=PRIMARY,
                 port=5432,
                 ca_file="/etc/postgresql/15/main/tls/ca.crt",
@@ -297,3 +298,15 @@ def test_tables_to_move_refuses_tenant_rows_outside_the_stream_in_a_schema() -> 
     [move] = moves.plan_moves([_row("database")], _registry(_row("schema")), PRIMARY)
     with pytest.raises(moves.MoveRefused, match=r"tables the tenant stream does not create"):
         moves.tables_to_move(move, {"users": [], "extra": []}, {"users"})
+
+
+def test_nothing_is_copied_into_a_location_that_is_not_fully_migrated() -> None:
+    [move] = moves.plan_moves([_row("schema")], _registry(_row("rls")), PRIMARY)
+    script = moves.render_export(
+        move, ["users"], "/c.sql", "10s", migrations=[("shared", 1), ("tenant", 1), ("tenant", 2)]
+    )
+    ready = next(line for line in script.splitlines() if "adx_ready" in line)
+    # a schema gets the tenant stream only; checked before any row is cleared or inserted
+    assert "(VALUES (''tenant'', 1), (''tenant'', 2))" in ready
+    assert "l.target_schema = ''tenant_acme''" in ready
+    assert script.index("adx_ready") < script.index('DELETE FROM "tenant_acme"."users"')
