@@ -73,8 +73,10 @@ def test_missing_schema_is_created_with_grants_in_one_transaction() -> None:
         ops.schemas, _schema_facts({}), schemas={"adx_core": {"tenant_globex": SPEC}}, port=5432
     )
     script = _script(commands)
+    # concurrent deploys take turns (the statements are idempotent)
     assert script.startswith(
-        'BEGIN;\nCREATE SCHEMA IF NOT EXISTS "tenant_globex" AUTHORIZATION "adx_owner";'
+        "BEGIN;\nDO $adx_lock$ BEGIN PERFORM pg_advisory_xact_lock(1094998099); END $adx_lock$;\n"
+        'CREATE SCHEMA IF NOT EXISTS "tenant_globex" AUTHORIZATION "adx_owner";'
     )
     assert script.rstrip().endswith("COMMIT;")
 
