@@ -82,8 +82,13 @@ def wonka(test_env: HostsUnderTest) -> Iterator[None]:
         "pg1", "DELETE FROM adx_migrations.ledger WHERE target_schema = 'tenant_wonka'", "adx_core"
     )
     test_env.psql("tenant1", "DROP DATABASE IF EXISTS adx_tenant_wonka WITH (FORCE)")
-    for host in ("pg1", "tenant1"):
-        test_env.psql(host, "DROP ROLE IF EXISTS adx_tenant_wonka")
+    for host, database in (("pg1", "adx_core"), ("tenant1", "postgres")):
+        test_env.psql(
+            host,
+            "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'adx_tenant_wonka') "
+            "THEN DROP OWNED BY adx_tenant_wonka; DROP ROLE adx_tenant_wonka; END IF; END $$",
+            database,
+        )
 
 
 def _load_rows(test_env: HostsUnderTest) -> Rows:
