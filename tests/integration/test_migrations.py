@@ -197,7 +197,9 @@ def test_failing_migration_leaves_nothing(test_env: HostsUnderTest, tmp_path: Pa
     assert test_env.psql("pg1", "SELECT to_regclass('half_broken') IS NULL", "adx_core") == "t"
     assert (
         test_env.psql(
-            "pg1", "SELECT count(*) FROM adx_migrations.ledger WHERE version = 9", "adx_core"
+            "pg1",
+            "SELECT count(*) FROM adx_migrations.ledger WHERE name = 'half_broken'",
+            "adx_core",
         )
         == "0"
     )
