@@ -1,6 +1,7 @@
 """Converge one host of an ADX environment: `pyinfra inventories/<env>.py deploy.py`.
 
-Order (DESIGN.md): packages -> cluster -> TLS -> config + pg_hba -> service -> roles -> databases
+Order (DESIGN.md): packages -> cluster -> TLS -> config + pg_hba (+ pgBackRest configuration)
+-> service -> pgBackRest stanza and schedule -> roles -> databases
 -> tenant schemas -> migrations -> tenant moves -> tenants registry -> seed data.
 The model comes from the inventory (host.data.adx_inventory); this file holds no logic.
 """
@@ -15,6 +16,7 @@ from io import StringIO
 from pyinfra import host
 from pyinfra.operations import files
 
+from adxdb import backups as pgbackrest
 from adxdb import migrations as engine
 from adxdb.inventory import Inventory
 from adxdb.model import MAIN_DATABASE
@@ -31,7 +33,10 @@ from adxdb.tenants import (
     tenant_database,
     tenant_schema,
 )
+from operations import backups as backup_ops
 from operations import migrations, postgres, tenants
+
+BACKUP_PACKAGES = ["pgbackrest", "cron"]
 
 inventory: Inventory = host.data.adx_inventory
 host_name: str = host.data.adx_host
@@ -49,7 +54,11 @@ files.put(
     dest=postgres.CREATECLUSTER_CONF,
     create_remote_dir=True,
 )
-postgres.packages(name=f"PostgreSQL {version} packages", packages=postgres.server_packages(version))
+backups = env.backups
+postgres.packages(
+    name=f"PostgreSQL {version} packages",
+    packages=postgres.server_packages(version) + (BACKUP_PACKAGES if backups.enabled else []),
+)
 postgres.cluster(
     name=f"Cluster {version}/{cluster_name}", version=version, cluster=cluster_name, port=port
 )
@@ -88,6 +97,25 @@ files.put(
     mode="640",
 )
 
+if backups.enabled:
+    for directory, mode in ((backups.repo_path, "750"), (pgbackrest.LOG_DIR, "770")):
+        files.directory(
+            name=f"pgBackRest {directory}",
+            path=directory,
+            user="postgres",
+            group="postgres",
+            mode=mode,
+        )
+    files.put(
+        name="pgBackRest configuration",
+        src=StringIO(pgbackrest.render_config(backups, paths, port)),
+        dest=pgbackrest.CONFIG_FILE,
+        user="root",
+        group="postgres",
+        mode="640",
+        create_remote_dir=True,
+    )
+
 postgres.server(
     name=f"Server {version}/{cluster_name} running",
     version=version,
@@ -101,6 +129,17 @@ postgres.pending_restart(
     port=port,
     policy=env.restart_policy(host_name),
 )
+
+if backups.enabled:
+    backup_ops.stanza(name=f"pgBackRest stanza {backups.stanza}", stanza=backups.stanza, port=port)
+    files.put(
+        name="pgBackRest schedule",
+        src=StringIO(pgbackrest.render_schedule(backups)),
+        dest=pgbackrest.SCHEDULE_FILE,
+        user="root",
+        group="root",
+        mode="644",
+    )
 
 if "replica" not in env.hosts[host_name].groups:
     postgres.roles(

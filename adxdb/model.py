@@ -46,6 +46,8 @@ MANAGED_SETTINGS = frozenset(
         "hba_file",
         "port",
         "data_directory",
+        "archive_mode",
+        "archive_command",
     }
 )
 
@@ -240,6 +242,22 @@ class MigrationSettings(Frozen):
     statement_timeout: Annotated[str, Field(pattern=r"^\d+\s*(ms|s|min|h)?$")] = "30min"
 
 
+_CRON_FIELD = r"[0-9*/,-]+"
+CronSchedule = Annotated[str, Field(pattern=rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")]
+
+
+class Backups(Frozen):
+    """WAL archiving and backups with pgBackRest: one stanza per cluster, its repository on the
+    host itself (keep a copy elsewhere: the repository is only as safe as its disk)."""
+
+    enabled: bool = True
+    stanza: PgIdentifier = "adx"
+    repo_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]+$")] = "/var/lib/pgbackrest"
+    retention_full: Annotated[int, Field(ge=1, le=100)] = 2
+    full_schedule: CronSchedule = "30 1 * * 0"
+    diff_schedule: CronSchedule = "30 1 * * 1-6"
+
+
 class ContainerNetwork(Frozen):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
     subnet: ipaddress.IPv4Network
@@ -294,6 +312,7 @@ class Environment(Frozen):
     databases: dict[PgIdentifier, Database] = Field(default_factory=dict)
     tenants: tuple[Tenant, ...] = ()
     migrations: MigrationSettings = MigrationSettings()
+    backups: Backups = Backups()
     seed: Literal["development", "test"] | None = None
     container_network: ContainerNetwork | None = None
 

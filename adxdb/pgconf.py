@@ -71,6 +71,10 @@ def settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingValue]:
         "log_statement": "ddl",
         "log_line_prefix": "%m [%p] %q%u@%d ",
     }
+    if env.backups.enabled:
+        # Every completed WAL segment goes to the pgBackRest repository (point-in-time restore).
+        managed["archive_mode"] = True
+        managed["archive_command"] = f"pgbackrest --stanza={env.backups.stanza} archive-push %p"
     return {**managed, **env.postgres.settings}
 
 

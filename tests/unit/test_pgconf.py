@@ -137,3 +137,18 @@ def test_hba_admits_loopback_client_networks_and_hosts_over_tls() -> None:
 def test_hba_lists_a_network_once() -> None:
     env = environment().model_copy(update={"client_networks": environment().client_networks * 2})
     assert pgconf.hba_networks(env).count("10.20.0.0/16") == 1
+
+
+def test_backups_archive_every_wal_segment_through_pgbackrest() -> None:
+    lines = conf_lines(environment())
+    assert "archive_mode = on" in lines
+    assert "archive_command = 'pgbackrest --stanza=adx archive-push %p'" in lines
+    off = environment().model_copy(
+        update={"backups": environment().backups.model_copy(update={"enabled": False})}
+    )
+    assert not any(line.startswith("archive_") for line in conf_lines(off))
+
+
+def test_archive_settings_belong_to_the_deploy() -> None:
+    with pytest.raises(ValueError, match="archive_command"):
+        environment(archive_command="cp %p /tmp/%f")
