@@ -162,13 +162,13 @@ INSERT INTO sso_providers (id, tenant_id, name, protocol, issuer, metadata_url, 
                            jit_provisioning)
 VALUES
     (:'id_sso_saml', :'tenant_id', 'Corporate Okta', 'saml',
-     'http://www.okta.com/exk1a2b3c4d5e6f7g8h9', 'https://example.okta.com/app/metadata',
+     'http://okta.example.test/exk1a2b3c4d5e6f7g8h9', 'https://okta.example.test/app/metadata',
      NULL, NULL,
      '{"attribute_mapping": {"email": "NameID", "display_name": "displayName"},
        "signing": {"algorithm": "rsa-sha256", "want_assertions_signed": true}}',
      '{example.test,corp.example.test}', true, true),
     (:'id_sso_oidc', :'tenant_id', 'Partner Entra ID', 'oidc',
-     'https://login.microsoftonline.com/' || :'tenant_id' || '/v2.0', NULL,
+     'https://entra.example.test/' || :'tenant_id' || '/v2.0', NULL,
      '6f1d2c3b-client', decode('c0ffee00deadbeef', 'hex'),
      '{"scopes": ["openid", "email", "profile"], "pkce": true}',
      '{}', false, false);
