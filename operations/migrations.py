@@ -4,6 +4,7 @@ every pending file of every target of that database, under a session-level advis
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Generator, Mapping, Sequence
 from io import StringIO
 from typing import Any
@@ -110,14 +111,16 @@ def migrations(
         for line in engine.describe(steps):
             logger.info("%spending migration %s", host.print_prefix, line)
     needed = {s.migration.checksum: s.migration for steps in pending.values() for s in steps}
-    paths = {c: f"{MIGRATIONS_DIR}/{engine.host_file_name(m)}" for c, m in needed.items()}
-    yield StringCommand("install", "-d", "-m", "0755", "-o", "root", "-g", "root", MIGRATIONS_DIR)
+    # A folder per run: a concurrent deploy's clean-up never removes a file this run includes.
+    run_dir = f"{MIGRATIONS_DIR}/run-{secrets.token_hex(4)}"
+    paths = {c: f"{run_dir}/{engine.host_file_name(m)}" for c, m in needed.items()}
+    yield StringCommand("install", "-d", "-m", "0755", "-o", "root", "-g", "root", run_dir)
     for checksum, migration in needed.items():
         yield FileUploadCommand(StringIO(migration.text), paths[checksum])
     for database, steps in pending.items():
         script = engine.render_script(steps, owner, readers, timeouts, applied_by, paths)
         yield from run_sql_script(port, database, script, f"migrate-{database}")
-    yield StringCommand("rm", "-f", *paths.values())
+    yield StringCommand("rm", "-rf", run_dir)
 
 
 @operation()

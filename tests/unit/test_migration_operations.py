@@ -73,7 +73,10 @@ def test_pending_files_are_uploaded_and_run_in_one_psql_session() -> None:
     assert isinstance(file_upload.src, StringIO)
     assert file_upload.src.getvalue() == FILES[1].text
     file_path = str(file_upload.dest)
-    assert file_path.startswith("/var/lib/adx-migrations/tenant-001_initial-")
+    run_dir, _, file_name = file_path.rpartition("/")
+    assert run_dir.startswith("/var/lib/adx-migrations/run-")  # a folder of this run's own
+    assert file_name.startswith("tenant-001_initial-")
+    assert str(sql_dir).endswith(run_dir)
     assert isinstance(private_dir, StringCommand)
     assert isinstance(upload, FileUploadCommand)
     assert isinstance(upload.src, StringIO)
@@ -82,7 +85,7 @@ def test_pending_files_are_uploaded_and_run_in_one_psql_session() -> None:
     assert f"\\i {file_path}" in script
     assert str(upload.dest).startswith("/var/lib/adx-deploy/migrate-adx_core-")
     assert "psql" in str(run) and "< " + str(upload.dest) in str(run)
-    assert str(cleanup) == f"rm -f {file_path}"
+    assert str(cleanup) == f"rm -rf {run_dir}"
 
 
 def test_drift_is_refused_before_any_command() -> None:
