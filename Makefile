@@ -7,9 +7,9 @@ INSTALLED := $(VENV)/.installed
 .PHONY: local test unit lint host-setup image local-down test-down
 
 local: image
-	$(PY) -m adxdb.testhosts up inventories/local.yml
+	$(PY) -m tools.testhosts up inventories/local.yml
 	$(VENV)/bin/pyinfra -y inventories/local.py deploy.py
-	$(PY) -m adxdb.appenv inventories/local.yml
+	$(VENV)/bin/adxdb app-env inventories/local.yml
 
 test: image
 	$(MAKE) lint
@@ -33,10 +33,10 @@ $(INSTALLED): pyproject.toml | host-setup
 	touch $@
 
 image: host-setup $(INSTALLED)
-	$(PY) -m adxdb.testhosts image
+	$(PY) -m tools.testhosts image
 
 local-down: $(INSTALLED)
-	$(PY) -m adxdb.testhosts down inventories/local.yml
+	$(PY) -m tools.testhosts down inventories/local.yml
 
 test-down: $(INSTALLED)
-	$(PY) -m adxdb.testhosts down inventories/test.yml
+	$(PY) -m tools.testhosts down inventories/test.yml

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from pyinfra import host
 
-from adxdb import sqlfiles
-from adxdb.inventory import Inventory
-from adxdb.model import MAIN_DATABASE
+from adxdb.plan.host import RunInfo, host_plan
+from adxdb.plan.seeds import clean_test_text
 from operations import migrations
+from operations.inventory import loaded
 
-inventory: Inventory = host.data.adx_inventory
-env = inventory.env
-if "primary" in env.hosts[host.data.adx_host].groups:
+plan = host_plan(loaded(host.data.adx_inventory), host.data.adx_host, RunInfo.now())
+if plan.registry is not None:  # the primary, where adx_core and its test data live
     migrations.test_data(
-        name=f"Test data removed from {MAIN_DATABASE}",
-        database=MAIN_DATABASE,
-        clean_text=sqlfiles.load("seeds/clean_test"),
-        port=env.postgres.port,
+        name=f"Test data removed from {plan.main_database}",
+        database=plan.main_database,
+        clean_text=clean_test_text(),
+        port=plan.port,
     )

@@ -19,9 +19,11 @@ from typing import Any
 
 import psycopg
 
-from adxdb import migrations as engine
 from adxdb import sqlfiles
-from adxdb.settings import DatabaseSettings
+from adxdb.app.settings import DatabaseSettings
+from adxdb.errors import AdxError, MigrationError
+from adxdb.inventory.migration_files import MigrationFile, discover
+from adxdb.plan import migrations as engine
 
 REPO = Path(__file__).resolve().parent.parent
 Rows = list[tuple[Any, ...]]
@@ -79,9 +81,7 @@ def job_stats(conn: psycopg.Connection[Any]) -> int:
     return 0
 
 
-def validation_problems(
-    conn: psycopg.Connection[Any], files: Sequence[engine.MigrationFile]
-) -> list[str]:
+def validation_problems(conn: psycopg.Connection[Any], files: Sequence[MigrationFile]) -> list[str]:
     """RLS holes and ledger drift of the connected database, one line each."""
     problems = [
         f"{row[0]}.{row[1]}: row level security enabled={row[2]} forced={row[3]} policies={row[4]}"
@@ -101,7 +101,7 @@ def validation_problems(
     ]
     try:
         pending = engine.plan(files, targets, ledger)
-    except engine.MigrationError as error:
+    except MigrationError as error:
         problems += error.problems
     else:
         problems += [f"{line}: not applied" for line in engine.describe(pending)]
@@ -109,7 +109,7 @@ def validation_problems(
 
 
 def job_validate(conn: psycopg.Connection[Any]) -> int:
-    problems = validation_problems(conn, engine.discover())
+    problems = validation_problems(conn, discover())
     for problem in problems:
         print(problem)
     print(f"{len(problems)} problem(s)")
@@ -129,13 +129,42 @@ DEPLOY_JOBS = ("migrate", "seed", "clean")
 
 def _pyinfra(inventory: Path, deploy: str, extra: Sequence[str]) -> int:
     """Run a deploy over SSH against the inventory's pyinfra file (`<env>.py` beside the YAML)."""
-    pyinfra_inventory = inventory.with_suffix(".py")
+    # Resolved here: pyinfra runs from the repository, and the user means the file they named.
+    pyinfra_inventory = inventory.resolve().with_suffix(".py")
     if not pyinfra_inventory.is_file():
         print(f"error: {pyinfra_inventory}: inventory file not found", file=sys.stderr)
         return 2
     pyinfra = Path(sys.executable).parent / "pyinfra"
     command = [str(pyinfra), *extra, str(pyinfra_inventory), str(REPO / deploy)]
     return subprocess.run(command, cwd=REPO, check=False).returncode
+
+
+def app_env(inventory_yml: Path) -> int:
+    """Write `app.env` (0600) and the CA the application verifies the server with."""
+    from adxdb.inventory.loader import load_inventory  # the deploy side: PyYAML, cryptography
+    from adxdb.plan.app_env import ca_path, render_app_env
+
+    try:
+        inventory = load_inventory(inventory_yml)
+        text = render_app_env(inventory)
+    except (AdxError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    primary = inventory.env.primary_host()
+    ca_path(inventory).write_text(inventory.tls[primary].ca_pem)
+    path = inventory.state_dir / "app.env"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+    print(f"wrote {path} (mode 0600): DATABASE_URL for adx_app over TLS verify-full")
+    print("use it:")
+    print(f"  set -a; . {path}; set +a")
+    print(
+        '  psql "$DATABASE_URL" -c "select current_user, ssl from pg_stat_ssl '
+        'where pid = pg_backend_pid()"'
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,11 +174,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         deploy_parser = sub.add_parser(job, help=f"{job} through the deploy (pyinfra over SSH)")
         deploy_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
         deploy_parser.epilog = "Other options (e.g. --dry, -y, -v) are passed on to pyinfra."
+    env_parser = sub.add_parser("app-env", help="write .adx/<env>/app.env (local and test)")
+    env_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
     for job in READ_JOBS:
         read_parser = sub.add_parser(job, help=f"{job} over psycopg (DATABASE_URL or --dsn)")
         read_parser.add_argument("--dsn", help="connection string; default: $DATABASE_URL")
     args, passed_on = parser.parse_known_args(argv)
 
+    if args.job == "app-env":
+        if passed_on:
+            parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
+        return app_env(args.inventory)
     if args.job in DEPLOY_JOBS:
         deploy = "clean.py" if args.job == "clean" else "deploy.py"
         return _pyinfra(args.inventory, deploy, passed_on)

@@ -31,7 +31,7 @@ DATABASE_TENANTS = 2
 
 def _testhosts(*args: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "adxdb.testhosts", *args],
+        [sys.executable, "-m", "tools.testhosts", *args],
         cwd=REPO,
         check=True,
         stdout=subprocess.DEVNULL,

@@ -3,15 +3,14 @@ and a first full backup; the schedule takes it from there."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Generator
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import FactBase, OperationError, StringCommand, operation
+from pyinfra.api import OperationError, StringCommand, operation
 
-from operations.psql import psql_query, server_ready
+from operations.facts import PgBackRestState
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
@@ -19,45 +18,6 @@ logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 STANZA_OK = 0
 MISSING_STANZA = (1, 3)  # no stanza path / no stanza data: stanza-create
 NO_VALID_BACKUP = 2
-
-
-class PgBackRestState(FactBase[dict[str, Any] | None]):
-    """
-    What the server's `archive_mode` is now and what `pgbackrest info` says of one stanza;
-    None when the server is down.
-
-    .. code:: python
-
-        {"archive_mode": "on", "status": {"code": 0, "message": "ok"}, "backups": 3}
-    """
-
-    def requires_command(self, stanza: str, port: int) -> str:
-        return "pgbackrest"
-
-    def command(self, stanza: str, port: int) -> StringCommand:
-        info = StringCommand(
-            "runuser", "-u", "postgres", "--", "pgbackrest", f"--stanza={stanza}",
-            "--output=json", "info",
-        )  # fmt: skip
-        return StringCommand(
-            "if", server_ready(port), ";", "then",
-            "echo", "archive_mode=$(", psql_query(port, "postgres", "SHOW archive_mode"), ")", ";",
-            info, ";",
-            "else", "echo", "null", ";", "fi",
-        )  # fmt: skip
-
-    def process(self, output: list[str]) -> dict[str, Any] | None:
-        if not output or output[0].strip() == "null":
-            return None
-        archive_mode = output[0].strip().removeprefix("archive_mode=")
-        stanzas = json.loads("\n".join(output[1:]) or "[]")
-        found: dict[str, Any] = stanzas[0] if stanzas else {}
-        status: dict[str, Any] = found.get("status", {"code": 1, "message": "missing"})
-        return {
-            "archive_mode": archive_mode,
-            "status": {"code": int(status["code"]), "message": str(status["message"])},
-            "backups": len(found.get("backup", [])),
-        }
 
 
 def _pgbackrest(stanza: str, *args: str) -> StringCommand:

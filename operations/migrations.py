@@ -10,12 +10,14 @@ from io import StringIO
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import FactBase, FileUploadCommand, OperationError, StringCommand, operation
+from pyinfra.api import FileUploadCommand, OperationError, StringCommand, operation
 
-from adxdb import migrations as engine
-from adxdb import sqlfiles
-from operations.pgfacts import _json
-from operations.psql import if_ready, psql_script_query, run_sql_script
+from adxdb.errors import MigrationError
+from adxdb.inventory.migration_files import MigrationFile
+from adxdb.plan import migration_scripts as scripts
+from adxdb.plan import migrations as engine
+from operations.facts import PgMigrationLedger, require
+from operations.psql import run_sql_script
 
 # Migration files are not secret: readable by postgres, which includes them with \\i.
 MIGRATIONS_DIR = "/var/lib/adx-migrations"
@@ -24,41 +26,18 @@ logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 SEED_VERSIONS = {"development": 1, "test": 2}
 
 
-class PgMigrationLedger(FactBase[dict[str, Any] | None]):
-    """
-    The migration ledger of one database and its INVALID indexes, or None when the server is
-    down. A database or ledger that does not exist yet reads as an empty ledger.
-
-    .. code:: python
-
-        {"database": True, "invalid_indexes": [],
-         "ledger": [{"stream": "shared", "target_schema": "public", "version": 1,
-                     "name": "initial_schema", "checksum": "..."}]}
-    """
-
-    def requires_command(self, port: int, database: str) -> str:
-        return "psql"
-
-    def command(self, port: int, database: str) -> StringCommand:
-        script = sqlfiles.load("facts/ledger")
-        return if_ready(port, psql_script_query(port, script, adx_database=database))
-
-    def process(self, output: list[str]) -> dict[str, Any] | None:
-        data = _json(output)
-        return None if data is None else dict(data)
-
-
 def _ledger(port: int, database: str) -> dict[str, Any]:
-    state = host.get_fact(PgMigrationLedger, port=port, database=database)
-    if state is None:
-        raise OperationError(f"cannot read the ledger of {database}: no server on port {port}")
-    return state
+    return require(
+        host.get_fact(PgMigrationLedger, port=port, database=database),
+        f"the ledger of {database}",
+        port,
+    )
 
 
 @operation()
 def migrations(
     targets: Mapping[str, Sequence[engine.Target]],
-    files: Sequence[engine.MigrationFile],
+    files: Sequence[MigrationFile],
     owner: str,
     readers: Sequence[str],
     timeouts: engine.Timeouts,
@@ -97,7 +76,7 @@ def migrations(
             plans[database] = engine.plan(
                 files, database_targets, state["ledger"], state.get("invalid_indexes", [])
             )
-        except engine.MigrationError as error:
+        except MigrationError as error:
             problems += error.problems
     if problems:
         raise OperationError("migrations refused:\n" + "\n".join(problems))
@@ -118,7 +97,7 @@ def migrations(
     for checksum, migration in needed.items():
         yield FileUploadCommand(StringIO(migration.text), paths[checksum])
     for database, steps in pending.items():
-        script = engine.render_script(steps, owner, readers, timeouts, applied_by, paths)
+        script = scripts.render_script(steps, owner, readers, timeouts, applied_by, paths)
         yield from run_sql_script(port, database, script, f"migrate-{database}")
     yield StringCommand("rm", "-rf", run_dir)
 
@@ -146,7 +125,7 @@ def seed(
     """
     if seed_name not in SEED_VERSIONS:
         raise OperationError(f"unknown seed {seed_name!r}: use one of {sorted(SEED_VERSIONS)}")
-    seed_file = engine.MigrationFile("shared", SEED_VERSIONS[seed_name], seed_name, text)
+    seed_file = MigrationFile("shared", SEED_VERSIONS[seed_name], seed_name, text)
     state = _ledger(port, database)
     done = any(
         row["stream"] == "seed"
@@ -157,7 +136,7 @@ def seed(
     if done:
         host.noop(f"seed {seed_name} is loaded in {database}")
         return
-    script = engine.render_seed(seed_file, applied_by)
+    script = scripts.render_seed(seed_file, applied_by)
     yield from run_sql_script(port, database, script, f"seed-{database}")
 
 
@@ -184,12 +163,5 @@ def test_data(
     if present:
         raise OperationError("test_data(present=True): load test data with seed(seed_name='test')")
     _ledger(port, database)  # the server answers
-    ledger = engine.LEDGER_SCHEMA + "." + engine.LEDGER_TABLE
-    script = (
-        "\\set ON_ERROR_STOP on\nSET client_min_messages = warning;\nBEGIN;\n"
-        "SET LOCAL search_path = public;\n"
-        f"{clean_text.rstrip()}\n;\n"
-        f"DELETE FROM {ledger} WHERE stream = 'seed' AND version = {SEED_VERSIONS['test']};\n"
-        "COMMIT;\n"
-    )
+    script = scripts.render_test_data_removal(clean_text, SEED_VERSIONS["test"])
     yield from run_sql_script(port, database, script, f"clean-{database}")

@@ -15,25 +15,14 @@ from pyinfra import host
 from pyinfra.api import OperationError, StringCommand, operation
 from pyinfra.facts.deb import DebPackages
 
-from adxdb.catalog import (
-    DATABASES_LOCK_KEY,
-    QUIET_PRELUDE,
-    ROLES_LOCK_KEY,
-    hold_lock,
-    plan_databases,
-    plan_roles,
-)
-from adxdb.model import Database, RestartPolicy, Role
-from operations.pgfacts import PgClusters, PgDatabases, PgRoles, PgServerState
+from adxdb.contract import DATABASES_LOCK_KEY, ROLES_LOCK_KEY
+from adxdb.inventory.model import Database, Role
+from adxdb.inventory.types import RestartPolicy
+from adxdb.plan.catalog import QUIET_PRELUDE, hold_lock, plan_databases, plan_roles
+from operations.facts import PgClusters, PgDatabases, PgRoles, PgServerState, require
 from operations.psql import run_sql_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
-
-CREATECLUSTER_CONF = "/etc/postgresql-common/createcluster.d/50-adx.conf"
-
-
-def server_packages(version: int) -> list[str]:
-    return [f"postgresql-{version}", f"postgresql-client-{version}", "postgresql-common"]
 
 
 @operation()
@@ -192,12 +181,6 @@ def pending_restart(
     yield StringCommand("pg_ctlcluster", str(int(version)), cluster, "restart")
 
 
-def _require(state: Mapping[str, Any] | None, what: str, port: int) -> Mapping[str, Any]:
-    if state is None:
-        raise OperationError(f"cannot read {what}: no PostgreSQL server answers on port {port}")
-    return state
-
-
 @operation()
 def roles(
     roles: Mapping[str, Role], passwords: Mapping[str, SecretStr], port: int
@@ -218,7 +201,7 @@ def roles(
 
         roles(name="ADX roles", roles=env.roles, passwords=inventory.passwords, port=5432)
     """
-    current = _require(host.get_fact(PgRoles, port=port), "roles", port)
+    current = require(host.get_fact(PgRoles, port=port), "roles", port)
     plan = plan_roles(roles, passwords, current)
     if not plan.statements:
         host.noop(f"roles {', '.join(roles)} are converged")
@@ -244,7 +227,7 @@ def databases(databases: Mapping[str, Database], port: int) -> Generator[Any, No
 
         databases(name="ADX databases", databases=env.databases, port=5432)
     """
-    current = _require(host.get_fact(PgDatabases, port=port), "databases", port)
+    current = require(host.get_fact(PgDatabases, port=port), "databases", port)
     statements, _changed = plan_databases(databases, current)
     if not statements:
         host.noop(f"databases {', '.join(databases)} are converged")

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from adxdb import testhosts
-from adxdb.inventory import load_model
-from adxdb.model import Environment
+from adxdb.inventory.loader import load_model
+from adxdb.inventory.model import Environment
 from tests.integration.harness import REPO, TEST_YML, DeployRun, converge
+from tools.testhosts.engine import engine_client
+from tools.testhosts.hosts import container_name
 
 
 @dataclass
@@ -34,16 +35,16 @@ class HostsUnderTest:
 
     def run(self, host: str, *argv: str) -> str:
         """Run a command on the host as the postgres OS user; return its output."""
-        client = testhosts.engine_client()
-        container = client.containers.get(testhosts.container_name(self.env.name, host))
+        client = engine_client()
+        container = client.containers.get(container_name(self.env.name, host))
         result = container.exec_run(["runuser", "-u", "postgres", "--", *argv])
         assert result.exit_code == 0, result.output.decode()
         return str(result.output.decode().strip())
 
     def psql(self, host: str, query: str, database: str = "postgres") -> str:
         """Run a catalog query on the host as the postgres OS user (peer auth), like an operator."""
-        client = testhosts.engine_client()
-        container = client.containers.get(testhosts.container_name(self.env.name, host))
+        client = engine_client()
+        container = client.containers.get(container_name(self.env.name, host))
         result = container.exec_run(
             [
                 "runuser",
@@ -65,8 +66,8 @@ class HostsUnderTest:
 
     def psql_file(self, host: str, path: Path, database: str, **variables: str) -> str:
         """Copy a psql script into the host and run it as the postgres OS user."""
-        client = testhosts.engine_client()
-        container = client.containers.get(testhosts.container_name(self.env.name, host))
+        client = engine_client()
+        container = client.containers.get(container_name(self.env.name, host))
         archive = io.BytesIO()
         with tarfile.open(fileobj=archive, mode="w") as tar:
             data = path.read_bytes()
@@ -87,7 +88,7 @@ class HostsUnderTest:
 
 
 def _testhosts(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "adxdb.testhosts", *args], cwd=REPO, check=True)
+    subprocess.run([sys.executable, "-m", "tools.testhosts", *args], cwd=REPO, check=True)
 
 
 @pytest.fixture(scope="session")

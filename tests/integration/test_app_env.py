@@ -10,14 +10,17 @@ import sys
 
 import psycopg
 
-from adxdb.settings import DatabaseSettings
+from adxdb.app.settings import DatabaseSettings
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import REPO, STATE_DIR, TEST_YML
 
 
 def test_app_env_connects_as_app_over_verified_tls(test_env: HostsUnderTest) -> None:
     subprocess.run(
-        [sys.executable, "-m", "adxdb.appenv", str(TEST_YML)], cwd=REPO, check=True, timeout=60
+        [sys.executable, "-m", "adxdb.cli", "app-env", str(TEST_YML)],
+        cwd=REPO,
+        check=True,
+        timeout=60,
     )
     app_env = STATE_DIR / "app.env"
     assert stat.S_IMODE(app_env.stat().st_mode) == 0o600

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from adxdb import migrations as engine
+from adxdb.inventory import migration_files
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import (
     REPO,
@@ -37,7 +37,7 @@ def _copy_migrations(tmp_path: Path) -> Path:
 
 
 def test_ledger_matches_the_files(test_env: HostsUnderTest) -> None:
-    files = engine.discover()
+    files = migration_files.discover()
     assert {m.stream for m in files} == {"shared", "tenant"}
     expected = sorted(f"{m.label} {m.checksum}" for m in files)
     assert test_env.psql("pg1", LEDGER, "adx_core").splitlines() == expected
@@ -164,7 +164,7 @@ def test_schema_design_rules_hold_in_every_migrated_database(test_env: HostsUnde
 def test_edited_applied_file_stops_the_deploy(test_env: HostsUnderTest, tmp_path: Path) -> None:
     directory = _copy_migrations(tmp_path)
     edited = directory / "tenant" / "003_auth_service_schema.sql"
-    original = engine.MigrationFile("tenant", 3, "auth_service_schema", edited.read_text())
+    original = migration_files.MigrationFile("tenant", 3, "auth_service_schema", edited.read_text())
     edited.write_text(edited.read_text() + "\n-- an edit after the fact\n")
     new_file = directory / "tenant" / "009_after_drift.sql"
     new_file.write_text("CREATE TABLE after_drift (id int);\n")
@@ -179,7 +179,9 @@ def test_edited_applied_file_stops_the_deploy(test_env: HostsUnderTest, tmp_path
         in run.output
     )
     assert original.checksum in run.output
-    assert engine.MigrationFile("tenant", 3, "x", edited.read_text()).checksum in run.output
+    assert (
+        migration_files.MigrationFile("tenant", 3, "x", edited.read_text()).checksum in run.output
+    )
     assert test_env.psql("pg1", LEDGER, "adx_core") == before
     assert test_env.psql("pg1", "SELECT to_regclass('after_drift') IS NULL", "adx_core") == "t"
 
@@ -219,7 +221,7 @@ def test_dry_run_lists_pending_files_and_changes_nothing(
 
 
 def test_invalid_concurrent_index_is_rebuilt(test_env: HostsUnderTest) -> None:
-    concurrent = next(m for m in engine.discover() if not m.transactional)
+    concurrent = next(m for m in migration_files.discover() if not m.transactional)
     index = concurrent.concurrent_indexes()[0]
     test_env.psql(
         "pg1",

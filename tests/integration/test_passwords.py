@@ -10,9 +10,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from adxdb import testhosts
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import STATE_DIR, connect, converge, password, variant_inventory
+from tools.testhosts.engine import engine_client
+from tools.testhosts.hosts import container_name
 
 VERIFIERS = (
     "SELECT rolname || ' ' || rolpassword FROM pg_authid WHERE rolname LIKE 'adx\\_%' ORDER BY 1"
@@ -73,9 +74,9 @@ def test_unchanged_passwords_change_nothing(test_env: HostsUnderTest) -> None:
 
 
 def test_server_log_holds_no_verifier(test_env: HostsUnderTest) -> None:
-    client = testhosts.engine_client()
+    client = engine_client()
     for host in test_env.env.hosts:
-        container = client.containers.get(testhosts.container_name(test_env.env.name, host))
+        container = client.containers.get(container_name(test_env.env.name, host))
         log = container.exec_run(["cat", "/var/log/postgresql/postgresql-15-main.log"])
         assert log.exit_code == 0
         text = log.output.decode(errors="replace")

@@ -34,7 +34,7 @@ def test_certificate_is_checked(test_env: HostsUnderTest, tmp_path: object) -> N
     """Negative twin of verify-full: a CA that did not sign the server certificate fails."""
     from pathlib import Path
 
-    from adxdb.tlsgen import ensure_ca
+    from adxdb.inventory.tls import ensure_ca
 
     other = Path(str(tmp_path))
     ensure_ca(other, "other")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from adxdb import migrations as engine
-from adxdb.moves import tenant_stream_tables
-from adxdb.pool import TenantConnections, TenantRouteChanged
-from adxdb.settings import DatabaseSettings
+from adxdb.app.routing import TenantConnections, TenantRouteChanged
+from adxdb.app.settings import DatabaseSettings
+from adxdb.inventory import migration_files
+from adxdb.plan.moves import tenant_stream_tables
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import (
     connect,
@@ -25,7 +25,7 @@ from tests.integration.harness import (
 
 WONKA = uuid.UUID("3f1c9a52-6b0e-4d8a-9f3e-2a7b5c1d0e99")
 TENANT_ROWS = Path(__file__).parent / "sql" / "tenant_rows.sql"
-TABLES = sorted(tenant_stream_tables(engine.discover()))
+TABLES = sorted(tenant_stream_tables(migration_files.discover()))
 MOVES_OP = "Tenant moves (copy, verify, switch the registry)"
 Rows = dict[str, tuple[str, ...]]
 

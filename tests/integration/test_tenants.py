@@ -180,8 +180,8 @@ def test_offboarding_revokes_access_and_keeps_data(
 
 
 def test_tenant_connections_route_by_the_registry(test_env: HostsUnderTest) -> None:
-    from adxdb.pool import TenantConnections, UnknownTenant
-    from adxdb.settings import DatabaseSettings
+    from adxdb.app.routing import TenantConnections, UnknownTenant
+    from adxdb.app.settings import DatabaseSettings
 
     with connect("adx_app", test_env.pg_port("pg1")) as probe:
         url = probe.info.dsn + f" password={password('adx_app')}"

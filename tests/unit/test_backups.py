@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from pyinfra.api import OperationError
-from pyinfra.context import ctx_host, ctx_state
-from pyinfra_testing.util import FakeState, create_host
 
-from adxdb.backups import render_config, render_schedule
-from adxdb.model import Backups
-from adxdb.pgconf import ClusterPaths
+from adxdb.inventory.model import Backups
+from adxdb.plan.backups import render_config, render_schedule
+from adxdb.plan.config import ClusterPaths
 from operations import backups as ops
+from operations import facts
+from tests.unit.conftest import OperationRun, run_operation
 
 PATHS = ClusterPaths(15, "main")
 
@@ -36,12 +36,10 @@ def test_a_schedule_that_is_not_five_cron_fields_is_refused() -> None:
         Backups(full_schedule="every sunday")
 
 
-def _run(state: Any) -> tuple[list[str], Any]:
-    fake = FakeState()
-    host = create_host(fake, facts={"backups.PgBackRestState": {"port=5432, stanza=adx": state}})
-    with ctx_state.use(fake), ctx_host.use(host):
-        commands = [str(c.get_raw_value()) for c in ops.stanza._inner(stanza="adx", port=5432)]
-    return commands, host
+def _run(state: Any) -> tuple[list[str], OperationRun]:
+    facts_in = {"facts.PgBackRestState": {"port=5432, stanza=adx": state}}
+    run = run_operation(ops.stanza, facts_in, stanza="adx", port=5432)
+    return [str(c.get_raw_value()) for c in run.commands], run
 
 
 def _state(code: int, backups: int = 0, archive_mode: str = "on") -> dict[str, Any]:
@@ -53,9 +51,9 @@ def _state(code: int, backups: int = 0, archive_mode: str = "on") -> dict[str, A
 
 
 def test_a_stanza_with_backups_is_a_noop() -> None:
-    commands, host = _run(_state(0, backups=2))
+    commands, run = _run(_state(0, backups=2))
     assert commands == []
-    assert host.noop_description == "stanza adx holds 2 backup(s)"
+    assert run.noop_description == "stanza adx holds 2 backup(s)"
 
 
 def test_a_missing_stanza_is_created_checked_and_backed_up() -> None:
@@ -74,9 +72,9 @@ def test_a_stanza_without_a_valid_backup_gets_one() -> None:
 
 
 def test_without_archiving_the_stanza_waits_for_the_restart() -> None:
-    commands, host = _run(_state(1, archive_mode="off"))
+    commands, run = _run(_state(1, archive_mode="off"))
     assert commands == []
-    assert host.noop_description == "stanza adx waits for archive_mode = on"
+    assert run.noop_description == "stanza adx waits for archive_mode = on"
 
 
 def test_another_status_is_an_error_that_names_it() -> None:
@@ -85,7 +83,7 @@ def test_another_status_is_an_error_that_names_it() -> None:
 
 
 def test_state_fact_reads_archive_mode_and_the_stanza() -> None:
-    fact = ops.PgBackRestState()
+    fact = facts.PgBackRestState()
     info = '[{"name": "adx", "status": {"code": 0, "message": "ok"}, "backup": [{}, {}]}]'
     assert fact.process(["archive_mode=on", info]) == {
         "archive_mode": "on",

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from adxdb import scram
-from adxdb.catalog import plan_databases, plan_roles
-from adxdb.model import Database, Role
+from adxdb.inventory.model import Database, Role
+from adxdb.plan import scram
+from adxdb.plan.catalog import plan_databases, plan_roles
 
 SALT = b"adx-unit-salt-16"
 APP_PASSWORD = "unit-app-password"

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from adxdb.inventory import InventoryError, load_inventory, load_model
+from adxdb.errors import InventoryError
+from adxdb.inventory.loader import load_inventory, load_model
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORIES = REPO / "inventories"

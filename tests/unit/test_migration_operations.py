@@ -7,23 +7,23 @@ from typing import Any
 
 import pytest
 from pyinfra.api import FileUploadCommand, OperationError, StringCommand
-from pyinfra.context import ctx_host, ctx_state
-from pyinfra_testing.util import FakeState, create_host
 
-from adxdb import migrations as engine
+from adxdb.inventory import migration_files
+from adxdb.plan import migrations as engine
 from operations import migrations as ops
-from operations.migrations import PgMigrationLedger
+from operations.facts import PgMigrationLedger
+from tests.unit.conftest import OperationRun, run_operation
 
 FILES = [
-    engine.MigrationFile("shared", 1, "initial", "CREATE TABLE t (id int);"),
-    engine.MigrationFile("tenant", 1, "initial", "CREATE TABLE u (id int);"),
+    migration_files.MigrationFile("shared", 1, "initial", "CREATE TABLE t (id int);"),
+    migration_files.MigrationFile("tenant", 1, "initial", "CREATE TABLE u (id int);"),
 ]
 MAIN = [engine.Target("adx_core", "public", ("shared", "tenant"))]
-FACT_KEY = "migrations.PgMigrationLedger"
+FACT_KEY = "facts.PgMigrationLedger"
 FACT_ARGS = "database=adx_core, port=5432"
 
 
-def _row(m: engine.MigrationFile, checksum: str | None = None) -> dict[str, Any]:
+def _row(m: migration_files.MigrationFile, checksum: str | None = None) -> dict[str, Any]:
     return {
         "stream": m.stream,
         "target_schema": "public",
@@ -33,30 +33,27 @@ def _row(m: engine.MigrationFile, checksum: str | None = None) -> dict[str, Any]
     }
 
 
-def _run_migrations(ledger: dict[str, Any] | None) -> tuple[list[Any], Any]:
-    state = FakeState()
-    host = create_host(state, facts={FACT_KEY: {FACT_ARGS: ledger}})
-    with ctx_state.use(state), ctx_host.use(host):
-        commands = list(
-            ops.migrations._inner(
-                targets={"adx_core": MAIN},
-                files=FILES,
-                owner="adx_owner",
-                readers=["adx_monitor"],
-                timeouts=engine.Timeouts(),
-                applied_by="ops@control",
-                port=5432,
-            )
-        )
-    return commands, host
+def _run_migrations(ledger: dict[str, Any] | None) -> tuple[list[Any], OperationRun]:
+    run = run_operation(
+        ops.migrations,
+        {FACT_KEY: {FACT_ARGS: ledger}},
+        targets={"adx_core": MAIN},
+        files=FILES,
+        owner="adx_owner",
+        readers=["adx_monitor"],
+        timeouts=engine.Timeouts(),
+        applied_by="ops@control",
+        port=5432,
+    )
+    return run.commands, run
 
 
 def test_converged_ledger_is_a_noop() -> None:
-    commands, host = _run_migrations(
+    commands, run = _run_migrations(
         {"database": True, "ledger": [_row(m) for m in FILES], "invalid_indexes": []}
     )
     assert commands == []
-    assert host.noop_description == "migrations are applied in adx_core"
+    assert run.noop_description == "migrations are applied in adx_core"
 
 
 def test_pending_files_are_uploaded_and_run_in_one_psql_session() -> None:
@@ -98,33 +95,30 @@ def test_drift_is_refused_before_any_command() -> None:
 
 
 def test_server_down_is_an_error() -> None:
-    with pytest.raises(OperationError, match="no server on port 5432"):
+    with pytest.raises(OperationError, match="no PostgreSQL server answers on port 5432"):
         _run_migrations(None)
 
 
-def _run_seed(ledger: list[dict[str, Any]]) -> tuple[list[Any], Any]:
-    state = FakeState()
-    host = create_host(state, facts={FACT_KEY: {FACT_ARGS: {"database": True, "ledger": ledger}}})
-    with ctx_state.use(state), ctx_host.use(host):
-        commands = list(
-            ops.seed._inner(
-                database="adx_core",
-                seed_name="development",
-                text="INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;",
-                applied_by="ops@control",
-                port=5432,
-            )
-        )
-    return commands, host
+def _run_seed(ledger: list[dict[str, Any]]) -> tuple[list[Any], OperationRun]:
+    run = run_operation(
+        ops.seed,
+        {FACT_KEY: {FACT_ARGS: {"database": True, "ledger": ledger}}},
+        database="adx_core",
+        seed_name="development",
+        text="INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;",
+        applied_by="ops@control",
+        port=5432,
+    )
+    return run.commands, run
 
 
 def test_seed_runs_once_per_content() -> None:
     text = "INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;"
-    checksum = engine.MigrationFile("shared", 1, "development", text).checksum
+    checksum = migration_files.MigrationFile("shared", 1, "development", text).checksum
     loaded = {"stream": "seed", "target_schema": "public", "version": 1, "name": "development"}
-    commands, host = _run_seed([{**loaded, "checksum": checksum}])
+    commands, run = _run_seed([{**loaded, "checksum": checksum}])
     assert commands == []
-    assert host.noop_description == "seed development is loaded in adx_core"
+    assert run.noop_description == "seed development is loaded in adx_core"
     commands, _ = _run_seed([{**loaded, "checksum": "old"}])
     upload = commands[1]
     assert isinstance(upload.src, StringIO)

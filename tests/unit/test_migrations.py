@@ -6,18 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from adxdb import migrations as engine
-from adxdb.migrations import MigrationError, MigrationFile, Target
+from adxdb.contract import MIGRATIONS_LOCK_KEY
+from adxdb.errors import MigrationError
+from adxdb.inventory import migration_files
+from adxdb.inventory.migration_files import MigrationFile
+from adxdb.plan import migration_scripts as scripts
+from adxdb.plan import migrations as engine
+from adxdb.plan.migrations import Target
 
 MAIN = Target("adx_core", "public", ("shared", "tenant"))
 SCHEMA_TENANT = Target("adx_core", "tenant_acme", ("tenant",))
 
 
-def _file(stream: engine.Stream, version: int, text: str = "SELECT 1;") -> MigrationFile:
+def _file(stream: migration_files.Stream, version: int, text: str = "SELECT 1;") -> MigrationFile:
     return MigrationFile(stream, version, f"m{version}", text)
 
 
-FILES = engine.order(
+FILES = migration_files.order(
     [_file("tenant", 2), _file("shared", 1), _file("tenant", 1), _file("shared", 3)]
 )
 
@@ -118,7 +123,7 @@ def test_invalid_index_makes_an_applied_file_pending_again() -> None:
 
 def test_transactional_step_commits_with_its_ledger_row() -> None:
     step = engine.Step(MAIN, FILES[0])
-    script = engine.render_step(step, "adx_owner", "ops@host")
+    script = scripts.render_step(step, "adx_owner", "ops@host")
     begin, commit = script.index("BEGIN;"), script.index("COMMIT;")
     assert begin < script.index("SELECT 1;") < script.index("INSERT INTO") < commit
     assert 'SET LOCAL ROLE "adx_owner";' in script
@@ -129,14 +134,14 @@ def test_non_transactional_step_runs_outside_a_transaction_in_its_schema() -> No
     migration = MigrationFile(
         "tenant", 8, "indexes", "-- adx:transaction=off\nCREATE INDEX CONCURRENTLY i1 ON t (a);\n"
     )
-    script = engine.render_step(engine.Step(SCHEMA_TENANT, migration), "adx_owner", "ops@host")
+    script = scripts.render_step(engine.Step(SCHEMA_TENANT, migration), "adx_owner", "ops@host")
     assert "BEGIN;" not in script
     assert 'SET search_path = "tenant_acme", "public";' in script
     assert "DROP INDEX CONCURRENTLY IF EXISTS" in script  # an INVALID leftover is rebuilt
 
 
 def test_script_sets_timeouts_and_takes_the_lock_without_blocking() -> None:
-    script = engine.render_script(
+    script = scripts.render_script(
         engine.plan(FILES, [MAIN], []),
         "adx_owner",
         ["adx_monitor"],
@@ -156,7 +161,7 @@ def test_discover_rejects_bad_names_and_repeated_versions(tmp_path: Path) -> Non
     (tmp_path / "shared" / "001_b.sql").write_text("SELECT 1;")
     (tmp_path / "tenant" / "1-bad.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError) as raised:
-        engine.discover(tmp_path)
+        migration_files.discover(tmp_path)
     assert raised.value.problems == [
         "shared/001_b.sql: version 001 repeats 001_a.sql",
         "tenant/1-bad.sql: name must be NNN_lowercase_name.sql",
@@ -164,7 +169,7 @@ def test_discover_rejects_bad_names_and_repeated_versions(tmp_path: Path) -> Non
 
 
 def test_repository_migrations_cover_the_seed_numbers() -> None:
-    files = engine.discover()
+    files = migration_files.discover()
     # the seed's 001-008, then the project's own (009: the tenant route claim of moves)
     assert sorted({m.version for m in files}) == list(range(1, 10))
     assert {m.label for m in files if m.version == 9} == {"shared/009_tenant_route_claim.sql"}
@@ -174,11 +179,10 @@ def test_repository_migrations_cover_the_seed_numbers() -> None:
 def test_waiting_for_the_migration_lock_holds_no_snapshot() -> None:
     """Each try is its own statement and the backoff sleeps in psql, outside any transaction,
     so a waiting deploy never stalls the lock holder's CREATE INDEX CONCURRENTLY."""
-    block = engine.lock_block(attempts=4, max_sleep=0.2)
+    block = scripts.lock_block(attempts=4, max_sleep=0.2)
     lines = block.splitlines()
     assert (
-        lines.count(f"SELECT pg_try_advisory_lock({engine.ADVISORY_LOCK_KEY}) AS adx_locked \\gset")
-        == 4
+        lines.count(f"SELECT pg_try_advisory_lock({MIGRATIONS_LOCK_KEY}) AS adx_locked \\gset") == 4
     )
     assert [line for line in lines if line.startswith("\\! sleep")] == [
         "\\! sleep 0.1",

@@ -13,10 +13,12 @@ from pyinfra.api import FileUploadCommand, OperationError, StringCommand
 from pyinfra.context import ctx_host, ctx_state
 from pyinfra_testing.util import FakeState, create_host
 
-from adxdb import migrations as engine
-from adxdb import moves
-from adxdb.tenants import RegistryRow
-from operations import tenants as ops
+from adxdb.errors import MoveRefused
+from adxdb.inventory import migration_files
+from adxdb.plan import moves
+from adxdb.plan.tenants import RegistryRow
+from operations import facts
+from operations import moves as ops
 
 ACME = str(UUID(int=1))
 PRIMARY = "10.0.0.10"
@@ -49,7 +51,7 @@ def _registry(row: RegistryRow) -> dict[str, dict[str, Any]]:
 
 
 def test_tenant_stream_tables_are_the_tables_the_tenant_stream_creates() -> None:
-    tables = moves.tenant_stream_tables(engine.discover())
+    tables = moves.tenant_stream_tables(migration_files.discover())
     assert {"users", "files", "sessions", "workflow_executions", "user_bookmarks"} <= tables
     assert "tenants" not in tables  # the registry is the shared stream's
     assert "tenant_billing" not in tables
@@ -86,12 +88,12 @@ def test_a_database_on_the_primary_itself_is_a_local_target() -> None:
 
 
 def test_moving_out_of_a_dedicated_database_is_refused_with_the_way_out() -> None:
-    with pytest.raises(moves.MoveRefused, match=r"tenant acme: moving out of its dedicated"):
+    with pytest.raises(MoveRefused, match=r"tenant acme: moving out of its dedicated"):
         moves.plan_moves([_row("rls")], _registry(_row("database")), PRIMARY)
 
 
 def test_an_offboarded_tenant_does_not_move() -> None:
-    with pytest.raises(moves.MoveRefused, match="offboarded tenant does not change"):
+    with pytest.raises(MoveRefused, match="offboarded tenant does not change"):
         moves.plan_moves([_row("database", status="archived")], _registry(_row("rls")), PRIMARY)
 
 
@@ -108,7 +110,7 @@ def test_parents_come_before_the_tables_that_reference_them() -> None:
 
 
 def test_a_foreign_key_cycle_is_refused() -> None:
-    with pytest.raises(moves.MoveRefused, match="cycle between tables: a, b"):
+    with pytest.raises(MoveRefused, match="cycle between tables: a, b"):
         moves.parents_first({"a": ["b"], "b": ["a"]})
 
 
@@ -182,8 +184,8 @@ def _run(facts: dict[str, Any], rows: list[RegistryRow]) -> tuple[list[Any], Any
 
 def _facts(registry: Any, tables: Any = None) -> dict[str, Any]:
     return {
-        "tenants.PgTenantRegistry": {"port=5432": registry},
-        "tenants.PgTenantTables": {"database=adx_core, port=5432, schema=public": tables},
+        "facts.PgTenantRegistry": {"port=5432": registry},
+        "facts.PgTenantTables": {"database=adx_core, port=5432, schema=public": tables},
     }
 
 
@@ -234,7 +236,7 @@ def test_operation_with_the_server_down_is_an_error() -> None:
 
 
 def test_tenant_tables_fact_reads_tables_and_their_parents() -> None:
-    fact = ops.PgTenantTables()
+    fact = facts.PgTenantTables()
     assert fact.process(['{"files": ["folders", "users"], "users": []}']) == {
         "files": ["folders", "users"],
         "users": [],
@@ -290,13 +292,13 @@ def test_tables_to_move_are_the_tenant_streams_parents_first() -> None:
 
 def test_tables_to_move_refuses_a_source_without_a_stream_table() -> None:
     [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
-    with pytest.raises(moves.MoveRefused, match=r"lacks tables of the tenant stream \(files\)"):
+    with pytest.raises(MoveRefused, match=r"lacks tables of the tenant stream \(files\)"):
         moves.tables_to_move(move, {"users": []}, {"users", "files"})
 
 
 def test_tables_to_move_refuses_tenant_rows_outside_the_stream_in_a_schema() -> None:
     [move] = moves.plan_moves([_row("database")], _registry(_row("schema")), PRIMARY)
-    with pytest.raises(moves.MoveRefused, match=r"tables the tenant stream does not create"):
+    with pytest.raises(MoveRefused, match=r"tables the tenant stream does not create"):
         moves.tables_to_move(move, {"users": [], "extra": []}, {"users"})
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from adxdb import pgconf
-from adxdb.model import Environment
-from adxdb.pgconf import ClusterPaths
+from adxdb.inventory.model import Environment
+from adxdb.plan import config as pgconf
+from adxdb.plan.config import ClusterPaths
 
 PATHS = ClusterPaths(15, "main")
 

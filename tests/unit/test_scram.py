@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from unittest import mock
 
-from adxdb import scram
+from adxdb.plan import scram
 
 # RFC 7677, section 3: user "user", password "pencil".
 RFC_SALT = "W22ZaJ0SNY7soEsUEjb6gQ=="
@@ -77,7 +77,7 @@ def test_verifier_uses_a_fresh_16_byte_salt_by_default() -> None:
 
 
 def test_default_salt_comes_from_the_salt_function() -> None:
-    with mock.patch("adxdb.scram._salt", return_value=SALT):
+    with mock.patch("adxdb.plan.scram._salt", return_value=SALT):
         assert scram.verifier("pw") == scram.verifier("pw", salt=SALT)
 
 

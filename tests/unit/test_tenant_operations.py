@@ -8,12 +8,11 @@ from uuid import UUID
 
 import pytest
 from pyinfra.api import FileUploadCommand, OperationError
-from pyinfra.context import ctx_host, ctx_state
-from pyinfra_testing.util import FakeState, create_host
 
-from adxdb.tenants import RegistryRow, SchemaSpec
+from adxdb.plan.tenants import RegistryRow, SchemaSpec
 from operations import tenants as ops
-from operations.tenants import PgSchemas, PgTenantRegistry
+from operations.facts import PgSchemas, PgTenantRegistry
+from tests.unit.conftest import OperationRun, run_operation
 
 SPEC = SchemaSpec(
     owner="adx_owner",
@@ -40,39 +39,31 @@ ROW = RegistryRow(
 )
 
 
-def _run(op: Any, facts: dict[str, Any], **kwargs: Any) -> tuple[list[Any], Any]:
-    state = FakeState()
-    host = create_host(state, facts=facts)
-    with ctx_state.use(state), ctx_host.use(host):
-        return list(op._inner(**kwargs)), host
-
-
-def _script(commands: list[Any]) -> str:
-    upload = next(c for c in commands if isinstance(c, FileUploadCommand))
-    assert isinstance(upload.src, StringIO)
-    return upload.src.getvalue()
+def _run(op: Any, facts: dict[str, Any], **kwargs: Any) -> tuple[list[Any], OperationRun]:
+    run = run_operation(op, facts, **kwargs)
+    return run.commands, run
 
 
 def _schema_facts(value: Any) -> dict[str, Any]:
-    return {"tenants.PgSchemas": {"database=adx_core, port=5432": value}}
+    return {"facts.PgSchemas": {"database=adx_core, port=5432": value}}
 
 
 def test_converged_schemas_are_a_noop() -> None:
-    commands, host = _run(
+    commands, run = _run(
         ops.schemas,
         _schema_facts(CONVERGED),
         schemas={"adx_core": {"tenant_globex": SPEC}},
         port=5432,
     )
     assert commands == []
-    assert host.noop_description == "tenant schemas of adx_core are converged"
+    assert run.noop_description == "tenant schemas of adx_core are converged"
 
 
 def test_missing_schema_is_created_with_grants_in_one_transaction() -> None:
-    commands, _ = _run(
+    _, run = _run(
         ops.schemas, _schema_facts({}), schemas={"adx_core": {"tenant_globex": SPEC}}, port=5432
     )
-    script = _script(commands)
+    script = run.upload()
     # concurrent deploys take turns (the statements are idempotent)
     assert script.startswith(
         "BEGIN;\nDO $adx_lock$ BEGIN PERFORM pg_advisory_xact_lock(1094998099); END $adx_lock$;\n"
@@ -82,23 +73,23 @@ def test_missing_schema_is_created_with_grants_in_one_transaction() -> None:
 
 
 def test_schemas_with_the_server_down_is_an_error() -> None:
-    with pytest.raises(OperationError, match="no server on port 5432"):
+    with pytest.raises(OperationError, match="no PostgreSQL server answers on port 5432"):
         _run(ops.schemas, _schema_facts(None), schemas={"adx_core": {"x": SPEC}}, port=5432)
 
 
 def _registry_facts(value: Any) -> dict[str, Any]:
-    return {"tenants.PgTenantRegistry": {"port=5432": value}}
+    return {"facts.PgTenantRegistry": {"port=5432": value}}
 
 
 def test_registry_converged_is_a_noop_and_drift_is_upserted() -> None:
-    commands, host = _run(
+    commands, run = _run(
         ops.tenant_registry, _registry_facts({ROW.id: ROW.as_fact()}), rows=[ROW], port=5432
     )
     assert commands == []
-    assert host.noop_description == "registry holds 1 declared tenant(s)"
+    assert run.noop_description == "registry holds 1 declared tenant(s)"
     renamed = {ROW.id: {**ROW.as_fact(), "name": "Old"}}
-    commands, _ = _run(ops.tenant_registry, _registry_facts(renamed), rows=[ROW], port=5432)
-    assert "ON CONFLICT (id) DO UPDATE" in _script(commands)
+    _, run = _run(ops.tenant_registry, _registry_facts(renamed), rows=[ROW], port=5432)
+    assert "ON CONFLICT (id) DO UPDATE" in run.upload()
 
 
 def test_facts_parse_json_and_server_down() -> None:
@@ -114,8 +105,8 @@ def test_facts_parse_json_and_server_down() -> None:
 
 def test_drop_dumps_before_dropping_and_is_a_noop_once_gone() -> None:
     facts: dict[str, Any] = {
-        "tenants.PgSchemas": {"database=adx_core, port=5432": {"tenant_hooli": {}}},
-        "pgfacts.PgDatabases": {"port=5432": {"adx_tenant_umbrella": {}}},
+        "facts.PgSchemas": {"database=adx_core, port=5432": {"tenant_hooli": {}}},
+        "facts.PgDatabases": {"port=5432": {"adx_tenant_umbrella": {}}},
     }
     commands, _ = _run(
         ops.dropped_tenant_data,
@@ -136,10 +127,10 @@ def test_drop_dumps_before_dropping_and_is_a_noop_once_gone() -> None:
     assert 'DROP DATABASE "adx_tenant_umbrella" WITH (FORCE);' in uploads[1].src.getvalue()
 
     gone: dict[str, Any] = {
-        "tenants.PgSchemas": {"database=adx_core, port=5432": {}},
-        "pgfacts.PgDatabases": {"port=5432": {}},
+        "facts.PgSchemas": {"database=adx_core, port=5432": {}},
+        "facts.PgDatabases": {"port=5432": {}},
     }
-    commands, host = _run(
+    commands, run = _run(
         ops.dropped_tenant_data,
         gone,
         schemas=["tenant_hooli"],
@@ -148,4 +139,4 @@ def test_drop_dumps_before_dropping_and_is_a_noop_once_gone() -> None:
         port=5432,
     )
     assert commands == []
-    assert host.noop_description == "dropped tenants' data is gone"
+    assert run.noop_description == "dropped tenants' data is gone"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from adxdb.catalog import plan_registry, plan_schemas
-from adxdb.model import Environment
-from adxdb.targets import migration_targets
-from adxdb.tenants import (
+from adxdb.inventory.model import Environment
+from adxdb.plan.catalog import plan_registry, plan_schemas
+from adxdb.plan.tenants import (
     databases_for_host,
+    migration_targets,
     registry_rows,
     roles_for_host,
     schemas_for_host,

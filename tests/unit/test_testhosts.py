@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import stat
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from adxdb import testhosts
-from adxdb.model import Environment
-from adxdb.testhosts import AptSource
+from adxdb.inventory.model import Environment
+from tools.testhosts import apt, engine, hosts, keys
+from tools.testhosts.__main__ import default_state_dir, load
+from tools.testhosts.apt import AptSource
+from tools.testhosts.errors import TestHostError
 
 DEB822 = """\
 Types: deb deb-src
@@ -61,7 +65,7 @@ deb cdrom:[Debian GNU/Linux 12]/ bookworm main
 
 
 def test_one_line_sources_are_parsed() -> None:
-    sources = testhosts.parse_one_line_sources(ONE_LINE)
+    sources = apt.parse_one_line_sources(ONE_LINE)
     assert [s.types for s in sources] == [("deb",), ("deb-src",), ("deb",), ("deb",)] + [
         ("deb",)
     ] * 2
@@ -81,7 +85,7 @@ def test_one_line_sources_are_parsed() -> None:
 
 
 def test_deb822_sources_are_parsed_and_disabled_stanzas_skipped() -> None:
-    sources = testhosts.parse_deb822_sources(DEB822)
+    sources = apt.parse_deb822_sources(DEB822)
     assert len(sources) == 4
     assert sources[0].types == ("deb", "deb-src")
     assert sources[0].suites == ("bookworm", "bookworm-updates")
@@ -96,16 +100,16 @@ def test_deb822_continuation_lines_survive_a_round_trip() -> None:
         "Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n mQINBGPL\n"
         " -----END PGP PUBLIC KEY BLOCK-----\n"
     )
-    (source,) = testhosts.parse_deb822_sources(text)
+    (source,) = apt.parse_deb822_sources(text)
     assert source.option("Signed-By") == (
         "\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGPL\n-----END PGP PUBLIC KEY BLOCK-----"
     )
-    assert testhosts.parse_deb822_sources(testhosts.render_deb822([source])) == [source]
+    assert apt.parse_deb822_sources(apt.render_deb822([source])) == [source]
 
 
 def test_only_binary_bookworm_suites_are_kept() -> None:
-    sources = testhosts.parse_deb822_sources(DEB822) + testhosts.parse_one_line_sources(ONE_LINE)
-    kept = testhosts.bookworm_sources(sources)
+    sources = apt.parse_deb822_sources(DEB822) + apt.parse_one_line_sources(ONE_LINE)
+    kept = apt.bookworm_sources(sources)
     assert [(s.uris[0], s.suites) for s in kept] == [
         ("http://mirror.example/debian", ("bookworm", "bookworm-updates")),
         ("http://mirror.example/debian-security", ("bookworm-security",)),
@@ -117,14 +121,14 @@ def test_only_binary_bookworm_suites_are_kept() -> None:
 
 
 def test_rendered_deb822_reads_back_the_same() -> None:
-    kept = testhosts.bookworm_sources(testhosts.parse_deb822_sources(DEB822))
-    text = testhosts.render_deb822(kept)
+    kept = apt.bookworm_sources(apt.parse_deb822_sources(DEB822))
+    text = apt.render_deb822(kept)
     assert text.startswith(
         "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n"
         "Components: main contrib\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
         "\nTypes: deb\n"
     )
-    assert testhosts.parse_deb822_sources(text) == kept
+    assert apt.parse_deb822_sources(text) == kept
 
 
 def test_read_apt_sources_reads_both_formats_and_ignores_other_files(tmp_path: Path) -> None:
@@ -136,7 +140,7 @@ def test_read_apt_sources_reads_both_formats_and_ignores_other_files(tmp_path: P
     (parts / "debian.sources").write_text(DEB822)
     (parts / "vendor.list").write_text("deb https://vendor.example/apt stable main\n")
     (parts / "other.sources.disabled").write_text(DEB822.replace("mirror.", "other."))
-    sources = testhosts.read_apt_sources(tmp_path)
+    sources = apt.read_apt_sources(tmp_path)
     assert len(sources) == 3
     assert {u for s in sources for u in s.uris} == {
         "http://mirror.example/debian",
@@ -145,10 +149,10 @@ def test_read_apt_sources_reads_both_formats_and_ignores_other_files(tmp_path: P
 
 
 def test_debootstrap_mirror_is_the_source_of_bookworm_main() -> None:
-    kept = testhosts.bookworm_sources(testhosts.parse_deb822_sources(DEB822))
-    assert testhosts.debootstrap_mirror(reversed(kept)) == "http://mirror.example/debian"
-    with pytest.raises(testhosts.TestHostError, match="bookworm main"):
-        testhosts.debootstrap_mirror(kept[1:])
+    kept = apt.bookworm_sources(apt.parse_deb822_sources(DEB822))
+    assert apt.debootstrap_mirror(reversed(kept)) == "http://mirror.example/debian"
+    with pytest.raises(TestHostError, match="bookworm main"):
+        apt.debootstrap_mirror(kept[1:])
 
 
 def test_apt_conf_overrides_pick_the_validity_settings_only() -> None:
@@ -158,14 +162,50 @@ def test_apt_conf_overrides_pick_the_validity_settings_only() -> None:
         'Acquire::Check-Date "false";\n'
         'Acquire::http::Proxy "http://127.0.0.1:3142";\n'
     )
-    assert testhosts.apt_conf_overrides(dump) == (
+    assert apt.apt_conf_overrides(dump) == (
         'Acquire::Check-Valid-Until "false";\nAcquire::Check-Date "false";\n'
     )
-    assert testhosts.apt_conf_overrides('APT::Architecture "amd64";\n') == ""
+    assert apt.apt_conf_overrides('APT::Architecture "amd64";\n') == ""
+
+
+def test_apt_files_are_the_sources_and_the_settings_when_there_are_any() -> None:
+    kept = apt.bookworm_sources(apt.parse_deb822_sources(DEB822))
+    assert apt.apt_files(kept, "") == {
+        "etc/apt/sources.list.d/debian.sources": apt.render_deb822(kept)
+    }
+    files = apt.apt_files(kept, 'Acquire::Check-Valid-Until "false";\n')
+    assert files["etc/apt/apt.conf.d/99adx-host"].endswith('Acquire::Check-Valid-Until "false";\n')
+    assert files["etc/apt/apt.conf.d/99adx-host"].startswith("// ")
+
+
+def test_signed_by_keyrings_missing_from_the_new_root_are_dropped(tmp_path: Path) -> None:
+    (tmp_path / "usr/share/keyrings").mkdir(parents=True)
+    (tmp_path / "usr/share/keyrings/debian-archive-keyring.gpg").write_bytes(b"")
+    present, missing = apt.bookworm_sources(apt.parse_deb822_sources(DEB822))[:2]
+    missing = AptSource(
+        missing.types,
+        missing.uris,
+        missing.suites,
+        missing.components,
+        (
+            ("Signed-By", "/usr/share/keyrings/other.gpg"),
+            ("Architectures", "amd64"),
+        ),
+    )
+    assert apt.without_missing_keyrings([present, missing], tmp_path) == [
+        present,
+        AptSource(
+            missing.types,
+            missing.uris,
+            missing.suites,
+            missing.components,
+            (("Architectures", "amd64"),),
+        ),
+    ]
 
 
 def test_generated_key_pair_is_ed25519_in_openssh_format() -> None:
-    private, public_line = testhosts.generate_ssh_keypair("someone@example")
+    private, public_line = keys.generate_ssh_keypair("someone@example")
     assert private.startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----\n")
     key = serialization.load_ssh_private_key(private, password=None)
     assert isinstance(key, Ed25519PrivateKey)
@@ -180,13 +220,23 @@ def test_generated_key_pair_is_ed25519_in_openssh_format() -> None:
 
 
 def test_ssh_key_is_made_once_with_private_modes(tmp_path: Path) -> None:
-    path = testhosts.ensure_ssh_key(tmp_path / "test")
+    path = keys.ensure_ssh_key(tmp_path / "test")
     assert path == tmp_path / "test/ssh/id_ed25519"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     first = (path.read_bytes(), Path(f"{path}.pub").read_bytes())
-    assert testhosts.ensure_ssh_key(tmp_path / "test") == path
+    assert keys.ensure_ssh_key(tmp_path / "test") == path
     assert (path.read_bytes(), Path(f"{path}.pub").read_bytes()) == first
+
+
+def test_a_missing_public_key_is_rebuilt_from_the_private_one(tmp_path: Path) -> None:
+    path = keys.ensure_ssh_key(tmp_path / "test")
+    public = Path(f"{path}.pub")
+    kind, blob, _ = public.read_text().split()
+    public.unlink()
+    assert keys.ensure_ssh_key(tmp_path / "test") == path
+    assert public.read_text() == f"{kind} {blob} adx-testhosts\n"
+    assert stat.S_IMODE(public.stat().st_mode) == 0o644
 
 
 @pytest.mark.parametrize(
@@ -197,12 +247,12 @@ def test_ssh_key_is_made_once_with_private_modes(tmp_path: Path) -> None:
     ],
 )
 def test_known_hosts_line_drops_the_key_comment(hostname: str, port: int, expected: str) -> None:
-    assert testhosts.known_hosts_line(hostname, port, "ssh-ed25519 AAAAC3Nz root@pg1\n") == expected
+    assert keys.known_hosts_line(hostname, port, "ssh-ed25519 AAAAC3Nz root@pg1\n") == expected
 
 
 def test_known_hosts_line_refuses_what_is_not_a_public_key() -> None:
-    with pytest.raises(testhosts.TestHostError, match="not an SSH public key"):
-        testhosts.known_hosts_line("127.0.0.1", 22290, "cat: no such file\n")
+    with pytest.raises(TestHostError, match="not an SSH public key"):
+        keys.known_hosts_line("127.0.0.1", 22290, "cat: no such file\n")
 
 
 def _environment(**hosts: Any) -> Environment:
@@ -225,7 +275,7 @@ def test_check_environment_accepts_distinct_addresses_and_ports() -> None:
             "container": {"pg_port": 55491},
         },
     )
-    assert testhosts.check_environment(env) == []
+    assert hosts.check_environment(env) == []
 
 
 def test_check_environment_names_gateway_and_repeated_ports() -> None:
@@ -237,13 +287,41 @@ def test_check_environment_names_gateway_and_repeated_ports() -> None:
             "container": {"pg_port": 22290},
         },
     )
-    assert testhosts.check_environment(env) == [
+    assert hosts.check_environment(env) == [
         "hosts.pg1.address: 172.30.251.1 is the network's gateway",
         "hosts.pg2.container.pg_port: 22290 is already used by pg1",
     ]
 
 
 def test_names_and_state_dir() -> None:
-    assert testhosts.container_name("test", "pg1") == "adx-test-pg1"
+    assert hosts.container_name("test", "pg1") == "adx-test-pg1"
     repo = Path(__file__).resolve().parents[2]
-    assert testhosts.state_dir_for(repo / "inventories" / "test.yml", "test") == repo / ".adx/test"
+    inventory = repo / "inventories" / "test.yml"
+    assert default_state_dir(inventory, load(inventory)) == repo / ".adx/test"
+
+
+def test_tar_files_are_owned_by_root_with_their_modes() -> None:
+    data = engine.tar_files({"authorized_keys": (b"ssh-ed25519 AAAA\n", 0o600)})
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        (member,) = archive.getmembers()
+        handle = archive.extractfile(member)
+        assert handle is not None
+        assert (member.name, member.mode, member.uid, handle.read()) == (
+            "authorized_keys",
+            0o600,
+            0,
+            b"ssh-ed25519 AAAA\n",
+        )
+
+
+def test_get_or_none_turns_not_found_into_none() -> None:
+    not_found = engine.not_found()
+
+    class Collection:
+        def get(self, name: str) -> str:
+            if name != "there":
+                raise not_found(f"no such object: {name}")
+            return name
+
+    assert engine.get_or_none(Collection(), "there") == "there"
+    assert engine.get_or_none(Collection(), "gone") is None

@@ -1,0 +1,28 @@
+"""The environment's state folder on the control machine (`.adx/<env>/`): generated secrets,
+TLS material, the test hosts' SSH keys. Git-ignored; `state_dir:` in the YAML moves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def project_root(inventory_yml: Path) -> Path:
+    """The folder holding `inventories/`: relative paths of the control machine start here."""
+    return inventory_yml.resolve().parent.parent
+
+
+def state_dir_for(inventory_yml: Path, env_name: str, override: Any = None) -> Path:
+    """`.adx/<env>/` at the project root, or the YAML's `state_dir` (relative to the YAML)."""
+    if override:
+        candidate = Path(str(override))
+        return (
+            candidate if candidate.is_absolute() else (inventory_yml.parent / candidate).resolve()
+        )
+    return project_root(inventory_yml) / ".adx" / env_name
+
+
+def resolve_control_path(inventory_yml: Path, path: Path) -> Path:
+    """A control-machine path of the inventory (SSH key, known hosts): relative to the project
+    root, where `.adx/` lives."""
+    return path if path.is_absolute() else project_root(inventory_yml) / path

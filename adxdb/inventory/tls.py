@@ -1,0 +1,197 @@
+"""TLS material of an environment: a CA and per-host server certificates generated for local
+and test, or the files staging and prod supply.
+
+Made once under the environment's state folder and reused; a server certificate is made again
+only when the names it must carry change or it nears expiry. Staging and prod supply files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from adxdb.inventory.model import Environment
+
+CA_DAYS = 3650
+SERVER_DAYS = 397
+RENEW_BEFORE = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class ServerTLS:
+    """The PEM texts one host needs. The key never shows in a repr or a log."""
+
+    ca_pem: str
+    cert_pem: str
+    key_pem: str = field(repr=False)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def ensure_ca(
+    directory: Path, env_name: str
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    cert_path, key_path = directory / "ca.crt", directory / "ca.key"
+    if cert_path.exists() and key_path.exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if isinstance(key, ec.EllipticCurvePrivateKey) and cert.not_valid_after_utc > _now():
+            return cert, key
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"ADX {env_name} CA")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=CA_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    _write_private(key_path, _key_pem(key))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert, key
+
+
+def _san_entries(names: Iterable[str]) -> list[x509.GeneralName]:
+    entries: list[x509.GeneralName] = []
+    for name in sorted(set(names)):
+        try:
+            entries.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            entries.append(x509.DNSName(name))
+    return entries
+
+
+def _current_names(cert: x509.Certificate) -> set[str]:
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return {str(v) for v in san.get_values_for_type(x509.DNSName)} | {
+        str(v) for v in san.get_values_for_type(x509.IPAddress)
+    }
+
+
+def ensure_server_cert(
+    directory: Path, env_name: str, host: str, names: Iterable[str]
+) -> ServerTLS:
+    """Return the CA and a server certificate for `host` valid for every name in `names`."""
+    wanted = set(names) | {host}
+    ca_cert, ca_key = ensure_ca(directory, env_name)
+    cert_path, key_path = directory / f"{host}.crt", directory / f"{host}.key"
+    ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM).decode()
+    if cert_path.exists() and key_path.exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        if (
+            cert.issuer == ca_cert.subject
+            and _current_names(cert)
+            == {str(ipaddress.ip_address(n)) if _is_ip(n) else n for n in wanted}
+            and cert.not_valid_after_utc - RENEW_BEFORE > _now()
+        ):
+            return ServerTLS(ca_pem, cert_path.read_text(), key_path.read_text())
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=SERVER_DAYS))
+        .add_extension(x509.SubjectAlternativeName(_san_entries(wanted)), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    _write_private(key_path, _key_pem(key))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return ServerTLS(ca_pem, cert_path.read_text(), key_path.read_text())
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def server_names(env: Environment, host_name: str) -> list[str]:
+    """The names a host's certificate carries: its name, address, DNS names; loopback for tests."""
+    host = env.hosts[host_name]
+    names = [host_name, host.address, *host.dns_names]
+    if host.container is not None:
+        names += ["localhost", "127.0.0.1"]
+    return names
+
+
+def generated_tls(env: Environment, state_dir: Path) -> dict[str, ServerTLS]:
+    """Local and test: every host's certificate from the environment's own CA."""
+    return {
+        host_name: ensure_server_cert(
+            state_dir / "tls", env.name, host_name, server_names(env, host_name)
+        )
+        for host_name in env.hosts
+    }
+
+
+def supplied_tls(env: Environment, base: Path) -> tuple[dict[str, ServerTLS], list[str]]:
+    """Staging and prod: the CA and each host's certificate and key from the files named."""
+    problems: list[str] = []
+    material: dict[str, ServerTLS] = {}
+
+    def read(where: str, file: Path | None) -> str:
+        assert file is not None
+        full = file if file.is_absolute() else base / file
+        try:
+            return full.read_text(encoding="utf-8")
+        except OSError as error:
+            problems.append(f"{where}: cannot read {full}: {error.strerror}")
+            return ""
+
+    ca_pem = read("tls.ca_file", env.tls.ca_file)
+    for host_name, host in env.hosts.items():
+        cert = read(f"hosts.{host_name}.tls_cert_file", host.tls_cert_file)
+        key = read(f"hosts.{host_name}.tls_key_file", host.tls_key_file)
+        material[host_name] = ServerTLS(ca_pem, cert, key)
+    return material, problems

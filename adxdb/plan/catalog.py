@@ -1,0 +1,332 @@
+"""Plan role and database changes: wanted model + current catalog facts -> SQL statements.
+
+Pure functions, no connection: the same statements run through psql on the host (operations)
+or through psycopg (the CLI). Names are composed with `psycopg.sql.Identifier`, never glued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+from pydantic import SecretStr
+
+from adxdb.contract import TENANT_ROLE_PREFIX
+from adxdb.inventory.model import Database, Role
+from adxdb.plan import scram
+from adxdb.plan.tenants import REGISTRY_COLUMNS, RegistryRow, SchemaSpec
+
+ROLE_FLAGS = (
+    ("login", "LOGIN", "NOLOGIN"),
+    ("superuser", "SUPERUSER", "NOSUPERUSER"),
+    ("createdb", "CREATEDB", "NOCREATEDB"),
+    ("createrole", "CREATEROLE", "NOCREATEROLE"),
+    ("replication", "REPLICATION", "NOREPLICATION"),
+    ("bypassrls", "BYPASSRLS", "NOBYPASSRLS"),
+    ("inherit", "INHERIT", "NOINHERIT"),
+)
+# Statements that carry a password verifier: keep them out of the server log.
+QUIET_PRELUDE = "SET log_statement = 'none';\nSET log_min_error_statement = 'panic';\n"
+
+
+@dataclass(frozen=True)
+class RolePlan:
+    statements: list[str]
+    changed_roles: list[str]
+    sets_password: bool
+
+
+def _stored(current: Mapping[str, Any]) -> scram.StoredVerifier | None:
+    stored = current.get("password")
+    if not stored:
+        return None
+    return scram.StoredVerifier(
+        iterations=int(stored["iterations"]), salt=str(stored["salt"]), digest=str(stored["digest"])
+    )
+
+
+def _render(statement: sql.Composable) -> str:
+    return statement.as_string() + ";"
+
+
+def _integer(value: int) -> sql.Composable:
+    """An integer as SQL text: `sql.Literal` renders a negative one with a leading space."""
+    return sql.SQL(str(int(value)))
+
+
+def hold_lock(key: int, transaction: bool) -> str:
+    """SQL taking an advisory lock: until COMMIT (`transaction`) or for the session."""
+    function = sql.SQL("pg_advisory_xact_lock" if transaction else "pg_advisory_lock")
+    statement = sql.SQL("DO $adx_lock$ BEGIN PERFORM {}({}); END $adx_lock$").format(
+        function, sql.Literal(key)
+    )
+    return _render(statement) + "\n"
+
+
+def plan_roles(
+    wanted: Mapping[str, Role],
+    passwords: Mapping[str, SecretStr],
+    current: Mapping[str, Mapping[str, Any]],
+) -> RolePlan:
+    """Statements that bring `current` (the roles fact) to `wanted`; empty when converged."""
+    statements: list[str] = []
+    changed: list[str] = []
+    sets_password = False
+    for role_name, role in wanted.items():
+        have = current.get(role_name)
+        ident = sql.Identifier(role_name)
+        options: list[sql.Composable] = []
+        for attribute, yes, no in ROLE_FLAGS:
+            if have is None or have.get(attribute) != getattr(role, attribute):
+                options.append(sql.SQL(yes if getattr(role, attribute) else no))
+        if have is None or have.get("connection_limit") != role.connection_limit:
+            options.append(sql.SQL("CONNECTION LIMIT {}").format(_integer(role.connection_limit)))
+        password = passwords.get(role_name) if role.login else None
+        if password is not None and not scram.matches(
+            password.get_secret_value(), _stored(have or {})
+        ):
+            verifier = scram.verifier(password.get_secret_value())
+            options.append(sql.SQL("PASSWORD {}").format(sql.Literal(verifier)))
+            sets_password = True
+        alter = sql.SQL("ALTER ROLE {} {}").format(ident, sql.SQL(" ").join(options))
+        role_statements: list[str] = []
+        if have is None:
+            # Created bare if still missing (a concurrent deploy may have made it since the
+            # fact was read; the script holds ROLES_LOCK_KEY), then given every attribute.
+            role_statements.append(
+                _render(
+                    sql.SQL(
+                        "DO $adx_role$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE "
+                        "rolname = {}) THEN CREATE ROLE {}; END IF; END $adx_role$"
+                    ).format(sql.Literal(role_name), ident)
+                )
+            )
+            role_statements.append(_render(alter))
+        elif options:
+            role_statements.append(_render(alter))
+        member_now = set(have.get("member_of", [])) if have else set()
+        for parent in sorted(set(role.member_of) - member_now):
+            role_statements.append(
+                _render(sql.SQL("GRANT {} TO {}").format(sql.Identifier(parent), ident))
+            )
+        for parent in sorted(member_now - set(role.member_of)):
+            role_statements.append(
+                _render(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(parent), ident))
+            )
+        if role_statements:
+            changed.append(role_name)
+            statements += role_statements
+    return RolePlan(statements, changed, sets_password)
+
+
+def _connect_grantees(current: Mapping[str, Any]) -> dict[str, set[str]]:
+    privileges: dict[str, set[str]] = {}
+    for item in current.get("privileges", []):
+        privileges.setdefault(str(item["grantee"]), set()).add(str(item["privilege"]))
+    return privileges
+
+
+def plan_databases(
+    wanted: Mapping[str, Database], current: Mapping[str, Mapping[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """Statements (each runs on its own: CREATE DATABASE cannot run in a transaction)."""
+    statements: list[str] = []
+    changed: list[str] = []
+    for db_name, database in wanted.items():
+        have = current.get(db_name)
+        ident = sql.Identifier(db_name)
+        owner = sql.Identifier(database.owner)
+        db_statements: list[str] = []
+        if have is None:
+            create = sql.SQL(
+                "CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING {} LOCALE {} "
+                "CONNECTION LIMIT {}"
+            ).format(
+                ident,
+                owner,
+                sql.Literal(database.encoding),
+                sql.Literal(database.locale),
+                sql.Literal(database.connection_limit),
+            )
+            # Only if still missing (psql runs the selected text): a concurrent deploy may
+            # have created it since the fact was read; the script holds DATABASES_LOCK_KEY.
+            db_statements.append(
+                sql.SQL(
+                    "SELECT {} WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = {}) "
+                )
+                .format(sql.Literal(create.as_string()), sql.Literal(db_name))
+                .as_string()
+                + "\\gexec"
+            )
+            have = {
+                "owner": database.owner,
+                "privileges": [
+                    {"grantee": "PUBLIC", "privilege": "CONNECT"},
+                    {"grantee": "PUBLIC", "privilege": "TEMPORARY"},
+                ],
+                "connection_limit": database.connection_limit,
+            }
+        else:
+            if have.get("owner") != database.owner:
+                db_statements.append(
+                    _render(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(ident, owner))
+                )
+            if have.get("connection_limit") != database.connection_limit:
+                db_statements.append(
+                    _render(
+                        sql.SQL("ALTER DATABASE {} CONNECTION LIMIT {}").format(
+                            ident, sql.Literal(database.connection_limit)
+                        )
+                    )
+                )
+        privileges = _connect_grantees(have)
+        if privileges.get("PUBLIC"):
+            db_statements.append(
+                _render(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(ident))
+            )
+        wanted_connect = set(database.connect)
+        for grantee, granted in sorted(privileges.items()):
+            if grantee in ("PUBLIC", database.owner, have.get("owner")):
+                continue
+            if grantee not in wanted_connect or granted != {"CONNECT"}:
+                db_statements.append(
+                    _render(
+                        sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(
+                            ident, sql.Identifier(grantee)
+                        )
+                    )
+                )
+                if grantee in wanted_connect:
+                    privileges[grantee] = set()
+        for grantee in sorted(wanted_connect):
+            if "CONNECT" not in privileges.get(grantee, set()):
+                db_statements.append(
+                    _render(
+                        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                            ident, sql.Identifier(grantee)
+                        )
+                    )
+                )
+        if db_statements:
+            changed.append(db_name)
+            statements += db_statements
+    return statements, changed
+
+
+def plan_schemas(
+    wanted: Mapping[str, SchemaSpec], current: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Statements that create tenant schemas and give (or take back) tenant roles' access.
+
+    Only tenant roles (`adx_tenant_*`) are revoked: grants the migrations make to platform
+    roles are theirs to manage.
+    """
+    statements: list[str] = []
+    for schema, spec in wanted.items():
+        have = current.get(schema)
+        ident = sql.Identifier(schema)
+        owner = sql.Identifier(spec.owner)
+        if have is None:
+            if not spec.create:
+                continue  # the database is not there yet: the next run (after it) grants
+            statements.append(
+                _render(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(ident, owner)
+                )
+            )
+            statements.append(_render(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident)))
+            have = {"owner": spec.owner, "usage": [], "data_roles": []}
+        elif have.get("owner") != spec.owner:
+            statements.append(_render(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(ident, owner)))
+        usage_now = set(have.get("usage", []))
+        for role in sorted(set(spec.usage) - usage_now):
+            statements.append(
+                _render(
+                    sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident, sql.Identifier(role))
+                )
+            )
+        for role in sorted(usage_now - set(spec.usage)):
+            if role.startswith(TENANT_ROLE_PREFIX):
+                statements.append(
+                    _render(
+                        sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(
+                            ident, sql.Identifier(role)
+                        )
+                    )
+                )
+        data_now = set(have.get("data_roles", []))
+        for role in sorted(set(spec.data_roles) - data_now):
+            statements += _data_privileges(schema, spec.owner, role, grant=True)
+        for role in sorted(data_now - set(spec.data_roles)):
+            if role.startswith(TENANT_ROLE_PREFIX):
+                statements += _data_privileges(schema, spec.owner, role, grant=False)
+    return statements
+
+
+def _data_privileges(schema: str, owner: str, role: str, grant: bool) -> list[str]:
+    """Data privileges on every table, sequence and function of the schema, now and later."""
+    args = {"s": sql.Identifier(schema), "o": sql.Identifier(owner), "r": sql.Identifier(role)}
+    if grant:
+        templates = [
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} "
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} GRANT USAGE ON SEQUENCES TO {r}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} GRANT EXECUTE ON FUNCTIONS TO {r}",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
+            "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
+            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {s} TO {r}",
+        ]
+    else:
+        templates = [
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} REVOKE ALL ON TABLES FROM {r}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} REVOKE ALL ON SEQUENCES FROM {r}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA {s} REVOKE ALL ON FUNCTIONS FROM {r}",
+            "REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {r}",
+            "REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {r}",
+            "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {s} FROM {r}",
+        ]
+    return [_render(sql.SQL(template).format(**args)) for template in templates]
+
+
+def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Upserts for registry rows that differ; tenants the inventory does not declare stay."""
+    statements: list[str] = []
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *REGISTRY_COLUMNS))
+    updates = sql.SQL(", ").join(
+        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
+        for c in REGISTRY_COLUMNS
+    )
+    for row in wanted:
+        if dict(current.get(row.id, {})) == row.as_fact():
+            continue
+        values = sql.SQL(", ").join(
+            [sql.Literal(row.id), *(sql.Literal(row.as_fact()[c]) for c in REGISTRY_COLUMNS)]
+        )
+        statements.append(
+            _render(
+                sql.SQL(
+                    "INSERT INTO public.tenants ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}"
+                ).format(columns, values, updates)
+            )
+        )
+    return statements
+
+
+def plan_drop_schema(schema: str) -> str:
+    """Drop a tenant schema and forget its migrations (a later re-creation starts afresh)."""
+    return (
+        _render(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        + "\n"
+        + _render(
+            sql.SQL("DELETE FROM adx_migrations.ledger WHERE target_schema = {}").format(
+                sql.Literal(schema)
+            )
+        )
+        + "\n"
+    )
+
+
+def plan_drop_database(database: str) -> str:
+    return _render(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database))) + "\n"

@@ -1,0 +1,276 @@
+"""The plan of one host, computed once from the inventory: everything `deploy.py` passes to the
+operations, in the order of DESIGN.md, so that the deploy file holds no logic.
+
+packages -> cluster -> TLS -> config + pg_hba (+ pgBackRest configuration) -> service ->
+pgBackRest stanza and schedule -> roles -> databases -> tenant schemas -> migrations ->
+tenant moves -> dropped tenants -> tenants registry -> seed data.
+
+The plan holds secrets (TLS keys, passwords) for the operations that need them; its repr
+shows none of them, and it never goes into pyinfra's host data.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+
+from adxdb.contract import (
+    LEDGER_READERS,
+    MAIN_DATABASE,
+    MIGRATOR_ROLE,
+    OWNER_ROLE,
+    tenant_database,
+    tenant_schema,
+)
+from adxdb.inventory.loader import Inventory
+from adxdb.inventory.migration_files import MigrationFile
+from adxdb.inventory.model import Database, Role
+from adxdb.inventory.types import RestartPolicy
+from adxdb.plan import backups as pgbackrest
+from adxdb.plan.config import ClusterPaths, render_conf, render_hba
+from adxdb.plan.migrations import Target, Timeouts
+from adxdb.plan.moves import tenant_stream_tables
+from adxdb.plan.seeds import seed_text
+from adxdb.plan.tenants import (
+    RegistryRow,
+    SchemaSpec,
+    databases_for_host,
+    dropped_tenants,
+    migration_targets,
+    registry_rows,
+    roles_for_host,
+    schemas_for_host,
+)
+
+CREATECLUSTER_CONF = "/etc/postgresql-common/createcluster.d/50-adx.conf"
+CREATECLUSTER_TEXT = (
+    "# Managed by adxdb: the deploy creates its clusters itself.\ncreate_main_cluster = false\n"
+)
+BACKUP_PACKAGES = ("pgbackrest", "cron")
+
+
+def server_packages(version: int) -> list[str]:
+    return [f"postgresql-{version}", f"postgresql-client-{version}", "postgresql-common"]
+
+
+@dataclass(frozen=True)
+class ManagedDirectory:
+    """A folder the deploy owns; `title` is the operation's name in pyinfra's output."""
+
+    title: str
+    path: str
+    user: str
+    group: str
+    mode: str
+
+
+@dataclass(frozen=True)
+class ManagedFile:
+    """A file the deploy renders; its content stays out of every repr (a TLS key is one)."""
+
+    title: str
+    dest: str
+    content: str = field(repr=False)
+    user: str | None = None
+    group: str | None = None
+    mode: str | None = None
+    create_remote_dir: bool = True
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What one run records: who runs it (the ledger's `applied_by`) and when (dump names)."""
+
+    applied_by: str
+    stamp: str
+
+    @classmethod
+    def now(cls) -> RunInfo:
+        return cls(
+            applied_by=f"{getpass.getuser()}@{socket.gethostname()}",
+            stamp=time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+        )
+
+
+@dataclass(frozen=True)
+class MovesPlan:
+    """What the primary's `tenant_moves` operation needs."""
+
+    rows: tuple[RegistryRow, ...]
+    tenant_tables: tuple[str, ...]
+    stream_versions: tuple[tuple[str, int], ...]
+    primary_address: str
+    ca_file: str
+    mover: str
+    mover_password: SecretStr
+    lock_timeout: str
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    name: str
+    database: str
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    host: str
+    version: int
+    cluster: str
+    port: int
+    packages: tuple[str, ...]
+    createcluster: ManagedFile
+    config: tuple[ManagedDirectory | ManagedFile, ...]
+    restart_policy: RestartPolicy
+    stanza: str | None
+    backup_schedule: ManagedFile | None
+    roles: Mapping[str, Role]
+    passwords: Mapping[str, SecretStr] = field(repr=False)
+    databases: Mapping[str, Database] = field(default_factory=dict)
+    schemas: Mapping[str, Mapping[str, SchemaSpec]] = field(default_factory=dict)
+    migration_targets: Mapping[str, list[Target]] = field(default_factory=dict)
+    migration_files: tuple[MigrationFile, ...] = field(default=(), repr=False)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    applied_by: str = ""
+    moves: MovesPlan | None = None
+    dropped_schemas: tuple[str, ...] = ()
+    dropped_databases: tuple[str, ...] = ()
+    dump_stamp: str = ""
+    registry: tuple[RegistryRow, ...] | None = None
+    seed: SeedPlan | None = None
+
+    owner: str = OWNER_ROLE
+    ledger_readers: tuple[str, ...] = LEDGER_READERS
+    main_database: str = MAIN_DATABASE
+
+
+def _config(
+    inventory: Inventory, host_name: str, paths: ClusterPaths
+) -> list[ManagedDirectory | ManagedFile]:
+    env, tls = inventory.env, inventory.tls[host_name]
+    items: list[ManagedDirectory | ManagedFile] = [
+        ManagedDirectory("TLS directory", paths.tls_dir, "postgres", "postgres", "700")
+    ]
+    for file_name, content, mode in (
+        ("ca.crt", tls.ca_pem, "644"),
+        ("server.crt", tls.cert_pem, "644"),
+        ("server.key", tls.key_pem, "600"),
+    ):
+        items.append(
+            ManagedFile(
+                f"TLS {file_name}",
+                f"{paths.tls_dir}/{file_name}",
+                content,
+                "postgres",
+                "postgres",
+                mode,
+            )
+        )
+    items.append(
+        ManagedFile(
+            "Managed settings (conf.d)",
+            paths.conf_d_file,
+            render_conf(env, paths),
+            "postgres",
+            "postgres",
+            "644",
+        )
+    )
+    items.append(
+        ManagedFile("pg_hba.conf", paths.hba_file, render_hba(env), "postgres", "postgres", "640")
+    )
+    backups = env.backups
+    if backups.enabled:
+        for directory, mode in ((backups.repo_path, "750"), (pgbackrest.LOG_DIR, "770")):
+            items.append(
+                ManagedDirectory(f"pgBackRest {directory}", directory, "postgres", "postgres", mode)
+            )
+        items.append(
+            ManagedFile(
+                "pgBackRest configuration",
+                pgbackrest.CONFIG_FILE,
+                pgbackrest.render_config(backups, paths, env.postgres.port),
+                "root",
+                "postgres",
+                "640",
+            )
+        )
+    return items
+
+
+def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
+    """The plan of `host_name`: what each operation of the deploy gets, in order."""
+    env = inventory.env
+    postgres = env.postgres
+    paths = ClusterPaths(postgres.version, postgres.cluster)
+    host = env.hosts[host_name]
+    is_primary = "primary" in host.groups
+    backups = env.backups
+    rows = tuple(registry_rows(env))
+    files = inventory.migration_files
+    moves = None
+    if is_primary and env.tenants:
+        moves = MovesPlan(
+            rows=rows,
+            tenant_tables=tuple(sorted(tenant_stream_tables(files))),
+            stream_versions=tuple((m.stream, m.version) for m in files),
+            primary_address=host.address,
+            ca_file=f"{paths.tls_dir}/ca.crt",
+            mover=MIGRATOR_ROLE,
+            mover_password=inventory.passwords[MIGRATOR_ROLE],
+            lock_timeout=env.migrations.lock_timeout,
+        )
+    dropped = dropped_tenants(env, host_name)
+    return HostPlan(
+        host=host_name,
+        version=postgres.version,
+        cluster=postgres.cluster,
+        port=postgres.port,
+        packages=tuple(
+            server_packages(postgres.version) + (list(BACKUP_PACKAGES) if backups.enabled else [])
+        ),
+        createcluster=ManagedFile(
+            "Debian packages create no default cluster", CREATECLUSTER_CONF, CREATECLUSTER_TEXT
+        ),
+        config=tuple(_config(inventory, host_name, paths)),
+        restart_policy=env.restart_policy(host_name),
+        stanza=backups.stanza if backups.enabled else None,
+        backup_schedule=(
+            ManagedFile(
+                "pgBackRest schedule",
+                pgbackrest.SCHEDULE_FILE,
+                pgbackrest.render_schedule(backups),
+                "root",
+                "root",
+                "644",
+            )
+            if backups.enabled
+            else None
+        ),
+        roles={} if "replica" in host.groups else roles_for_host(env, host_name),
+        passwords=inventory.passwords,
+        databases=databases_for_host(env, host_name),
+        schemas=schemas_for_host(env, host_name),
+        migration_targets=migration_targets(env, host_name),
+        migration_files=files,
+        timeouts=Timeouts(env.migrations.lock_timeout, env.migrations.statement_timeout),
+        applied_by=run.applied_by,
+        moves=moves,
+        dropped_schemas=tuple(tenant_schema(t.slug) for t in dropped if t.isolation == "schema"),
+        dropped_databases=tuple(
+            tenant_database(t.slug) for t in dropped if t.isolation == "database"
+        ),
+        dump_stamp=run.stamp,
+        registry=rows if is_primary else None,
+        seed=(
+            SeedPlan(env.seed, MAIN_DATABASE, seed_text(env.seed))
+            if is_primary and env.seed is not None
+            else None
+        ),
+    )

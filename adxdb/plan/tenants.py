@@ -1,0 +1,181 @@
+"""Tenants as infrastructure state (DESIGN.md decision 5): which roles, databases, schemas,
+migration targets and registry rows each host holds, derived from the model.
+
+Names are the contract (`adxdb.contract`): role and database `adx_tenant_<slug>`, schema
+`tenant_<slug>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from adxdb.contract import (
+    MAIN_DATABASE,
+    OWNER_ROLE,
+    PLATFORM_CONNECT_ROLES,
+    PLATFORM_DATA_ROLES,
+    tenant_database,
+    tenant_role,
+    tenant_schema,
+)
+from adxdb.inventory.model import CONTRACT_DATABASES, Database, Environment, Role, Tenant
+from adxdb.plan.migrations import Target
+
+
+def own_role_tenants(env: Environment) -> list[Tenant]:
+    """Tenants that have a role of their own: schema and database tenants, not dropped ones."""
+    return [t for t in env.tenants if t.isolation in ("schema", "database") and not t.drop]
+
+
+def dropped_tenants(env: Environment, host_name: str) -> list[Tenant]:
+    """Offboarded tenants whose schema or database on this host is to be dumped and dropped."""
+    return [t for t in env.tenants if t.drop and tenant_host(env, t) == host_name]
+
+
+def tenant_host(env: Environment, tenant: Tenant) -> str:
+    """The inventory host holding the tenant's data."""
+    return tenant.host if tenant.isolation == "database" and tenant.host else env.primary_host()
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """A schema's wanted owner, who may use it, and who gets data privileges on its tables
+    (granted now and, through default privileges, on every table created later)."""
+
+    owner: str
+    usage: tuple[str, ...]
+    data_roles: tuple[str, ...]
+    create: bool = True
+
+
+def roles_for_host(env: Environment, host_name: str) -> dict[str, Role]:
+    """The contract roles plus the own roles of the tenants whose data this host holds. An
+    offboarded tenant's role stays, without login."""
+    roles = dict(env.roles)
+    for tenant in own_role_tenants(env):
+        if tenant_host(env, tenant) == host_name:
+            roles[tenant_role(tenant.slug)] = Role(
+                login=tenant.state == "present", connection_limit=tenant.connection_limit
+            )
+    return roles
+
+
+def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:
+    databases: dict[str, Database] = {}
+    if "primary" in env.hosts[host_name].groups:
+        main = env.databases.get(MAIN_DATABASE, CONTRACT_DATABASES[MAIN_DATABASE])
+        # Schema tenants' own roles connect to the main database, where their schema lives.
+        schema_roles = tuple(
+            tenant_role(t.slug)
+            for t in env.tenants
+            if t.isolation == "schema" and t.state == "present"
+        )
+        databases[MAIN_DATABASE] = main.model_copy(update={"connect": main.connect + schema_roles})
+    for tenant in env.tenants:
+        if tenant.isolation != "database" or tenant.host != host_name or tenant.drop:
+            continue
+        own = (tenant_role(tenant.slug),) if tenant.state == "present" else ()
+        databases[tenant_database(tenant.slug)] = Database(
+            owner=OWNER_ROLE,
+            connect=(*PLATFORM_CONNECT_ROLES, *own),
+            connection_limit=tenant.connection_limit,
+        )
+    return databases
+
+
+def schemas_for_host(env: Environment, host_name: str) -> dict[str, dict[str, SchemaSpec]]:
+    """Database -> schema -> spec for the tenant schemas and dedicated databases on this host."""
+    result: dict[str, dict[str, SchemaSpec]] = {}
+    for tenant in own_role_tenants(env):
+        if tenant_host(env, tenant) != host_name:
+            continue
+        own = (tenant_role(tenant.slug),) if tenant.state == "present" else ()
+        if tenant.isolation == "schema":
+            result.setdefault(MAIN_DATABASE, {})[tenant_schema(tenant.slug)] = SchemaSpec(
+                owner=OWNER_ROLE, usage=(*PLATFORM_DATA_ROLES, *own), data_roles=own
+            )
+        else:
+            result.setdefault(tenant_database(tenant.slug), {})["public"] = SchemaSpec(
+                owner=OWNER_ROLE, usage=(*PLATFORM_DATA_ROLES, *own), data_roles=own, create=False
+            )
+    return result
+
+
+@dataclass(frozen=True)
+class RegistryRow:
+    """One row of `public.tenants` in adx_core: the columns the deploy writes, in order; the
+    registry fact (`sql/facts/registry.sql`) returns the same keys but `id`."""
+
+    id: str
+    slug: str
+    name: str
+    status: str
+    isolation_level: str
+    db_host: str | None
+    db_port: int
+    db_name: str
+    db_schema: str
+
+    def as_fact(self) -> dict[str, Any]:
+        """The row as the registry fact shows it (keyed by id, so without it)."""
+        return {key: value for key, value in asdict(self).items() if key != "id"}
+
+
+# The registry columns the deploy writes, described once: RegistryRow's fields.
+REGISTRY_COLUMNS = tuple(f.name for f in fields(RegistryRow) if f.name != "id")
+# The columns that say where a tenant's data lives (a move changes them).
+LOCATION_COLUMNS = ("isolation_level", "db_host", "db_name", "db_schema")
+
+
+def registry_rows(env: Environment) -> list[RegistryRow]:
+    """What the registry in adx_core says of every declared tenant: level and location (the
+    address the application connects to), `archived` once offboarded."""
+    rows: list[RegistryRow] = []
+    for tenant in env.tenants:
+        host, database, schema = None, MAIN_DATABASE, "public"
+        if tenant.isolation == "schema":
+            schema = tenant_schema(tenant.slug)
+        elif tenant.isolation == "database" and tenant.host is not None:
+            host, database = env.hosts[tenant.host].address, tenant_database(tenant.slug)
+        rows.append(
+            RegistryRow(
+                id=str(tenant.id),
+                slug=tenant.slug,
+                name=tenant.name,
+                status="active" if tenant.state == "present" else "archived",
+                isolation_level=tenant.isolation,
+                db_host=host,
+                db_port=env.postgres.port,
+                db_name=database,
+                db_schema=schema,
+            )
+        )
+    return rows
+
+
+def migration_targets(env: Environment, host_name: str) -> dict[str, list[Target]]:
+    """Database -> its targets on `host_name`: the primary's main database gets both streams in
+    `public` and the tenant stream in each schema tenant's schema; a dedicated tenant database
+    gets both streams; replicas get nothing (they follow their primary). Offboarded tenants
+    keep their data as it is: no more migrations."""
+    host = env.hosts[host_name]
+    if "replica" in host.groups:
+        return {}
+    targets: dict[str, list[Target]] = {}
+    if "primary" in host.groups:
+        targets[MAIN_DATABASE] = [Target(MAIN_DATABASE, "public", ("shared", "tenant"))]
+        targets[MAIN_DATABASE] += [
+            Target(MAIN_DATABASE, tenant_schema(t.slug), ("tenant",))
+            for t in env.tenants
+            if t.isolation == "schema" and t.state == "present"
+        ]
+    for tenant in env.tenants:
+        if (
+            tenant.isolation == "database"
+            and tenant.host == host_name
+            and tenant.state == "present"
+        ):
+            database = tenant_database(tenant.slug)
+            targets[database] = [Target(database, "public", ("shared", "tenant"))]
+    return targets

@@ -1,0 +1,285 @@
+"""Every fact of the deploy. Each reads its whole subject in one command (all clusters, all
+roles of a cluster, all databases, the ledger of a database, the registry, ...) and returns a
+JSON-native shape with string keys, so `pyinfra INVENTORY fact ...` output, the JSON test cases
+and the code agree. Facts that run SQL read it from `sql/facts/` and, when the server is down,
+return None: operations turn that into one clear error with `require()`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pyinfra.api import FactBase, OperationError, QuoteString, StringCommand
+
+from adxdb import sqlfiles
+from adxdb.plan.config import ClusterPaths
+from operations.psql import if_ready, psql_query, psql_script_query, server_ready
+
+T = TypeVar("T")
+
+
+def parse_json(lines: list[str]) -> Any:
+    text = "\n".join(lines).strip()
+    return json.loads(text) if text else None
+
+
+def require(state: T | None, what: str, port: int) -> T:
+    """The fact's value, or the one error every operation gives when the server is down."""
+    if state is None:
+        raise OperationError(f"cannot read {what}: no PostgreSQL server answers on port {port}")
+    return state
+
+
+class JsonFact(FactBase[dict[str, Any] | None]):
+    """A fact whose command prints one JSON document (built in SQL), or `null` when the server
+    does not answer; `process` returns the document, or None."""
+
+    def requires_command(self, *args: Any, **kwargs: Any) -> str:
+        return "psql"
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        data = parse_json(output)
+        return None if data is None else dict(data)
+
+
+class PgClusters(FactBase[dict[str, dict[str, Any]]]):
+    """
+    Clusters on the host, keyed `<version>/<name>`, from `pg_lsclusters`.
+
+    .. code:: python
+
+        {"15/main": {"version": 15, "cluster": "main", "port": 5432, "running": True,
+                     "owner": "postgres", "data_directory": "/var/lib/postgresql/15/main"}}
+    """
+
+    def requires_command(self) -> str:
+        return "pg_lsclusters"
+
+    def command(self) -> str:
+        return "pg_lsclusters -h"
+
+    @staticmethod
+    def default() -> dict[str, dict[str, Any]]:
+        return {}
+
+    def process(self, output: list[str]) -> dict[str, dict[str, Any]]:
+        clusters: dict[str, dict[str, Any]] = {}
+        for line in output:
+            parts = line.split()
+            if len(parts) < 6:
+                continue
+            version, name, port, status, owner, data_directory = parts[:6]
+            clusters[f"{version}/{name}"] = {
+                "version": int(version),
+                "cluster": name,
+                "port": int(port),
+                "running": status.startswith("online"),
+                "owner": owner,
+                "data_directory": data_directory,
+            }
+        return clusters
+
+
+class PgRoles(JsonFact):
+    """
+    Every role of the running cluster (names not starting `pg_`), or None when it is down.
+
+    Passwords are reported as the SCRAM salt, iteration count and a digest of the verifier,
+    so the verifier itself never leaves the host.
+
+    .. code:: python
+
+        {"adx_app": {"login": True, "superuser": False, "createdb": False,
+                     "createrole": False, "replication": False, "bypassrls": False,
+                     "inherit": True, "connection_limit": -1, "member_of": [],
+                     "password": {"iterations": 4096, "salt": "...", "digest": "..."}}}
+    """
+
+    def command(self, port: int) -> StringCommand:
+        return if_ready(port, psql_query(port, "postgres", sqlfiles.load("facts/roles")))
+
+
+class PgDatabases(JsonFact):
+    """
+    Every non-template database with owner, encoding, limit and privileges; None when down.
+
+    .. code:: python
+
+        {"adx_core": {"owner": "adx_owner", "encoding": "UTF8", "connection_limit": -1,
+                      "privileges": [{"grantee": "adx_app", "privilege": "CONNECT"}]}}
+    """
+
+    def command(self, port: int) -> StringCommand:
+        return if_ready(port, psql_query(port, "postgres", sqlfiles.load("facts/databases")))
+
+
+class PgMigrationLedger(JsonFact):
+    """
+    The migration ledger of one database and its INVALID indexes, or None when the server is
+    down. A database or ledger that does not exist yet reads as an empty ledger.
+
+    .. code:: python
+
+        {"database": True, "invalid_indexes": [],
+         "ledger": [{"stream": "shared", "target_schema": "public", "version": 1,
+                     "name": "initial_schema", "checksum": "..."}]}
+    """
+
+    def command(self, port: int, database: str) -> StringCommand:
+        script = sqlfiles.load("facts/ledger")
+        return if_ready(port, psql_script_query(port, script, adx_database=database))
+
+
+class PgSchemas(JsonFact):
+    """
+    The `public` and `tenant_*` schemas of one database: owner, roles with USAGE, roles given
+    data privileges by `adx_owner`'s default privileges. None when the server is down; empty
+    when the database does not exist yet.
+
+    .. code:: python
+
+        {"tenant_acme": {"owner": "adx_owner", "usage": ["adx_app", "adx_tenant_acme"],
+                         "data_roles": ["adx_tenant_acme"]}}
+    """
+
+    def command(self, port: int, database: str) -> StringCommand:
+        script = sqlfiles.load("facts/schemas")
+        return if_ready(port, psql_script_query(port, script, adx_database=database))
+
+
+class PgTenantRegistry(JsonFact):
+    """
+    The tenants registry of adx_core keyed by tenant id; None when the server is down.
+
+    .. code:: python
+
+        {"3f1c...": {"slug": "acme", "name": "Acme", "status": "active",
+                     "isolation_level": "rls", "db_host": None, "db_port": 5432,
+                     "db_name": "adx_core", "db_schema": "public"}}
+    """
+
+    def command(self, port: int) -> StringCommand:
+        return if_ready(port, psql_script_query(port, sqlfiles.load("facts/registry")))
+
+
+class PgTenantTables(FactBase[dict[str, list[str]] | None]):
+    """
+    The tables of one schema that hold tenant rows (a `tenant_id` column), each with the
+    tables of that schema its foreign keys reference; None when the server is down.
+
+    .. code:: python
+
+        {"users": [], "files": ["users"], "sessions": ["users"]}
+    """
+
+    def requires_command(self, port: int, database: str, schema: str) -> str:
+        return "psql"
+
+    def command(self, port: int, database: str, schema: str) -> StringCommand:
+        script = sqlfiles.load("facts/tenant_tables")
+        return if_ready(
+            port, psql_script_query(port, script, adx_database=database, adx_schema=schema)
+        )
+
+    def process(self, output: list[str]) -> dict[str, list[str]] | None:
+        data = parse_json(output)
+        return None if data is None else {str(k): list(v) for k, v in dict(data).items()}
+
+
+class PgBackRestState(FactBase[dict[str, Any] | None]):
+    """
+    What the server's `archive_mode` is now and what `pgbackrest info` says of one stanza;
+    None when the server is down.
+
+    .. code:: python
+
+        {"archive_mode": "on", "status": {"code": 0, "message": "ok"}, "backups": 3}
+    """
+
+    def requires_command(self, stanza: str, port: int) -> str:
+        return "pgbackrest"
+
+    def command(self, stanza: str, port: int) -> StringCommand:
+        info = StringCommand(
+            "runuser", "-u", "postgres", "--", "pgbackrest", f"--stanza={stanza}",
+            "--output=json", "info",
+        )  # fmt: skip
+        return StringCommand(
+            "if", server_ready(port), ";", "then",
+            "echo", "archive_mode=$(", psql_query(port, "postgres", "SHOW archive_mode"), ")", ";",
+            info, ";",
+            "else", "echo", "null", ";", "fi",
+        )  # fmt: skip
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        if not output or output[0].strip() == "null":
+            return None
+        archive_mode = output[0].strip().removeprefix("archive_mode=")
+        stanzas = json.loads("\n".join(output[1:]) or "[]")
+        found: dict[str, Any] = stanzas[0] if stanzas else {}
+        status: dict[str, Any] = found.get("status", {"code": 1, "message": "missing"})
+        return {
+            "archive_mode": archive_mode,
+            "status": {"code": int(status["code"]), "message": str(status["message"])},
+            "backups": len(found.get("backup", [])),
+        }
+
+
+class PgServerState(FactBase[dict[str, Any]]):
+    """
+    The newest modification time of the cluster's configuration files and, when the server
+    runs, its start time, configuration load time and settings pending a restart.
+
+    .. code:: python
+
+        {"config_mtime": 1732500000.5, "running": True, "start_time": 1732400000.1,
+         "conf_load_time": 1732500001.2, "pending_restart": [], "file_errors": []}
+    """
+
+    def requires_command(self, version: int, cluster: str, port: int) -> str:
+        return "psql"
+
+    def command(self, version: int, cluster: str, port: int) -> StringCommand:
+        paths = ClusterPaths(version, cluster)
+        files = [QuoteString(path) for path in paths.watched_files]
+        return StringCommand(
+            "(",
+            "stat",
+            "-c",
+            "%.9Y",
+            *files,
+            "2>/dev/null",
+            "||",
+            "true",
+            ")",
+            "|",
+            "sort",
+            "-n",
+            "|",
+            "tail",
+            "-n1",
+            "|",
+            "sed",
+            "s/^/mtime:/",
+            ";",
+            if_ready(port, psql_query(port, "postgres", sqlfiles.load("facts/server"))),
+        )
+
+    @staticmethod
+    def default() -> dict[str, Any]:
+        return {"config_mtime": None, "running": False}
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        mtime: float | None = None
+        rest: list[str] = []
+        for line in output:
+            if line.startswith("mtime:"):
+                value = line.removeprefix("mtime:").strip()
+                mtime = float(value) if value else None
+            else:
+                rest.append(line)
+        state = parse_json(rest)
+        if state is None:
+            return {"config_mtime": mtime, "running": False}
+        return {"config_mtime": mtime, "running": True, **state}

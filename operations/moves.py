@@ -1,0 +1,155 @@
+"""Tenant moves on the primary (DESIGN.md decision 10): the registry fact against the
+inventory, then per move the tables fact, the rendered scripts uploaded to a root-only folder,
+and the move runner (`operations/files/tenant_move.sh`) run once."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from io import StringIO
+from typing import Any
+
+from pydantic import SecretStr
+from pyinfra import host
+from pyinfra.api import FileUploadCommand, OperationError, QuoteString, StringCommand, operation
+
+from adxdb.errors import MoveRefused
+from adxdb.plan import moves as tenant_moves_plan
+from adxdb.plan.tenants import RegistryRow
+from operations.facts import PgTenantRegistry, PgTenantTables, require
+from operations.psql import PRIVATE_DIR
+
+logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
+
+
+@operation()
+def tenant_moves(
+    rows: Sequence[RegistryRow],
+    tenant_tables: Sequence[str],
+    stream_versions: Sequence[tuple[str, int]],
+    primary_address: str,
+    port: int,
+    ca_file: str,
+    mover: str,
+    mover_password: SecretStr,
+    lock_timeout: str,
+) -> Generator[Any, None, None]:
+    """
+    Move every tenant whose declared isolation level or location differs from the registry's:
+    copy its rows to the new location, verify them, then switch the registry and delete the
+    old rows (see `adxdb.moves`). Runs on the primary, where the registry and the `rls` and
+    `schema` tenants' rows live, before the registry operation.
+
+    + rows: the registry rows the inventory declares
+    + tenant_tables: the tables the tenant stream creates (the tenant's data)
+    + stream_versions: (stream, version) of every migration file: the new location must have
+      them all before anything is copied into it
+    + primary_address: the primary's address (a location there is copied locally)
+    + port: the cluster's port (the same on every host of the environment)
+    + ca_file: the CA the primary verifies a remote target's certificate with
+    + mover: the login role that writes the copy into a remote target (`adx_migrator`)
+    + mover_password: its password, uploaded in a pgpass file, never in a command line
+    + lock_timeout: how long the switch waits for its table locks
+
+    **Example:**
+
+    .. code:: python
+
+        tenant_moves(name="Tenant moves", rows=registry_rows(env), tenant_tables=["users"],
+                     stream_versions=[("shared", 1), ("tenant", 1)],
+                     primary_address="10.0.0.1", port=5432, ca_file=".../ca.crt",
+                     mover="adx_migrator", mover_password=SecretStr("..."), lock_timeout="10s")
+    """
+    current = require(host.get_fact(PgTenantRegistry, port=port), "the tenants registry", port)
+    try:
+        planned = tenant_moves_plan.plan_moves(list(rows), current, primary_address)
+    except MoveRefused as refused:
+        raise OperationError(str(refused)) from None
+    if not planned:
+        host.noop("every tenant is at its declared isolation level")
+        return
+    for move in planned:  # before any yield: --dry reads only up to the first
+        logger.warning("%s%s", host.print_prefix, move.describe())
+    wanted_tables = set(tenant_tables)
+    access = _MoverAccess(port, ca_file, mover, mover_password)
+    for move in planned:
+        found = require(
+            host.get_fact(
+                PgTenantTables, port=port, database=move.source.database, schema=move.source.schema
+            ),
+            f"the tables of {move.source.database}.{move.source.schema}",
+            port,
+        )
+        try:
+            tables = tenant_moves_plan.tables_to_move(move, found, wanted_tables)
+        except MoveRefused as refused:
+            raise OperationError(str(refused)) from None
+        yield from _move_commands(move, tables, access, lock_timeout, stream_versions)
+
+
+@dataclass(frozen=True)
+class _MoverAccess:
+    """How the primary reaches a move's target: port, CA, login role and its password."""
+
+    port: int
+    ca_file: str
+    mover: str
+    mover_password: SecretStr
+
+
+def _move_commands(
+    move: tenant_moves_plan.Move,
+    tables: tenant_moves_plan.MoveTables,
+    access: _MoverAccess,
+    lock_timeout: str,
+    stream_versions: Sequence[tuple[str, int]],
+) -> Generator[Any, None, None]:
+    port, mover = access.port, access.mover
+    # Per run: a concurrent deploy's clean-up never removes this run's files.
+    prefix = f"{PRIVATE_DIR}/move-{move.slug}-{secrets.token_hex(4)}"
+    check_file = f"{tenant_moves_plan.MOVE_WORK_DIR}/{move.slug}.check.sql"
+    remote = move.target.address is not None
+    files = tenant_moves_plan.MoveFiles(
+        export_sql=f"{prefix}.export.sql",
+        switch_sql=f"{prefix}.switch.sql",
+        pgpass=f"{prefix}.pgpass" if remote else None,
+    )
+    runner = f"{prefix}.sh"
+    yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR)
+    export = tenant_moves_plan.render_export(
+        move,
+        tables.ordered,
+        check_file,
+        lock_timeout,
+        self_referencing=tables.self_referencing,
+        migrations=stream_versions,
+    )
+    switch = tenant_moves_plan.render_switch(move, tables.ordered, check_file, lock_timeout)
+    yield FileUploadCommand(StringIO(export), files.export_sql)
+    yield FileUploadCommand(StringIO(switch), files.switch_sql)
+    if files.pgpass is not None and move.target.address is not None:
+        line = tenant_moves_plan.pgpass_line(
+            move.target.address,
+            port,
+            move.target.database,
+            mover,
+            access.mover_password.get_secret_value(),
+        )
+        yield FileUploadCommand(StringIO(line), files.pgpass)
+    script = tenant_moves_plan.render_runner(move, files, port, port, access.ca_file, mover)
+    yield FileUploadCommand(StringIO(script), runner)
+    uploaded = [QuoteString(path) for path in (*files.all, runner)]
+    yield StringCommand(
+        "bash",
+        QuoteString(runner),
+        ";",
+        "status=$?;",
+        "rm",
+        "-f",
+        *uploaded,
+        ";",
+        "exit",
+        "$status",
+    )
