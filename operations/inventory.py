@@ -8,6 +8,7 @@ through the host plan (`deploy.py`).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from adxdb.inventory.loader import Inventory, load_inventory
 from adxdb.inventory.state import resolve_control_path
 
 _LOADED: dict[Path, Inventory] = {}
+logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
 
 def loaded(yml: str | Path) -> Inventory:
@@ -28,6 +30,8 @@ def loaded(yml: str | Path) -> Inventory:
             _LOADED[path] = load_inventory(path)
         except InventoryError as error:
             raise PyinfraInventoryError(str(error)) from None
+        for warning in _LOADED[path].warnings:
+            logger.warning("inventory %s: %s", path, warning)
     return _LOADED[path]
 
 

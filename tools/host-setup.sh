@@ -8,7 +8,7 @@
 # Nothing is configured that a second run would change: a converged machine prints "ok" lines only.
 set -euo pipefail
 
-PACKAGES=(docker.io debootstrap make openssh-client python3-venv)
+PACKAGES=(docker.io debootstrap make openssh-client python3-venv shellcheck)
 DOCKERD_LOG=/var/log/adx-dockerd.log
 DOCKERD_WAIT_SECONDS=60
 

@@ -6,25 +6,31 @@ secret values; it names where each secret comes from (see `adxdb.inventory.secre
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from adxdb.contract import GENERATED_SECRET_ENVIRONMENTS, MAIN_DATABASE
+from adxdb.contract import MAIN_DATABASE
 from adxdb.errors import ModelProblems
 from adxdb.inventory.types import (
     Address,
+    ConnectionLimit,
     CronSchedule,
+    DatabaseName,
+    Duration,
     Frozen,
     HostGroup,
     HostName,
+    IPv4Network,
     IsolationLevel,
+    Network,
     PgIdentifier,
     Port,
+    RepoPath,
     RestartPolicy,
+    RoleName,
     SecretSource,
     SettingName,
     SettingValue,
@@ -35,7 +41,7 @@ from adxdb.inventory.types import (
 class SSH(Frozen):
     hostname: Address
     port: Port = 22
-    user: str = "root"
+    user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_.-]{0,31}$")] = "root"
     key: Path | None = None
     known_hosts: Path | None = None
     sudo: bool = False
@@ -51,7 +57,7 @@ class Host(Frozen):
     address: Address = Field(description="the address clients and peers use")
     dns_names: tuple[Address, ...] = ()
     ssh: SSH
-    groups: tuple[HostGroup, ...] = ("primary",)
+    groups: Annotated[tuple[HostGroup, ...], Field(min_length=1)] = ("primary",)
     restart_policy: RestartPolicy | None = None
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -80,7 +86,7 @@ class Role(Frozen):
     replication: bool = False
     bypassrls: bool = False
     inherit: bool = True
-    connection_limit: Annotated[int, Field(ge=-1)] = -1
+    connection_limit: ConnectionLimit = -1
     member_of: tuple[PgIdentifier, ...] = ()
     password: SecretSource | None = None
 
@@ -90,7 +96,7 @@ class Database(Frozen):
     connect: tuple[PgIdentifier, ...] = ()
     encoding: Literal["UTF8"] = "UTF8"
     locale: Literal["C.UTF-8", "C"] = "C.UTF-8"
-    connection_limit: Annotated[int, Field(ge=-1)] = -1
+    connection_limit: ConnectionLimit = -1
 
 
 class Tenant(Frozen):
@@ -99,7 +105,7 @@ class Tenant(Frozen):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     isolation: IsolationLevel = "rls"
     host: HostName | None = None
-    connection_limit: Annotated[int, Field(ge=-1)] = -1
+    connection_limit: ConnectionLimit = -1
     state: Literal["present", "absent"] = "present"
     drop: bool = Field(
         default=False,
@@ -117,8 +123,8 @@ class MigrationSettings(Frozen):
         default=None,
         description="migration streams folder; default: the repository's sql/migrations",
     )
-    lock_timeout: Annotated[str, Field(pattern=r"^\d+\s*(ms|s|min|h)?$")] = "10s"
-    statement_timeout: Annotated[str, Field(pattern=r"^\d+\s*(ms|s|min|h)?$")] = "30min"
+    lock_timeout: Duration = "10s"
+    statement_timeout: Duration = "30min"
 
 
 class Backups(Frozen):
@@ -127,7 +133,7 @@ class Backups(Frozen):
 
     enabled: bool = True
     stanza: PgIdentifier = "adx"
-    repo_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]+$")] = "/var/lib/pgbackrest"
+    repo_path: RepoPath = "/var/lib/pgbackrest"
     retention_full: Annotated[int, Field(ge=1, le=100)] = 2
     full_schedule: CronSchedule = "30 1 * * 0"
     diff_schedule: CronSchedule = "30 1 * * 1-6"
@@ -135,7 +141,7 @@ class Backups(Frozen):
 
 class ContainerNetwork(Frozen):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
-    subnet: ipaddress.IPv4Network
+    subnet: IPv4Network
 
 
 # The contract roles of DESIGN.md: every environment has them; an inventory may tune them
@@ -181,9 +187,9 @@ class Environment(Frozen):
     hosts: dict[HostName, Host]
     postgres: Postgres = Postgres()
     tls: TLS
-    client_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
-    roles: dict[PgIdentifier, Role] = Field(default_factory=dict)
-    databases: dict[PgIdentifier, Database] = Field(default_factory=dict)
+    client_networks: tuple[Network, ...] = ()
+    roles: dict[RoleName, Role] = Field(default_factory=dict)
+    databases: dict[DatabaseName, Database] = Field(default_factory=dict)
     tenants: tuple[Tenant, ...] = ()
     migrations: MigrationSettings = MigrationSettings()
     backups: Backups = Backups()
@@ -203,7 +209,9 @@ class Environment(Frozen):
                 continue
             merged: dict[str, Any] = {}
             for object_name, default in contract.items():
-                override = declared.get(object_name) or {}
+                # A contract object cannot be switched off: `adx_app: null` (or false) is kept
+                # as it is, and refused as not a mapping.
+                override = declared.get(object_name, {})
                 if isinstance(override, dict):
                     merged[object_name] = {**default.model_dump(exclude_defaults=True), **override}
                 else:
@@ -215,118 +223,12 @@ class Environment(Frozen):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Environment:
-        problems: list[tuple[str, str]] = []
-        primaries = [n for n, h in self.hosts.items() if "primary" in h.groups]
-        if not primaries:
-            problems.append(("hosts", "no host is in the 'primary' group"))
-        for role_name in CONTRACT_ROLES:
-            role = self.roles[role_name]
-            contract = CONTRACT_ROLES[role_name]
-            for attribute in CONTRACT_ROLE_ATTRIBUTES:
-                if getattr(role, attribute) != getattr(contract, attribute):
-                    problems.append(
-                        (
-                            f"roles.{role_name}.{attribute}",
-                            f"is fixed by the contract to {getattr(contract, attribute)}",
-                        )
-                    )
-        for role_name, role in self.roles.items():
-            for index, parent in enumerate(role.member_of):
-                if parent not in self.roles and parent not in PREDEFINED_ROLES:
-                    problems.append(
-                        (
-                            f"roles.{role_name}.member_of[{index}]",
-                            f"{parent!r} is not a declared role",
-                        )
-                    )
-        for db_name, database in self.databases.items():
-            if database.owner not in self.roles:
-                problems.append(
-                    (f"databases.{db_name}.owner", f"{database.owner!r} is not a declared role")
-                )
-            for index, grantee in enumerate(database.connect):
-                if grantee not in self.roles:
-                    problems.append(
-                        (
-                            f"databases.{db_name}.connect[{index}]",
-                            f"{grantee!r} is not a declared role",
-                        )
-                    )
-        problems.extend(self._tenant_problems())
-        if self.tls.mode == "files":
-            if self.tls.ca_file is None:
-                problems.append(("tls.ca_file", "is required when tls.mode is 'files'"))
-            for host_name, host in self.hosts.items():
-                for field in ("tls_cert_file", "tls_key_file"):
-                    if getattr(host, field) is None:
-                        problems.append(
-                            (f"hosts.{host_name}.{field}", "is required when tls.mode is 'files'")
-                        )
-        if self.name not in GENERATED_SECRET_ENVIRONMENTS:
-            if self.tls.mode == "generate":
-                problems.append(
-                    ("tls.mode", f"'generate' is for local and test; {self.name} needs 'files'")
-                )
-            if self.container_network is not None:
-                problems.append(("container_network", "is for local and test environments only"))
-        if self.container_network is not None:
-            for host_name, host in self.hosts.items():
-                try:
-                    inside = ipaddress.ip_address(host.address) in self.container_network.subnet
-                except ValueError:
-                    inside = False
-                if not inside:
-                    problems.append(
-                        (
-                            f"hosts.{host_name}.address",
-                            f"must be an IP address in container_network.subnet "
-                            f"{self.container_network.subnet}",
-                        )
-                    )
+        from adxdb.inventory.checks import environment_problems  # it reads this module
+
+        problems = environment_problems(self)
         if problems:
             raise ModelProblems(problems)
         return self
-
-    def _tenant_problems(self) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        seen_slugs: dict[str, int] = {}
-        seen_ids: dict[UUID, int] = {}
-        for index, tenant in enumerate(self.tenants):
-            where = f"tenants[{index}]"
-            if tenant.drop and (tenant.state != "absent" or tenant.isolation == "rls"):
-                problems.append(
-                    (
-                        f"{where}.drop",
-                        "is only allowed with state 'absent' for a schema or database tenant",
-                    )
-                )
-            if tenant.slug in seen_slugs:
-                problems.append(
-                    (f"{where}.slug", f"{tenant.slug!r} repeats tenants[{seen_slugs[tenant.slug]}]")
-                )
-            seen_slugs.setdefault(tenant.slug, index)
-            if tenant.id in seen_ids:
-                problems.append(
-                    (f"{where}.id", f"{tenant.id} repeats tenants[{seen_ids[tenant.id]}]")
-                )
-            seen_ids.setdefault(tenant.id, index)
-            if tenant.isolation == "database":
-                if tenant.host is None:
-                    problems.append((f"{where}.host", "is required for isolation 'database'"))
-                elif tenant.host not in self.hosts:
-                    problems.append(
-                        (f"{where}.host", f"{tenant.host!r} is not a host of this environment")
-                    )
-                elif "replica" in self.hosts[tenant.host].groups:
-                    problems.append((f"{where}.host", f"{tenant.host!r} is a replica"))
-            elif tenant.host is not None:
-                problems.append(
-                    (
-                        f"{where}.host",
-                        f"is only allowed for isolation 'database', not {tenant.isolation!r}",
-                    )
-                )
-        return problems
 
     # Derived views the operations use ------------------------------------------------
 

@@ -22,6 +22,21 @@ def state_dir_for(inventory_yml: Path, env_name: str, override: Any = None) -> P
     return project_root(inventory_yml) / ".adx" / env_name
 
 
+def state_dir_problems(inventory_yml: Path, override: Any) -> list[str]:
+    """`state_dir` is checked like any field: a path (text), and a folder if it exists."""
+    if override is None:
+        return []
+    if not isinstance(override, str) or not override.strip():
+        kind = type(override).__name__
+        return [f"state_dir: must be a folder path (text), not {kind} {override!r:.60}"]
+    if any(ord(char) < 32 for char in override):
+        return ["state_dir: contains a control character"]
+    resolved = state_dir_for(inventory_yml, "", override)
+    if resolved.exists() and not resolved.is_dir():
+        return [f"state_dir: {resolved} exists and is not a folder"]
+    return []
+
+
 def resolve_control_path(inventory_yml: Path, path: Path) -> Path:
     """A control-machine path of the inventory (SSH key, known hosts): relative to the project
     root, where `.adx/` lives."""

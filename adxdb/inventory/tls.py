@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -123,7 +124,7 @@ def ensure_server_cert(
     if cert_path.exists() and key_path.exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         if (
-            cert.issuer == ca_cert.subject
+            _issued_by(cert, ca_cert)
             and _current_names(cert)
             == {str(ipaddress.ip_address(n)) if _is_ip(n) else n for n in wanted}
             and cert.not_valid_after_utc - RENEW_BEFORE > _now()
@@ -175,8 +176,80 @@ def generated_tls(env: Environment, state_dir: Path) -> dict[str, ServerTLS]:
     }
 
 
-def supplied_tls(env: Environment, base: Path) -> tuple[dict[str, ServerTLS], list[str]]:
-    """Staging and prod: the CA and each host's certificate and key from the files named."""
+def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    """True when `ca` signed `cert` (a CA made again with the same name did not)."""
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _normalized(name: str) -> str:
+    return str(ipaddress.ip_address(name)) if _is_ip(name) else name.lower()
+
+
+@dataclass(frozen=True)
+class TLSCheck:
+    problems: list[str]
+    warnings: list[str]
+
+
+def check_server_material(
+    where: str, material: ServerTLS, names: Iterable[str], now: dt.datetime | None = None
+) -> TLSCheck:
+    """A supplied certificate and key: PEM, matching, issued by the CA, naming every name the
+    host is reached by, and not expired (a warning when under 30 days are left)."""
+    now = now or _now()
+    problems: list[str] = []
+    warnings: list[str] = []
+    try:
+        ca = x509.load_pem_x509_certificate(material.ca_pem.encode())
+    except ValueError:
+        return TLSCheck(["tls.ca_file: is not a PEM certificate"], [])
+    try:
+        cert = x509.load_pem_x509_certificate(material.cert_pem.encode())
+    except ValueError:
+        return TLSCheck([f"{where}.tls_cert_file: is not a PEM certificate"], [])
+    try:
+        key = serialization.load_pem_private_key(material.key_pem.encode(), password=None)
+    except (ValueError, TypeError):
+        problems.append(f"{where}.tls_key_file: is not an unencrypted PEM private key")
+    else:
+        if key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ) != cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ):
+            problems.append(f"{where}.tls_key_file: does not match the certificate's public key")
+    if not _issued_by(cert, ca):
+        problems.append(f"{where}.tls_cert_file: is not issued by tls.ca_file")
+    try:
+        carried = {_normalized(n) for n in _current_names(cert)}
+    except x509.ExtensionNotFound:
+        carried = set()
+    missing = [name for name in names if _normalized(name) not in carried]
+    if missing:
+        problems.append(
+            f"{where}.tls_cert_file: does not name {', '.join(missing)} (subjectAltName)"
+        )
+    if cert.not_valid_after_utc <= now:
+        problems.append(f"{where}.tls_cert_file: expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+    elif cert.not_valid_after_utc - RENEW_BEFORE <= now:
+        warnings.append(
+            f"{where}.tls_cert_file: expires on {cert.not_valid_after_utc:%Y-%m-%d}, in less "
+            "than 30 days"
+        )
+    if ca.not_valid_after_utc <= now:
+        problems.append(f"tls.ca_file: expired on {ca.not_valid_after_utc:%Y-%m-%d}")
+    return TLSCheck(problems, warnings)
+
+
+def supplied_tls(
+    env: Environment, base: Path, warnings: list[str] | None = None
+) -> tuple[dict[str, ServerTLS], list[str]]:
+    """Staging and prod: the CA and each host's certificate and key from the files named,
+    each checked (`check_server_material`); warnings go to `warnings`."""
     problems: list[str] = []
     material: dict[str, ServerTLS] = {}
 
@@ -194,4 +267,10 @@ def supplied_tls(env: Environment, base: Path) -> tuple[dict[str, ServerTLS], li
         cert = read(f"hosts.{host_name}.tls_cert_file", host.tls_cert_file)
         key = read(f"hosts.{host_name}.tls_key_file", host.tls_key_file)
         material[host_name] = ServerTLS(ca_pem, cert, key)
+        if ca_pem and cert and key:
+            names = [host.address, *host.dns_names]
+            check = check_server_material(f"hosts.{host_name}", material[host_name], names)
+            problems += [p for p in check.problems if p not in problems]
+            if warnings is not None:
+                warnings += check.warnings
     return material, problems

@@ -14,6 +14,7 @@ import yaml
 
 from adxdb.errors import InventoryError
 from adxdb.inventory.loader import load_inventory, load_model
+from adxdb.inventory.tls import ensure_server_cert
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORIES = REPO / "inventories"
@@ -138,8 +139,8 @@ def test_the_base_inventory_loads(tmp_path: Path) -> None:
             id="contract-weakened",
         ),
         pytest.param(
-            base(databases={"adx_core": {"owner": "nobody"}}),
-            "databases.adx_core.owner:",
+            base(databases={"reports": {"owner": "nobody"}}),
+            "databases.reports.owner:",
             "'nobody' is not a declared role",
             id="undeclared-owner",
         ),
@@ -211,11 +212,15 @@ def staging_copy(tmp_path: Path, tls_files: bool = False) -> Path:
     data = yaml.safe_load((INVENTORIES / "staging.yml").read_text())
     data["state_dir"] = str(tmp_path / "state")
     if tls_files:
-        for name in ("ca.crt", "db1.crt", "db1.key"):
-            (tmp_path / name).write_text(f"-----BEGIN TEST {name}-----\n")
-        data["tls"]["ca_file"] = str(tmp_path / "ca.crt")
-        data["hosts"]["db1"]["tls_cert_file"] = str(tmp_path / "db1.crt")
-        data["hosts"]["db1"]["tls_key_file"] = str(tmp_path / "db1.key")
+        # Real material, as an operator supplies it: a CA, and db1's certificate naming the
+        # host's address and DNS names.
+        db1 = data["hosts"]["db1"]
+        ensure_server_cert(
+            tmp_path / "tls", "staging", "db1", [db1["address"], *db1.get("dns_names", [])]
+        )
+        data["tls"]["ca_file"] = str(tmp_path / "tls" / "ca.crt")
+        db1["tls_cert_file"] = str(tmp_path / "tls" / "db1.crt")
+        db1["tls_key_file"] = str(tmp_path / "tls" / "db1.key")
     path = tmp_path / "staging.yml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -277,7 +282,8 @@ def test_secrets_from_environment_variables_are_loaded(
     }
     assert inventory.password("adx_app").get_secret_value() == f"{DISTINCTIVE_SECRET}-adx_app"
     assert DISTINCTIVE_SECRET not in repr(inventory)
-    assert inventory.tls["db1"].ca_pem == "-----BEGIN TEST ca.crt-----\n"
+    assert inventory.tls["db1"].ca_pem == (tmp_path / "tls" / "ca.crt").read_text()
+    assert "PRIVATE KEY" not in repr(inventory)
     assert not (tmp_path / "state").exists(), "staging must not generate anything"
 
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from adxdb.inventory.model import Environment
 from tools.testhosts import apt, engine, hosts, keys
-from tools.testhosts.__main__ import default_state_dir, load
+from tools.testhosts.__main__ import load
 from tools.testhosts.apt import AptSource
 from tools.testhosts.errors import TestHostError
 
@@ -272,6 +272,7 @@ def test_check_environment_accepts_distinct_addresses_and_ports() -> None:
         pg2={
             "address": "172.30.251.11",
             "ssh": {"hostname": "127.0.0.1", "port": 22291},
+            "groups": ["tenant_hosts"],
             "container": {"pg_port": 55491},
         },
     )
@@ -284,6 +285,7 @@ def test_check_environment_names_gateway_and_repeated_ports() -> None:
         pg2={
             "address": "172.30.251.11",
             "ssh": {"hostname": "127.0.0.1", "port": 22291},
+            "groups": ["tenant_hosts"],
             "container": {"pg_port": 22290},
         },
     )
@@ -297,7 +299,7 @@ def test_names_and_state_dir() -> None:
     assert hosts.container_name("test", "pg1") == "adx-test-pg1"
     repo = Path(__file__).resolve().parents[2]
     inventory = repo / "inventories" / "test.yml"
-    assert default_state_dir(inventory, load(inventory)) == repo / ".adx/test"
+    assert load(inventory)[1] == repo / ".adx/test"
 
 
 def test_tar_files_are_owned_by_root_with_their_modes() -> None:

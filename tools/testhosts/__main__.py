@@ -19,19 +19,13 @@ if TYPE_CHECKING:
 STATUS_COLUMNS = ("container", "env", "host", "state", "address", "ports")
 
 
-def load(inventory: Path) -> Environment:
-    from adxdb.inventory.loader import load_model
+def load(inventory: Path) -> tuple[Environment, Path]:
+    """The model and where `up` keeps the key and known_hosts: the environment's state folder,
+    as the inventory loader resolves it (the YAML's ``state_dir`` included), so the deploy
+    finds them. The YAML is read once."""
+    from adxdb.inventory.loader import load_model_and_state_dir
 
-    return load_model(inventory)
-
-
-def default_state_dir(inventory: Path, env: Environment) -> Path:
-    """Where `up` keeps the key and known_hosts: the environment's state folder, as the
-    inventory loader resolves it (the YAML's ``state_dir`` included), so the deploy finds them."""
-    from adxdb.inventory.loader import read_yaml
-    from adxdb.inventory.state import state_dir_for
-
-    return state_dir_for(inventory, env.name, read_yaml(inventory).get("state_dir"))
+    return load_model_and_state_dir(inventory)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,17 +34,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "image":
             print(ensure_base_image())
         elif args.command == "up":
-            env = load(args.inventory)
-            state_dir = args.state_dir or default_state_dir(args.inventory, env)
+            env, default_state_dir = load(args.inventory)
+            state_dir = args.state_dir or default_state_dir
             started = time.monotonic()
             result = up(env, state_dir)
             print(f"key:         {result.key_path}")
             print(f"known_hosts: {result.known_hosts_path}")
             print(f"up: {len(result.hosts)} host(s) ready in {time.monotonic() - started:.1f}s")
         elif args.command == "down":
-            down(load(args.inventory))
+            down(load(args.inventory)[0])
         else:
-            rows = status(load(args.inventory) if args.inventory else None)
+            rows = status(load(args.inventory)[0] if args.inventory else None)
             widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in STATUS_COLUMNS}
             for row in [{c: c.upper() for c in STATUS_COLUMNS}, *rows]:
                 print("  ".join(row[c].ljust(widths[c]) for c in STATUS_COLUMNS).rstrip())
