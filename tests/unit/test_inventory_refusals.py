@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.unit.test_inventory import TENANT, base, problems_of, write
 
@@ -227,3 +228,83 @@ def test_a_bad_inventory_is_refused_with_one_exact_line(
     tmp_path: Path, data: dict[str, Any], line: str
 ) -> None:
     assert problems_of(write(tmp_path, data)) == [line]
+
+
+# The file itself ------------------------------------------------------------------------------
+
+
+def _raw(tmp_path: Path, text: bytes) -> Path:
+    path = tmp_path / "test.yml"
+    path.write_bytes(text)
+    return path
+
+
+def test_a_duplicate_key_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    path = _raw(tmp_path, b"tls: {mode: generate}\nhosts: {}\ntls: {mode: files}\n")
+    assert problems_of(path) == [
+        f"{path}: not valid YAML at line 3, column 1: key 'tls' repeats the key at line 1, column 1"
+    ]
+
+
+def test_an_alias_is_refused(tmp_path: Path) -> None:
+    path = _raw(tmp_path, b"a: &big [1, 2]\nb: *big\n")
+    assert problems_of(path) == [
+        f"{path}: not valid YAML at line 1, column 4: the value anchored here (&name) is used "
+        "again through an alias (*name): anchors and aliases are not allowed in an inventory; "
+        "write the value out"
+    ]
+
+
+def test_bytes_that_are_not_utf8_are_refused_without_a_traceback(tmp_path: Path) -> None:
+    path = _raw(tmp_path, b"tls:\n  mode: gen\xe9rate\n")
+    assert problems_of(path) == [f"{path}: not UTF-8 text (byte 17, line 2)"]
+
+
+@pytest.mark.parametrize(
+    ("state_dir", "line"),
+    [
+        (["a", "b"], "state_dir: must be a folder path (text), not list ['a', 'b']"),
+        (7, "state_dir: must be a folder path (text), not int 7"),
+        ("", "state_dir: must be a folder path (text), not str ''"),
+    ],
+)
+def test_state_dir_must_be_a_path(tmp_path: Path, state_dir: Any, line: str) -> None:
+    path = tmp_path / "test.yml"
+    path.write_text(yaml.safe_dump({**base(), "state_dir": state_dir}))
+    assert problems_of(path) == [line]
+
+
+def test_state_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    path = tmp_path / "test.yml"
+    path.write_text(yaml.safe_dump({**base(), "state_dir": "afile"}))
+    assert problems_of(path) == [f"state_dir: {tmp_path / 'afile'} exists and is not a folder"]
+
+
+# Environment kinds ----------------------------------------------------------------------------
+
+
+def test_seed_data_and_containers_are_refused_outside_local_and_test(tmp_path: Path) -> None:
+    data = base(seed="development", tls={"mode": "files", "ca_file": "ca.crt"})
+    data["hosts"]["pg1"].update(
+        {"tls_cert_file": "a.crt", "tls_key_file": "a.key", "container": {"pg_port": 5555}}
+    )
+    assert problems_of(write(tmp_path, data, stem="prod")) == [
+        "hosts.pg1.container: is for local and test environments only",
+        "seed: 'development' seed data is for local and test environments only",
+    ]
+
+
+def test_a_migrations_folder_without_streams_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty" / "shared").mkdir(parents=True)
+    path = write(tmp_path, base(migrations={"directory": str(tmp_path / "empty")}))
+    assert problems_of(path) == [
+        f"migrations.directory: {tmp_path / 'empty'} has no migration files in shared/ and tenant/"
+    ]
+
+
+def test_a_union_that_fails_in_every_member_is_one_line(tmp_path: Path) -> None:
+    data = base(tenants=[{**TENANT, "password": {"env": "lower-case"}}])
+    problems = problems_of(write(tmp_path, data))
+    assert len(problems) == 1
+    assert problems[0].startswith("tenants[0].password.env: ")
