@@ -40,7 +40,13 @@ if plan.stanza is not None:
 if plan.backup_schedule is not None:
     config_files.converge(plan.backup_schedule)
 if plan.roles:
-    postgres.roles(name="ADX roles", roles=plan.roles, passwords=plan.passwords, port=plan.port)
+    postgres.roles(
+        name="ADX roles",
+        roles=plan.roles,
+        passwords=plan.passwords,
+        port=plan.port,
+        retired=list(plan.retired_roles),
+    )
 if plan.databases:
     postgres.databases(name="ADX databases", databases=plan.databases, port=plan.port)
 if plan.schemas:
@@ -76,6 +82,7 @@ if plan.dropped_schemas or plan.dropped_databases:
         databases=plan.dropped_databases,
         stamp=plan.dump_stamp,
         port=plan.port,
+        lock_timeout=plan.timeouts.lock_timeout,
     )
 if plan.registry is not None:
     tenants.tenant_registry(name="Tenants registry", rows=plan.registry, port=plan.port)

@@ -18,6 +18,11 @@ READONLY_ROLE = "adx_readonly"
 MONITOR_ROLE = "adx_monitor"
 REPLICATION_ROLE = "adx_replication"
 
+# Databases PostgreSQL makes in every cluster: only their owner (the postgres superuser)
+# connects; the deploy takes PUBLIC's CONNECT and TEMPORARY away, never creates them.
+SYSTEM_DATABASES = ("postgres", "template1")
+SUPERUSER = "postgres"
+
 # Roles that read and write tenant data (never owners), and every platform role that connects.
 PLATFORM_DATA_ROLES = (APP_ROLE, READONLY_ROLE)
 PLATFORM_CONNECT_ROLES = (MIGRATOR_ROLE, APP_ROLE, READONLY_ROLE, MONITOR_ROLE)

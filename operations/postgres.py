@@ -7,7 +7,7 @@ yields the fewest commands, or calls `host.noop` when there is nothing to do.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 from pydantic import SecretStr
@@ -183,7 +183,10 @@ def pending_restart(
 
 @operation()
 def roles(
-    roles: Mapping[str, Role], passwords: Mapping[str, SecretStr], port: int
+    roles: Mapping[str, Role],
+    passwords: Mapping[str, SecretStr],
+    port: int,
+    retired: Sequence[str] = (),
 ) -> Generator[Any, None, None]:
     """
     Converge the declared roles in one batch: attributes, memberships, SCRAM passwords.
@@ -192,6 +195,8 @@ def roles(
     + passwords: role name -> password (`SecretStr`); compared with the stored SCRAM verifier,
       so an unchanged password changes nothing; a new one is sent as a verifier, never as text
     + port: the cluster's port
+    + retired: roles that must not log in any more (tenants dropped from this host), where
+      they still exist; never created
 
     Roles the inventory does not declare are left alone.
 
@@ -202,7 +207,7 @@ def roles(
         roles(name="ADX roles", roles=env.roles, passwords=inventory.passwords, port=5432)
     """
     current = require(host.get_fact(PgRoles, port=port), "roles", port)
-    plan = plan_roles(roles, passwords, current)
+    plan = plan_roles(roles, passwords, current, retired)
     if not plan.statements:
         host.noop(f"roles {', '.join(roles)} are converged")
         return

@@ -94,7 +94,11 @@ BACKUP_DIR = "/var/backups/adx"
 
 @operation()
 def dropped_tenant_data(
-    schemas: Sequence[str], databases: Sequence[str], stamp: str, port: int
+    schemas: Sequence[str],
+    databases: Sequence[str],
+    stamp: str,
+    port: int,
+    lock_timeout: str = "10s",
 ) -> Generator[Any, None, None]:
     """
     Take a final dump of each offboarded tenant's schema (in adx_core) or database, then drop
@@ -104,6 +108,7 @@ def dropped_tenant_data(
     + databases: dedicated tenant databases to drop
     + stamp: a timestamp for the dump file names (`YYYYmmddTHHMMSSZ`)
     + port: the cluster's port
+    + lock_timeout: how long a drop waits for its locks (the inventory's migrations setting)
 
     The dump (pg_dump custom format, restorable with pg_restore) is written to
     `/var/backups/adx/` on the host, and its path is printed. What is already gone is a no-op.
@@ -141,11 +146,11 @@ def dropped_tenant_data(
     )
     for schema in existing_schemas:
         yield _pg_dump(port, dumps[schema], MAIN_DATABASE, "-n", schema)
-        script = "BEGIN;\n" + plan_drop_schema(schema) + "COMMIT;\n"
+        script = "BEGIN;\n" + plan_drop_schema(schema, lock_timeout) + "COMMIT;\n"
         yield from run_sql_script(port, MAIN_DATABASE, script, f"drop-{schema}")
     for database in existing_databases:
         yield _pg_dump(port, dumps[database], database)
-        drop = plan_drop_database(database)
+        drop = plan_drop_database(database, lock_timeout)
         yield from run_sql_script(port, "postgres", drop, f"drop-{database}")
 
 

@@ -15,7 +15,7 @@ class DatabaseSettings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, hide_input_in_errors=True, extra="ignore")
 
-    database_url: str = Field(alias="DATABASE_URL")
+    database_url: str = Field(alias="DATABASE_URL", repr=False)  # it holds the password
     max_connections: int = Field(default=20, ge=1, alias="DB_MAX_CONNECTIONS")
     min_connections: int = Field(default=1, ge=0, alias="DB_MIN_CONNECTIONS")
     acquire_timeout_seconds: float = Field(default=30, gt=0, alias="DB_ACQUIRE_TIMEOUT_SECONDS")

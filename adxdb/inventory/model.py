@@ -125,6 +125,10 @@ class MigrationSettings(Frozen):
     )
     lock_timeout: Duration = "10s"
     statement_timeout: Duration = "30min"
+    lock_wait: Duration = Field(
+        default="3min",
+        description="how long a deploy waits for another deploy's migration lock of a database",
+    )
 
 
 class Backups(Frozen):
@@ -147,7 +151,9 @@ class ContainerNetwork(Frozen):
 # The contract roles of DESIGN.md: every environment has them; an inventory may tune them
 # (connection limit, password source) but not weaken their contract attributes.
 CONTRACT_ROLES: dict[str, Role] = {
-    "adx_owner": Role(login=False),
+    # The control plane: owns every schema object and sees every row (migrations backfill
+    # all tenants; SECURITY DEFINER routing functions read across tenants). No login.
+    "adx_owner": Role(login=False, bypassrls=True),
     "adx_migrator": Role(member_of=("adx_owner",)),
     "adx_app": Role(),
     "adx_readonly": Role(),

@@ -178,6 +178,13 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|h|d)?\s*$")
 _DURATION_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
 
 
+def duration_seconds(value: str) -> int:
+    """A checked duration (see `Duration`) in whole seconds, at least 1."""
+    match = _DURATION.fullmatch(value)
+    assert match is not None, value
+    return max(1, int(match[1]) * _DURATION_MS[match[2]] // 1000)
+
+
 def _check_duration(value: object) -> str:
     """A PostgreSQL interval for a timeout setting: a whole number with an optional unit (ms,
     s, min, h, d; none means ms), at most PostgreSQL's limit (2147483647 ms, about 24.8 days)."""

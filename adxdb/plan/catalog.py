@@ -6,14 +6,15 @@ or through psycopg (the CLI). Names are composed with `psycopg.sql.Identifier`, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
 from pydantic import SecretStr
 
-from adxdb.contract import TENANT_ROLE_PREFIX
+from adxdb import sqlfiles
+from adxdb.contract import LEDGER_SCHEMA, LEDGER_TABLE, SYSTEM_DATABASES, TENANT_ROLE_PREFIX
 from adxdb.inventory.model import Database, Role
 from adxdb.plan import scram
 from adxdb.plan.tenants import REGISTRY_COLUMNS, RegistryRow, SchemaSpec
@@ -28,7 +29,7 @@ ROLE_FLAGS = (
     ("inherit", "INHERIT", "NOINHERIT"),
 )
 # Statements that carry a password verifier: keep them out of the server log.
-QUIET_PRELUDE = "SET log_statement = 'none';\nSET log_min_error_statement = 'panic';\n"
+QUIET_PRELUDE = sqlfiles.load("deploy/quiet_session").strip() + "\n"
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,19 @@ def plan_roles(
     wanted: Mapping[str, Role],
     passwords: Mapping[str, SecretStr],
     current: Mapping[str, Mapping[str, Any]],
+    retired: Sequence[str] = (),
 ) -> RolePlan:
-    """Statements that bring `current` (the roles fact) to `wanted`; empty when converged."""
+    """Statements that bring `current` (the roles fact) to `wanted`; empty when converged.
+    A `retired` role loses login where it still exists, and is never created."""
     statements: list[str] = []
     changed: list[str] = []
     sets_password = False
+    for role_name in retired:
+        if role_name not in wanted and (current.get(role_name) or {}).get("login"):
+            statements.append(
+                _render(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role_name)))
+            )
+            changed.append(role_name)
     for role_name, role in wanted.items():
         have = current.get(role_name)
         ident = sql.Identifier(role_name)
@@ -139,6 +148,8 @@ def plan_databases(
         ident = sql.Identifier(db_name)
         owner = sql.Identifier(database.owner)
         db_statements: list[str] = []
+        if have is None and db_name in SYSTEM_DATABASES:
+            continue  # PostgreSQL makes these; the deploy never does
         if have is None:
             create = sql.SQL(
                 "CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING {} LOCALE {} "
@@ -314,19 +325,29 @@ def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, 
     return statements
 
 
-def plan_drop_schema(schema: str) -> str:
-    """Drop a tenant schema and forget its migrations (a later re-creation starts afresh)."""
+def _lock_timeout(lock_timeout: str, local: bool) -> str:
+    scope = sql.SQL("SET LOCAL" if local else "SET")
+    return _render(sql.SQL("{} lock_timeout = {}").format(scope, sql.Literal(lock_timeout)))
+
+
+def plan_drop_schema(schema: str, lock_timeout: str = "10s") -> str:
+    """Drop a tenant schema and forget its migrations (a later re-creation starts afresh), in
+    one transaction (the caller's) that waits at most `lock_timeout` for its locks."""
     return (
-        _render(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        _lock_timeout(lock_timeout, local=True)
+        + "\n"
+        + _render(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
         + "\n"
         + _render(
-            sql.SQL("DELETE FROM adx_migrations.ledger WHERE target_schema = {}").format(
-                sql.Literal(schema)
+            sql.SQL("DELETE FROM {} WHERE target_schema = {}").format(
+                sql.Identifier(LEDGER_SCHEMA, LEDGER_TABLE), sql.Literal(schema)
             )
         )
         + "\n"
     )
 
 
-def plan_drop_database(database: str) -> str:
-    return _render(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database))) + "\n"
+def plan_drop_database(database: str, lock_timeout: str = "10s") -> str:
+    """Drop a tenant database (its sessions ended), waiting at most `lock_timeout`."""
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+    return _lock_timeout(lock_timeout, local=False) + "\n" + _render(drop) + "\n"

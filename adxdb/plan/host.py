@@ -30,7 +30,7 @@ from adxdb.contract import (
 from adxdb.inventory.loader import Inventory
 from adxdb.inventory.migration_files import MigrationFile
 from adxdb.inventory.model import Database, Role
-from adxdb.inventory.types import RestartPolicy
+from adxdb.inventory.types import RestartPolicy, duration_seconds
 from adxdb.plan import backups as pgbackrest
 from adxdb.plan.config import ClusterPaths, render_conf, render_hba
 from adxdb.plan.migrations import Target, Timeouts
@@ -43,6 +43,7 @@ from adxdb.plan.tenants import (
     dropped_tenants,
     migration_targets,
     registry_rows,
+    retired_roles_for_host,
     roles_for_host,
     schemas_for_host,
 )
@@ -131,6 +132,7 @@ class HostPlan:
     stanza: str | None
     backup_schedule: ManagedFile | None
     roles: Mapping[str, Role]
+    retired_roles: tuple[str, ...]
     passwords: Mapping[str, SecretStr] = field(repr=False)
     databases: Mapping[str, Database] = field(default_factory=dict)
     schemas: Mapping[str, Mapping[str, SchemaSpec]] = field(default_factory=dict)
@@ -254,12 +256,17 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
             else None
         ),
         roles={} if "replica" in host.groups else roles_for_host(env, host_name),
+        retired_roles=tuple(retired_roles_for_host(env, host_name)),
         passwords=inventory.passwords,
         databases=databases_for_host(env, host_name),
         schemas=schemas_for_host(env, host_name),
         migration_targets=migration_targets(env, host_name),
         migration_files=files,
-        timeouts=Timeouts(env.migrations.lock_timeout, env.migrations.statement_timeout),
+        timeouts=Timeouts(
+            env.migrations.lock_timeout,
+            env.migrations.statement_timeout,
+            duration_seconds(env.migrations.lock_wait),
+        ),
         applied_by=run.applied_by,
         moves=moves,
         dropped_schemas=tuple(tenant_schema(t.slug) for t in dropped if t.isolation == "schema"),

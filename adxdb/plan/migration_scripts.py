@@ -56,7 +56,17 @@ def ledger_setup(readers: Sequence[str]) -> str:
     return sqlfiles.load("deploy/ledger").strip() + "\n" + grants
 
 
-def lock_block(attempts: int = 40, max_sleep: float = 5.0) -> str:
+def backoff(wait_seconds: float, max_sleep: float = 5.0) -> list[float]:
+    """The sleeps between tries: doubling from 0.1 s up to `max_sleep`, `wait_seconds` in all."""
+    sleeps: list[float] = []
+    attempt = 1
+    while sum(sleeps) < wait_seconds:
+        sleeps.append(min(0.05 * 2**attempt, max_sleep))
+        attempt += 1
+    return sleeps
+
+
+def lock_block(wait_seconds: float = 180, max_sleep: float = 5.0) -> str:
     """Take the session-level migration lock with a try-lock and backoff, or fail clearly.
 
     Each try is a statement of its own and the backoff sleeps in psql (`\\! sleep`), outside
@@ -70,11 +80,16 @@ def lock_block(attempts: int = 40, max_sleep: float = 5.0) -> str:
     )
     try_lock += " \\gset\n"
     parts = [try_lock]
-    for attempt in range(1, int(attempts)):
-        sleep = min(0.05 * 2**attempt, max_sleep)
+    for sleep in backoff(wait_seconds, max_sleep):
         parts.append(f"\\if :adx_locked\n\\else\n\\! sleep {sleep:g}\n{try_lock}\\endif\n")
-    parts.append("\\if :adx_locked\n\\else\n" + sqlfiles.load("deploy/lock_refused").strip())
-    parts.append("\n\\endif\n")
+    message = (
+        f"another deploy holds the migration lock of this database (waited {wait_seconds:g} s; "
+        "migrations.lock_wait sets how long)"
+    )
+    refuse = sql.SQL(
+        "DO $adx$ BEGIN RAISE EXCEPTION {} USING ERRCODE = 'lock_not_available'; END $adx$;"
+    ).format(sql.Literal(message))
+    parts.append("\\if :adx_locked\n\\else\n" + _render(refuse) + "\n\\endif\n")
     return "".join(parts)
 
 
@@ -184,7 +199,7 @@ def render_script(
             sql.SQL("SET statement_timeout = {};\n").format(sql.Literal(timeouts.statement_timeout))
         ),
         "SET client_min_messages = warning;\n",
-        lock_block(),
+        lock_block(timeouts.lock_wait_seconds),
         ledger_setup(readers),
     ]
     paths = paths or {}

@@ -38,6 +38,8 @@ class Step:
 class Timeouts:
     lock_timeout: str = "10s"
     statement_timeout: str = "30min"
+    # How long a deploy waits for another deploy's migration lock before it gives up.
+    lock_wait_seconds: int = 180
 
 
 def plan(

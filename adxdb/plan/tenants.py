@@ -15,6 +15,8 @@ from adxdb.contract import (
     OWNER_ROLE,
     PLATFORM_CONNECT_ROLES,
     PLATFORM_DATA_ROLES,
+    SUPERUSER,
+    SYSTEM_DATABASES,
     tenant_database,
     tenant_role,
     tenant_schema,
@@ -61,8 +63,22 @@ def roles_for_host(env: Environment, host_name: str) -> dict[str, Role]:
     return roles
 
 
+def retired_roles_for_host(env: Environment, host_name: str) -> list[str]:
+    """Own roles of tenants dropped from this host: they lose login where they still exist
+    (the deploy never creates a role only to retire it)."""
+    return [
+        tenant_role(t.slug)
+        for t in env.tenants
+        if t.drop and t.isolation != "rls" and tenant_host(env, t) == host_name
+    ]
+
+
 def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:
-    databases: dict[str, Database] = {}
+    """The databases of the host: the system ones (no one but postgres connects), the main
+    database on the primary, and each dedicated tenant database placed on this host."""
+    databases: dict[str, Database] = {
+        name: Database(owner=SUPERUSER, connect=()) for name in SYSTEM_DATABASES
+    }
     if "primary" in env.hosts[host_name].groups:
         main = env.databases.get(MAIN_DATABASE, CONTRACT_DATABASES[MAIN_DATABASE])
         # Schema tenants' own roles connect to the main database, where their schema lives.

@@ -1,4 +1,4 @@
--- All non-template databases of the cluster with owner, encoding, limit and database privileges.
+-- The databases of the cluster (template0 aside) with owner, encoding, limit and privileges.
 SELECT coalesce(json_object_agg(d.datname, json_build_object(
     'owner', pg_get_userbyid(d.datdba),
     'encoding', pg_encoding_to_char(d.encoding),
@@ -13,4 +13,4 @@ SELECT coalesce(json_object_agg(d.datname, json_build_object(
     )
 ) ORDER BY d.datname), '{}'::json)
 FROM pg_database d
-WHERE NOT d.datistemplate
+WHERE d.datname <> 'template0'

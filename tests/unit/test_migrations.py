@@ -179,7 +179,7 @@ def test_repository_migrations_cover_the_seed_numbers() -> None:
 def test_waiting_for_the_migration_lock_holds_no_snapshot() -> None:
     """Each try is its own statement and the backoff sleeps in psql, outside any transaction,
     so a waiting deploy never stalls the lock holder's CREATE INDEX CONCURRENTLY."""
-    block = scripts.lock_block(attempts=4, max_sleep=0.2)
+    block = scripts.lock_block(wait_seconds=0.5, max_sleep=0.2)
     lines = block.splitlines()
     assert (
         lines.count(f"SELECT pg_try_advisory_lock({MIGRATIONS_LOCK_KEY}) AS adx_locked \\gset") == 4
@@ -193,6 +193,14 @@ def test_waiting_for_the_migration_lock_holds_no_snapshot() -> None:
     assert lines[-3:] == [
         "\\else",
         "DO $adx$ BEGIN RAISE EXCEPTION 'another deploy holds the migration lock of this "
-        "database' USING ERRCODE = 'lock_not_available'; END $adx$;",
+        "database (waited 0.5 s; migrations.lock_wait sets how long)' USING ERRCODE = "
+        "'lock_not_available'; END $adx$;",
         "\\endif",
     ]
+
+
+def test_the_lock_wait_is_the_inventory_setting() -> None:
+    """The default waits about three minutes, as before; the setting lengthens it."""
+    assert 180 <= sum(scripts.backoff(180)) < 186
+    assert 600 <= sum(scripts.backoff(600)) < 606
+    assert max(scripts.backoff(600)) == 5.0

@@ -121,10 +121,12 @@ def test_drop_dumps_before_dropping_and_is_a_noop_once_gone() -> None:
     assert "/var/backups/adx/adx_core-tenant_hooli-20261125T000000Z.dump" in text[dump]
     uploads = [c for c in commands if isinstance(c, FileUploadCommand)]
     assert isinstance(uploads[0].src, StringIO)
-    assert 'DROP SCHEMA "tenant_hooli" CASCADE;' in uploads[0].src.getvalue()
+    assert 'DROP SCHEMA IF EXISTS "tenant_hooli" CASCADE;' in uploads[0].src.getvalue()
     assert commands.index(uploads[0]) > dump  # the dump comes first
     assert isinstance(uploads[1].src, StringIO)
-    assert 'DROP DATABASE "adx_tenant_umbrella" WITH (FORCE);' in uploads[1].src.getvalue()
+    assert (
+        'DROP DATABASE IF EXISTS "adx_tenant_umbrella" WITH (FORCE);' in uploads[1].src.getvalue()
+    )
 
     gone: dict[str, Any] = {
         "facts.PgSchemas": {"database=adx_core, port=5432": {}},

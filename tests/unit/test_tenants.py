@@ -11,6 +11,7 @@ from adxdb.plan.tenants import (
     databases_for_host,
     migration_targets,
     registry_rows,
+    retired_roles_for_host,
     roles_for_host,
     schemas_for_host,
 )
@@ -55,7 +56,12 @@ def test_each_host_gets_the_roles_of_the_tenants_it_holds() -> None:
 
 def test_dedicated_database_lives_on_its_host_only() -> None:
     env = _env()
-    assert set(databases_for_host(env, "pg1")) == {"adx_core"}
+    assert set(databases_for_host(env, "pg1")) == {"adx_core", "postgres", "template1"}
+    assert set(databases_for_host(env, "t1")) == {
+        "adx_tenant_initech",
+        "postgres",
+        "template1",
+    }
     assert "adx_tenant_globex" in databases_for_host(env, "pg1")["adx_core"].connect
     database = databases_for_host(env, "t1")["adx_tenant_initech"]
     assert database.owner == "adx_owner"
@@ -135,3 +141,17 @@ def test_drop_needs_absent_and_an_own_schema_or_database() -> None:
     env = _env(initech={"state": "absent", "drop": True})
     assert "adx_tenant_initech" not in databases_for_host(env, "t1")
     assert "adx_tenant_initech" not in roles_for_host(env, "t1")
+
+
+def test_a_dropped_tenants_role_is_retired_on_its_host_only() -> None:
+    env = _env(initech={"state": "absent", "drop": True})
+    assert "adx_tenant_initech" not in roles_for_host(env, "t1")
+    assert retired_roles_for_host(env, "t1") == ["adx_tenant_initech"]
+    assert retired_roles_for_host(env, "pg1") == []
+
+
+def test_no_role_is_retired_while_its_tenant_is_kept() -> None:
+    """Negative twin: an offboarded tenant whose data stays keeps a (login-less) managed role."""
+    env = _env(initech={"state": "absent"})
+    assert retired_roles_for_host(env, "t1") == []
+    assert roles_for_host(env, "t1")["adx_tenant_initech"].login is False
