@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from pyinfra.api import FactBase, OperationError, QuoteString, StringCommand
+from pyinfra.api import FactBase, HiddenValue, OperationError, QuoteString, StringCommand
 
 from adxdb import sqlfiles
 from adxdb.plan.config import ClusterPaths
@@ -85,8 +85,9 @@ class PgRoles(JsonFact):
     """
     Every role of the running cluster (names not starting `pg_`), or None when it is down.
 
-    Passwords are reported as the SCRAM salt, iteration count and a digest of the verifier,
-    so the verifier itself never leaves the host.
+    Passwords are reported as the SCRAM salt, iteration count and a digest of the verifier
+    keyed by `digest_key` (give it as a `HiddenValue`: it is masked in pyinfra's output), so
+    neither the verifier nor anything an outsider could test guesses against leaves the host.
 
     .. code:: python
 
@@ -96,8 +97,9 @@ class PgRoles(JsonFact):
                      "password": {"iterations": 4096, "salt": "...", "digest": "..."}}}
     """
 
-    def command(self, port: int) -> StringCommand:
-        return if_ready(port, psql_query(port, "postgres", sqlfiles.load("facts/roles")))
+    def command(self, port: int, digest_key: str | HiddenValue = "") -> StringCommand:
+        script = sqlfiles.load("facts/roles")
+        return if_ready(port, psql_script_query(port, script, adx_digest_key=digest_key))
 
 
 class PgDatabases(JsonFact):

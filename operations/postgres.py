@@ -7,6 +7,7 @@ yields the fewest commands, or calls `host.noop` when there is nothing to do.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from adxdb.inventory.model import Database, Role
 from adxdb.inventory.types import RestartPolicy
 from adxdb.plan.catalog import QUIET_PRELUDE, hold_lock, plan_databases, plan_roles
 from operations.facts import PgClusters, PgDatabases, PgRoles, PgServerState, require
-from operations.psql import run_sql_script
+from operations.psql import hidden, run_sql_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
@@ -206,8 +207,11 @@ def roles(
 
         roles(name="ADX roles", roles=env.roles, passwords=inventory.passwords, port=5432)
     """
-    current = require(host.get_fact(PgRoles, port=port), "roles", port)
-    plan = plan_roles(roles, passwords, current, retired)
+    digest_key = secrets.token_hex(16)  # this call's: the fact's digests mean nothing without it
+    current = require(
+        host.get_fact(PgRoles, port=port, digest_key=hidden(digest_key)), "roles", port
+    )
+    plan = plan_roles(roles, passwords, current, retired, digest_key)
     if not plan.statements:
         host.noop(f"roles {', '.join(roles)} are converged")
         return

@@ -10,9 +10,14 @@ from __future__ import annotations
 import hashlib
 from io import StringIO
 
-from pyinfra.api import FileUploadCommand, QuoteString, StringCommand
+from pyinfra.api import FileUploadCommand, HiddenValue, QuoteString, StringCommand
 
 PRIVATE_DIR = "/var/lib/adx-deploy"
+
+
+def hidden(text: str) -> HiddenValue:
+    """A value pyinfra masks wherever it prints a command or an argument (`*MASKED*`)."""
+    return HiddenValue(text)  # type: ignore[no-untyped-call]
 
 
 def psql_base(port: int, database: str) -> list[str | QuoteString]:
@@ -74,11 +79,19 @@ def run_sql_script(
     ]
 
 
-def psql_script_query(port: int, script: str, **variables: str) -> StringCommand:
-    """Feed a psql script (meta-commands allowed) on stdin; print its results unaligned."""
-    settings: list[str | QuoteString] = []
+def psql_script_query(port: int, script: str, **variables: str | HiddenValue) -> StringCommand:
+    """Feed a psql script (meta-commands allowed) on stdin; print its results unaligned. A
+    `HiddenValue` variable is masked wherever pyinfra prints the command; it must be a plain
+    token (letters, digits), as it is not shell-quoted."""
+    settings: list[str | QuoteString | HiddenValue] = []
     for key, value in variables.items():
-        settings += ["-v", QuoteString(f"{key}={value}")]
+        if isinstance(value, HiddenValue):
+            token = value.unmask()
+            if not token.isalnum():
+                raise ValueError(f"psql variable {key}: a hidden value must be a plain token")
+            settings += ["-v", hidden(f"{key}={token}")]
+        else:
+            settings += ["-v", QuoteString(f"{key}={value}")]
     return StringCommand(
         "printf",
         "%s",

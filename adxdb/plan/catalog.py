@@ -71,9 +71,11 @@ def plan_roles(
     passwords: Mapping[str, SecretStr],
     current: Mapping[str, Mapping[str, Any]],
     retired: Sequence[str] = (),
+    digest_key: str = "",
 ) -> RolePlan:
     """Statements that bring `current` (the roles fact) to `wanted`; empty when converged.
-    A `retired` role loses login where it still exists, and is never created."""
+    A `retired` role loses login where it still exists, and is never created. `digest_key`
+    is the key the roles fact hashed each stored verifier with."""
     statements: list[str] = []
     changed: list[str] = []
     sets_password = False
@@ -94,7 +96,7 @@ def plan_roles(
             options.append(sql.SQL("CONNECTION LIMIT {}").format(_integer(role.connection_limit)))
         password = passwords.get(role_name) if role.login else None
         if password is not None and not scram.matches(
-            password.get_secret_value(), _stored(have or {})
+            password.get_secret_value(), _stored(have or {}), digest_key
         ):
             verifier = scram.verifier(password.get_secret_value())
             options.append(sql.SQL("PASSWORD {}").format(sql.Literal(verifier)))

@@ -22,7 +22,9 @@ class StoredVerifier:
 
     iterations: int
     salt: str  # base64, as in the verifier
-    digest: str  # sha256 hex of the whole verifier text, so the verifier itself never travels
+    # sha256 hex of a per-run key followed by the verifier text: the verifier never travels,
+    # and without the key (which is never printed) the digest is no help for guessing.
+    digest: str
 
 
 def _salt() -> bytes:
@@ -43,11 +45,11 @@ def verifier(password: str, salt: bytes | None = None, iterations: int = ITERATI
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
-def digest(verifier_text: str) -> str:
-    return hashlib.sha256(verifier_text.encode("ascii")).hexdigest()
+def digest(verifier_text: str, key: str = "") -> str:
+    return hashlib.sha256((key + verifier_text).encode("ascii")).hexdigest()
 
 
-def matches(password: str, stored: StoredVerifier | None) -> bool:
+def matches(password: str, stored: StoredVerifier | None, key: str = "") -> bool:
     """True when `password` hashes, with the stored salt and iterations, to the stored verifier."""
     if stored is None or stored.iterations < 1:
         return False
@@ -56,4 +58,4 @@ def matches(password: str, stored: StoredVerifier | None) -> bool:
     except ValueError:
         return False
     candidate = verifier(password, salt=salt, iterations=stored.iterations)
-    return hmac.compare_digest(digest(candidate), stored.digest)
+    return hmac.compare_digest(digest(candidate, key), stored.digest)

@@ -113,3 +113,27 @@ def test_does_not_match_a_non_scram_stored_password() -> None:
     """The roles fact reports an md5 (or other non-SCRAM) password with this shape."""
     stored = scram.StoredVerifier(iterations=0, salt="", digest="not-scram")
     assert not scram.matches("s3cret", stored)
+
+
+def test_a_keyed_digest_is_no_help_without_the_key() -> None:
+    """The roles fact hashes each verifier with a key of the run, never printed: its digest
+    matches the right password only with that key."""
+    salt = b"0123456789abcdef"
+    stored_text = scram.verifier("right-password", salt=salt)
+    keyed = scram.StoredVerifier(
+        4096, base64.b64encode(salt).decode(), scram.digest(stored_text, "k1")
+    )
+    assert scram.matches("right-password", keyed, "k1")
+    assert not scram.matches("right-password", keyed, "k2")  # twin: another key fails
+    assert not scram.matches("right-password", keyed)  # and so does no key
+    assert not scram.matches("wrong-password", keyed, "k1")
+
+
+def test_the_roles_fact_masks_its_key_in_what_pyinfra_prints() -> None:
+    from operations.facts import PgRoles
+    from operations.psql import hidden
+
+    command = PgRoles().command(port=5432, digest_key=hidden("c0ffee42"))
+    assert "c0ffee42" not in str(command)
+    assert "*MASKED*" in str(command)
+    assert "adx_digest_key=c0ffee42" in command.get_raw_value()
