@@ -134,9 +134,7 @@ class TenantConnections:
     @staticmethod
     def _scope(conn: psycopg.Connection[Any], route: Route) -> None:
         conn.execute("SELECT set_tenant_context(%s)", (route.tenant_id,))
-        schemas = [route.db_schema] if route.db_schema == "public" else [route.db_schema, "public"]
-        conn.execute(
-            sql.SQL("SELECT set_config('search_path', {}, true)").format(
-                sql.Literal(", ".join(sql.Identifier(s).as_string() for s in schemas))
-            )
-        )
+        # The tenant's schema only: a name missing there is an error, never a row in public's
+        # shared tables (control-plane tables are reached as `public.<table>`).
+        path = sql.Identifier(route.db_schema).as_string()
+        conn.execute("SELECT set_config('search_path', %s, true)", (path,))

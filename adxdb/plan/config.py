@@ -76,6 +76,10 @@ def settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingValue]:
         # Every completed WAL segment goes to the pgBackRest repository (point-in-time restore).
         managed["archive_mode"] = True
         managed["archive_command"] = f"pgbackrest --stanza={env.backups.stanza} archive-push %p"
+    else:
+        # Off, said so: a server that still archives (a restart pending under policy never)
+        # would keep every WAL segment with nowhere to put it.
+        managed["archive_mode"] = False
     return {**managed, **env.postgres.settings}
 
 

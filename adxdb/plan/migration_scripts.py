@@ -107,6 +107,30 @@ def _pending_check(step: Step) -> str:
     return _render(sql.SQL("SELECT {} AS adx_pending").format(condition)) + " \\gset\n"
 
 
+def _drift_check(step: Step) -> str:
+    """Checked under the lock too: a concurrent deploy may have applied another version of
+    this file meanwhile; then this deploy stops rather than skip it silently."""
+    m, schema = step.migration, step.target.schema
+    message = (
+        f"{m.label} was applied to {step.target.label} with another checksum meanwhile (by a "
+        "concurrent deploy): restore the file and put the change in a new migration"
+    )
+    return _render(
+        sql.SQL(
+            "DO $adx_drift$ BEGIN IF EXISTS (SELECT 1 FROM {} WHERE stream = {} AND "
+            "target_schema = {} AND version = {} AND checksum <> {}) THEN RAISE EXCEPTION {}; "
+            "END IF; END $adx_drift$;\n"
+        ).format(
+            LEDGER,
+            sql.Literal(m.stream),
+            sql.Literal(schema),
+            sql.Literal(m.version),
+            sql.Literal(m.checksum),
+            sql.Literal(message),
+        )
+    )
+
+
 def _ledger_insert(
     stream: str, schema: str, migration: MigrationFile, applied_by: str, update_checksum: bool
 ) -> str:
@@ -155,6 +179,7 @@ def render_step(step: Step, owner: str, applied_by: str, path: str | None = None
     body_text = f"\\i {path}\n;\n" if path is not None else f"{m.text.rstrip()}\n;\n"
     head = (
         f"\\echo 'adx: applying {m.label} to {target.label}'\n"
+        + _drift_check(step)
         + _pending_check(step)
         + "\\if :adx_pending\n"
         + "SELECT clock_timestamp() AS adx_started \\gset\n"

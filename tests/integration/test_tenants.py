@@ -200,6 +200,15 @@ def test_tenant_connections_route_by_the_registry(test_env: HostsUnderTest) -> N
             conn.execute(
                 "INSERT INTO users (tenant_id, email) VALUES (current_tenant_id(), 'r@x.test')"
             )
+            # Twin: the control plane is still there, by its qualified name.
+            assert conn.execute("SELECT count(*) >= 0 FROM public.tenants").fetchone() == (True,)
+        with (
+            pytest.raises(psycopg.errors.UndefinedTable),
+            tenants.connection("globex") as conn,
+        ):
+            # A schema tenant's path is its schema only: public's tables are not found by a
+            # bare name, so no tenant row can land in the shared tables.
+            conn.execute("SELECT count(*) FROM tenants")
         with tenants.connection("acme") as conn:
             assert conn.execute("SELECT current_schema()").fetchone() == ("public",)
             assert conn.execute("SELECT count(*) FROM tenant_globex.users").fetchone() == (0,)

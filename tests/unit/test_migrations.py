@@ -204,3 +204,14 @@ def test_the_lock_wait_is_the_inventory_setting() -> None:
     assert 180 <= sum(scripts.backoff(180)) < 186
     assert 600 <= sum(scripts.backoff(600)) < 606
     assert max(scripts.backoff(600)) == 5.0
+
+
+def test_drift_is_checked_again_under_the_lock() -> None:
+    """A concurrent deploy may apply another version of a file after this one read the
+    ledger: the step stops on a ledger row with another checksum instead of skipping."""
+    migration = _file("tenant", 1)
+    script = scripts.render_step(engine.Step(MAIN, migration), "adx_owner", "ops@host")
+    drift = script.index("DO $adx_drift$")
+    assert drift < script.index("AS adx_pending")
+    assert f"checksum <> '{migration.checksum}'" in script[drift:]
+    assert "with another checksum meanwhile" in script[drift:]

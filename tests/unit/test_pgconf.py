@@ -146,7 +146,8 @@ def test_backups_archive_every_wal_segment_through_pgbackrest() -> None:
     off = environment().model_copy(
         update={"backups": environment().backups.model_copy(update={"enabled": False})}
     )
-    assert not any(line.startswith("archive_") for line in conf_lines(off))
+    archive_lines = [line for line in conf_lines(off) if line.startswith("archive_")]
+    assert archive_lines == ["archive_mode = off"]  # said, so a running archiver is stopped
 
 
 def test_archive_settings_belong_to_the_deploy() -> None:
