@@ -34,6 +34,8 @@ postgres.pending_restart(
     cluster=plan.cluster,
     port=plan.port,
     policy=plan.restart_policy,
+    settings=plan.settings,
+    conf_file=plan.conf_file,
 )
 if plan.stanza is not None:
     backups.stanza(name=f"pgBackRest stanza {plan.stanza}", stanza=plan.stanza, port=plan.port)

@@ -231,12 +231,14 @@ class PgBackRestState(FactBase[dict[str, Any] | None]):
 class PgServerState(FactBase[dict[str, Any]]):
     """
     The newest modification time of the cluster's configuration files and, when the server
-    runs, its start time, configuration load time and settings pending a restart.
+    runs, its start time, configuration load time, settings pending a restart, errors in its
+    files, and its restart-only settings (value in the base unit, the file that set it).
 
     .. code:: python
 
         {"config_mtime": 1732500000.5, "running": True, "start_time": 1732400000.1,
-         "conf_load_time": 1732500001.2, "pending_restart": [], "file_errors": []}
+         "conf_load_time": 1732500001.2, "pending_restart": [], "file_errors": [],
+         "restart_settings": {"max_connections": {"setting": "100", "sourcefile": "..."}}}
     """
 
     def requires_command(self, version: int, cluster: str, port: int) -> str:

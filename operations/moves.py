@@ -9,19 +9,26 @@ import secrets
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 from pyinfra import host
 from pyinfra.api import FileUploadCommand, OperationError, QuoteString, StringCommand, operation
 
+from adxdb.contract import MAIN_DATABASE
 from adxdb.errors import MoveRefused
+from adxdb.plan import move_scripts
 from adxdb.plan import moves as tenant_moves_plan
 from adxdb.plan.tenants import RegistryRow
 from operations.facts import PgTenantRegistry, PgTenantTables, require
 from operations.psql import PRIVATE_DIR
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
+# The move runner, shipped with the package (`operations/files/` is package data).
+RUNNER = Path(__file__).parent / "files" / "tenant_move.sh"
+# On the primary: the runner's lock, check and receipt files, and a remote target's pgpass.
+MOVE_WORK_DIR = "/var/lib/postgresql/adx-moves"
 
 
 @operation()
@@ -39,8 +46,8 @@ def tenant_moves(
     """
     Move every tenant whose declared isolation level or location differs from the registry's:
     copy its rows to the new location, verify them, then switch the registry and delete the
-    old rows (see `adxdb.moves`). Runs on the primary, where the registry and the `rls` and
-    `schema` tenants' rows live, before the registry operation.
+    old rows (see `adxdb.plan.moves`). Runs on the primary, where the registry and the `rls`
+    and `schema` tenants' rows live, before the registry operation.
 
     + rows: the registry rows the inventory declares
     + tenant_tables: the tables the tenant stream creates (the tenant's data)
@@ -106,49 +113,61 @@ def _move_commands(
     lock_timeout: str,
     stream_versions: Sequence[tuple[str, int]],
 ) -> Generator[Any, None, None]:
-    port, mover = access.port, access.mover
     # Per run: a concurrent deploy's clean-up never removes this run's files.
     prefix = f"{PRIVATE_DIR}/move-{move.slug}-{secrets.token_hex(4)}"
-    check_file = f"{tenant_moves_plan.MOVE_WORK_DIR}/{move.slug}.check.sql"
-    remote = move.target.address is not None
-    files = tenant_moves_plan.MoveFiles(
-        export_sql=f"{prefix}.export.sql",
-        switch_sql=f"{prefix}.switch.sql",
-        pgpass=f"{prefix}.pgpass" if remote else None,
-    )
-    runner = f"{prefix}.sh"
-    yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR)
-    export = tenant_moves_plan.render_export(
+    export = move_scripts.render_export(
         move,
         tables.ordered,
-        check_file,
         lock_timeout,
         self_referencing=tables.self_referencing,
         migrations=stream_versions,
     )
-    switch = tenant_moves_plan.render_switch(move, tables.ordered, check_file, lock_timeout)
-    yield FileUploadCommand(StringIO(export), files.export_sql)
-    yield FileUploadCommand(StringIO(switch), files.switch_sql)
-    if files.pgpass is not None and move.target.address is not None:
-        line = tenant_moves_plan.pgpass_line(
+    uploads = {
+        f"{prefix}.export.sql": export,
+        f"{prefix}.switch.sql": move_scripts.render_switch(move, tables.ordered, lock_timeout),
+        f"{prefix}.state.sql": move_scripts.registry_state_query(move),
+    }
+    arguments = {
+        "--slug": move.slug,
+        "--work-dir": MOVE_WORK_DIR,
+        "--port": str(int(access.port)),
+        "--database": MAIN_DATABASE,
+        "--export-sql": f"{prefix}.export.sql",
+        "--switch-sql": f"{prefix}.switch.sql",
+        "--state-sql": f"{prefix}.state.sql",
+        "--target-database": move.target.database,
+    }
+    if move.target.address is not None:
+        # The password travels in this file only, never in an argument.
+        uploads[f"{prefix}.pgpass"] = move_scripts.pgpass_line(
             move.target.address,
-            port,
+            access.port,
             move.target.database,
-            mover,
+            access.mover,
             access.mover_password.get_secret_value(),
         )
-        yield FileUploadCommand(StringIO(line), files.pgpass)
-    script = tenant_moves_plan.render_runner(move, files, port, port, access.ca_file, mover)
-    yield FileUploadCommand(StringIO(script), runner)
-    uploaded = [QuoteString(path) for path in (*files.all, runner)]
+        arguments |= {
+            "--target-host": move.target.address,
+            "--target-port": str(int(access.port)),
+            "--target-user": access.mover,
+            "--ca-file": access.ca_file,
+            "--pgpass": f"{prefix}.pgpass",
+        }
+    runner = f"{prefix}.sh"
+    uploads[runner] = RUNNER.read_text(encoding="utf-8")
+    yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR)
+    for path, text in uploads.items():
+        yield FileUploadCommand(StringIO(text), path)
+    options = [part for option, value in arguments.items() for part in (option, QuoteString(value))]
     yield StringCommand(
         "bash",
         QuoteString(runner),
+        *options,
         ";",
         "status=$?;",
         "rm",
         "-f",
-        *uploaded,
+        *(QuoteString(path) for path in uploads),
         ";",
         "exit",
         "$status",

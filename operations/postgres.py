@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Generator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 from pyinfra import host
-from pyinfra.api import OperationError, StringCommand, operation
+from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from pyinfra.facts.deb import DebPackages
 
 from adxdb.contract import DATABASES_LOCK_KEY, ROLES_LOCK_KEY
 from adxdb.inventory.model import Database, Role
-from adxdb.inventory.types import RestartPolicy
+from adxdb.inventory.settings_catalogue import restart_changes
+from adxdb.inventory.types import RestartPolicy, SettingValue
 from adxdb.plan.catalog import QUIET_PRELUDE, hold_lock, plan_databases, plan_roles
 from operations.facts import PgClusters, PgDatabases, PgRoles, PgServerState, require
 from operations.psql import hidden, run_sql_script
@@ -111,6 +113,26 @@ def cluster(
     )
 
 
+# Reloads wait until the server has read its files (operations/files/reload_cluster.sh).
+RELOAD_SCRIPT = (Path(__file__).parent / "files" / "reload_cluster.sh").read_text(encoding="utf-8")
+
+
+def reload_and_wait(version: int, cluster: str, port: int) -> StringCommand:
+    """Reload the cluster and return once its postmaster has read the new configuration."""
+    body = "\n".join(
+        line for line in RELOAD_SCRIPT.splitlines() if line and not line.startswith("#")
+    )
+    return StringCommand(
+        "bash",
+        "-c",
+        QuoteString(body),
+        "reload_cluster.sh",
+        str(int(version)),
+        QuoteString(cluster),
+        str(int(port)),
+    )
+
+
 @operation()
 def server(version: int, cluster: str, port: int) -> Generator[StringCommand, None, None]:
     """
@@ -138,47 +160,72 @@ def server(version: int, cluster: str, port: int) -> Generator[StringCommand, No
         )
     mtime, loaded = state.get("config_mtime"), state.get("conf_load_time")
     if mtime is not None and loaded is not None and float(mtime) > float(loaded):
-        yield StringCommand("pg_ctlcluster", str(int(version)), cluster, "reload")
+        yield reload_and_wait(version, cluster, port)
         return
     host.noop(f"server {version}/{cluster} is running its current configuration")
 
 
 @operation()
 def pending_restart(
-    version: int, cluster: str, port: int, policy: RestartPolicy
+    version: int,
+    cluster: str,
+    port: int,
+    policy: RestartPolicy,
+    settings: Mapping[str, SettingValue] | None = None,
+    conf_file: str | None = None,
 ) -> Generator[StringCommand, None, None]:
     """
-    Restart the server when PostgreSQL says a changed setting needs it and the host's restart
-    policy allows it; with policy `never`, report the pending restart and leave the server up.
+    Restart the server when a changed setting needs it and the host's restart policy allows
+    it; with policy `never`, report the pending restart and leave the server up. The settings
+    that need it are known before the files change (so `--dry` names them): the wanted
+    restart-only settings against the running ones, and what PostgreSQL itself says is
+    pending.
 
     + version: PostgreSQL major version
     + cluster: cluster name
     + port: the cluster's port
     + policy: `auto` restarts, `never` only reports
+    + settings: every setting the deploy writes (`adxdb.plan.config.settings`)
+    + conf_file: the file the deploy writes them to (a restart-only setting it set and no
+      longer writes needs a restart too)
 
     **Example:**
 
     .. code:: python
 
         pending_restart(name="Restart if needed", version=15, cluster="main", port=5432,
-                        policy="never")
+                        policy="never", settings={"max_connections": 200},
+                        conf_file="/etc/postgresql/15/main/conf.d/50-adx.conf")
     """
     state = host.get_fact(PgServerState, version=version, cluster=cluster, port=port)
-    pending = state.get("pending_restart") or []
-    if not state["running"] or not pending:
+    if not state["running"]:
         host.noop(f"server {version}/{cluster} needs no restart")
         return
-    settings = ", ".join(pending)
+    pending = set(state.get("pending_restart") or [])
+    if settings is not None and conf_file is not None:
+        running = state.get("restart_settings") or {}
+        pending |= set(restart_changes(version, settings, running, conf_file))
+    if not pending:
+        host.noop(f"server {version}/{cluster} needs no restart")
+        return
+    names = ", ".join(sorted(pending))
     if policy == "never":
         logger.warning(
             "%sRESTART PENDING: %s/%s needs a restart to apply %s (restart policy: never)",
             host.print_prefix,
             version,
             cluster,
-            settings,
+            names,
         )
-        host.noop(f"restart pending for {settings} (restart policy: never)")
+        host.noop(f"restart pending for {names} (restart policy: never)")
         return
+    logger.warning(
+        "%sRESTART: %s/%s restarts to apply %s (restart policy: auto)",
+        host.print_prefix,
+        version,
+        cluster,
+        names,
+    )
     yield StringCommand("pg_ctlcluster", str(int(version)), cluster, "restart")
 
 

@@ -27,6 +27,7 @@ from adxdb.inventory.model import (
     PREDEFINED_ROLES,
     Environment,
 )
+from adxdb.inventory.settings_catalogue import setting_problems
 
 Problems = Iterator[tuple[str, str]]
 
@@ -39,6 +40,7 @@ def environment_problems(env: Environment) -> list[tuple[str, str]]:
         *_tenant_problems(env),
         *_tls_problems(env),
         *_environment_kind_problems(env),
+        *setting_problems(env.postgres.version, env.postgres.settings),
     ]
 
 

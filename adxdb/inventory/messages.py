@@ -47,6 +47,16 @@ _KIND = {type(None): "null", bool: "true/false", int: "a number", float: "a numb
 _KIND.update({str: "text", list: "a list", dict: "a mapping"})
 # Location parts that are pydantic's own (union members, validator wrappers), not fields.
 _UNION_MEMBERS = {"str", "int", "float", "bool", "none", "IPv4Network", "IPv6Network"}
+# What a union member accepts, for the one line of a union whose every member failed.
+_MEMBER_WORDS = {
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true/false",
+    "none": "null",
+    "IPv4Network": "an IPv4 network",
+    "IPv6Network": "an IPv6 network",
+}
 
 
 def _kind(value: Any) -> str:
@@ -87,7 +97,7 @@ def _message(item: Any) -> str:
 def format_validation_error(error: ValidationError) -> list[str]:
     """One `path: message` line per field; the model's cross-checks keep their own paths."""
     lines: dict[str, list[str]] = {}
-    members: dict[str, int] = {}
+    members: dict[str, list[str]] = {}
     for item in error.errors():
         inner = (item.get("ctx") or {}).get("error")
         if isinstance(inner, ModelProblems):
@@ -95,14 +105,17 @@ def format_validation_error(error: ValidationError) -> list[str]:
                 lines.setdefault(path, []).append(message)
             continue
         where = _location(tuple(p for p in item["loc"] if _is_field(p)))
-        if len(item["loc"]) > len([p for p in item["loc"] if _is_field(p)]):
-            members[where] = members.get(where, 0) + 1
+        tags = [str(p) for p in item["loc"] if str(p) in _MEMBER_WORDS]
+        if tags:
+            members.setdefault(where, []).append(tags[-1])
         lines.setdefault(where, []).append(_message(item))
     problems: list[str] = []
     for where, messages in lines.items():
-        if members.get(where, 0) > 1 and len(set(messages)) > 1:
-            # Every member of a union failed: one line for the field.
-            problems.append(f"{where}: is not a valid value here")
+        tried = list(dict.fromkeys(members.get(where, [])))
+        if len(tried) > 1 and len(messages) >= len(tried):
+            # Every member of a union failed: one line for the field, naming what is allowed.
+            words = [_MEMBER_WORDS[tag] for tag in tried]
+            problems.append(f"{where}: must be {', '.join(words[:-1])} or {words[-1]}")
             continue
         problems.extend(f"{where}: {message}" for message in dict.fromkeys(messages))
     return problems

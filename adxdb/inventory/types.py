@@ -30,24 +30,6 @@ _DNS_NAME = re.compile(
 _SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 _ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
-# Settings the deploy owns: an inventory may not override them (they carry the security
-# defaults of DESIGN.md decision 6 or are derived from other fields).
-MANAGED_SETTINGS = frozenset(
-    {
-        "ssl",
-        "ssl_cert_file",
-        "ssl_key_file",
-        "ssl_ca_file",
-        "ssl_min_protocol_version",
-        "password_encryption",
-        "hba_file",
-        "port",
-        "data_directory",
-        "archive_mode",
-        "archive_command",
-    }
-)
-
 
 def _check_pg_identifier(value: str) -> str:
     if not _PG_IDENTIFIER.fullmatch(value):
@@ -133,12 +115,6 @@ def _check_setting_name(value: str) -> str:
         raise PydanticCustomError(
             "setting_name",
             "'{value}' is not a valid PostgreSQL setting name",
-            {"value": value},
-        )
-    if value in MANAGED_SETTINGS:
-        raise PydanticCustomError(
-            "managed_setting",
-            "'{value}' is managed by the deploy and cannot be set in the inventory",
             {"value": value},
         )
     return value

@@ -59,7 +59,22 @@ def quote_value(value: SettingValue) -> str:
 
 def settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingValue]:
     """The security defaults of DESIGN.md decision 6, then the inventory's own settings."""
-    managed: dict[str, SettingValue] = {
+    return {**owned_settings(env, paths), **LOGGING_DEFAULTS, **env.postgres.settings}
+
+
+# Defaults an inventory may override (`log_statement: mod`, a longer prefix): the deploy's
+# own sessions that carry a secret turn statement logging off for themselves.
+LOGGING_DEFAULTS: dict[str, SettingValue] = {
+    "log_connections": True,
+    "log_disconnections": True,
+    "log_statement": "ddl",
+    "log_line_prefix": "%m [%p] %q%u@%d ",
+}
+
+
+def owned_settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingValue]:
+    """What the deploy alone sets (the settings catalogue refuses these names)."""
+    owned: dict[str, SettingValue] = {
         "listen_addresses": "*",
         "ssl": True,
         "ssl_cert_file": f"{paths.tls_dir}/server.crt",
@@ -67,20 +82,16 @@ def settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingValue]:
         "ssl_ca_file": f"{paths.tls_dir}/ca.crt",
         "ssl_min_protocol_version": env.tls.min_protocol_version,
         "password_encryption": "scram-sha-256",
-        "log_connections": True,
-        "log_disconnections": True,
-        "log_statement": "ddl",
-        "log_line_prefix": "%m [%p] %q%u@%d ",
     }
     if env.backups.enabled:
         # Every completed WAL segment goes to the pgBackRest repository (point-in-time restore).
-        managed["archive_mode"] = True
-        managed["archive_command"] = f"pgbackrest --stanza={env.backups.stanza} archive-push %p"
+        owned["archive_mode"] = True
+        owned["archive_command"] = f"pgbackrest --stanza={env.backups.stanza} archive-push %p"
     else:
         # Off, said so: a server that still archives (a restart pending under policy never)
         # would keep every WAL segment with nowhere to put it.
-        managed["archive_mode"] = False
-    return {**managed, **env.postgres.settings}
+        owned["archive_mode"] = False
+    return owned
 
 
 def render_conf(env: Environment, paths: ClusterPaths) -> str:

@@ -30,9 +30,10 @@ from adxdb.contract import (
 from adxdb.inventory.loader import Inventory
 from adxdb.inventory.migration_files import MigrationFile
 from adxdb.inventory.model import Database, Role
-from adxdb.inventory.types import RestartPolicy, duration_seconds
+from adxdb.inventory.types import RestartPolicy, SettingValue, duration_seconds
 from adxdb.plan import backups as pgbackrest
 from adxdb.plan.config import ClusterPaths, render_conf, render_hba
+from adxdb.plan.config import settings as cluster_settings
 from adxdb.plan.migrations import Target, Timeouts
 from adxdb.plan.moves import tenant_stream_tables
 from adxdb.plan.seeds import seed_text
@@ -129,6 +130,8 @@ class HostPlan:
     createcluster: ManagedFile
     config: tuple[ManagedDirectory | ManagedFile, ...]
     restart_policy: RestartPolicy
+    settings: Mapping[str, SettingValue]
+    conf_file: str
     stanza: str | None
     backup_schedule: ManagedFile | None
     roles: Mapping[str, Role]
@@ -242,6 +245,8 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
         ),
         config=tuple(_config(inventory, host_name, paths)),
         restart_policy=env.restart_policy(host_name),
+        settings=cluster_settings(env, paths),
+        conf_file=paths.conf_d_file,
         stanza=backups.stanza if backups.enabled else None,
         backup_schedule=(
             ManagedFile(

@@ -109,8 +109,9 @@ def test_a_rotation_under_full_statistics_and_logging_leaves_no_verifier(
     }
     converge(variant_inventory(tmp_path / "noisy", {"postgres": {"settings": noisy}}))
     test_env.psql("pg1", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "adx_core")
-    # Negative twin: statistics and the log see an ordinary statement carrying a verifier.
-    test_env.psql("pg1", "SELECT 'SCRAM-SHA-256$1:probe' AS twin", "adx_core")
+    # Negative twin: statistics keep a utility statement carrying a verifier word for word
+    # (an ALTER ROLE ... PASSWORD would be kept the same way).
+    test_env.psql("pg1", "DO $$ BEGIN PERFORM 'SCRAM-SHA-256$1:probe'; END $$", "adx_core")
     statements = "SELECT string_agg(query, E'\\n') FROM pg_stat_statements"
     assert "SCRAM-SHA-256$1:probe" in test_env.psql("pg1", statements, "adx_core")
     test_env.psql("pg1", "SELECT pg_stat_statements_reset()", "adx_core")

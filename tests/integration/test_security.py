@@ -8,12 +8,14 @@ import pytest
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import connect
 
-LOGIN_ROLES = ("adx_migrator", "adx_app", "adx_readonly", "adx_monitor", "adx_replication")
+LOGIN_ROLES = ("adx_migrator", "adx_app", "adx_readonly", "adx_monitor")
+# A database each host serves to the platform roles (postgres and template1 are closed to them).
+PLATFORM_DATABASE = {"pg1": "adx_core", "tenant1": "adx_tenant_initech"}
 
 
 @pytest.mark.parametrize("host", ["pg1", "tenant1"])
 def test_tls_verify_full_with_modern_protocol(test_env: HostsUnderTest, host: str) -> None:
-    with connect("adx_monitor", test_env.pg_port(host), dbname="postgres") as conn:
+    with connect("adx_monitor", test_env.pg_port(host), dbname=PLATFORM_DATABASE[host]) as conn:
         ssl, version = conn.execute(
             "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
         ).fetchone() or (None, None)
@@ -27,7 +29,9 @@ def test_tls_verify_full_with_modern_protocol(test_env: HostsUnderTest, host: st
 @pytest.mark.parametrize("host", ["pg1", "tenant1"])
 def test_plain_tcp_is_rejected(test_env: HostsUnderTest, host: str) -> None:
     with pytest.raises(psycopg.OperationalError, match="no encryption"):
-        connect("adx_app", test_env.pg_port(host), dbname="postgres", sslmode="disable")
+        connect(
+            "adx_app", test_env.pg_port(host), dbname=PLATFORM_DATABASE[host], sslmode="disable"
+        )
 
 
 def test_certificate_is_checked(test_env: HostsUnderTest, tmp_path: object) -> None:
@@ -51,8 +55,12 @@ def test_every_login_role_has_a_scram_verifier_and_logs_in(test_env: HostsUnderT
         )
         assert not_scram == ""
         for role in LOGIN_ROLES:
-            with connect(role, test_env.pg_port(host), dbname="postgres") as conn:
+            with connect(role, test_env.pg_port(host), dbname=PLATFORM_DATABASE[host]) as conn:
                 assert conn.execute("SELECT current_user").fetchone() == (role,)
+        # The replication role logs in on a physical replication connection only.
+        with connect("adx_replication", test_env.pg_port(host), replication="true") as conn:
+            identified = conn.pgconn.exec_(b"IDENTIFY_SYSTEM")
+            assert identified.status == psycopg.pq.ExecStatus.TUPLES_OK
 
 
 def test_wrong_password_is_refused(test_env: HostsUnderTest) -> None:

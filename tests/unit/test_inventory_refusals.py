@@ -13,6 +13,41 @@ from tests.unit.test_inventory import TENANT, base, problems_of, write
 
 CASES = [
     pytest.param(
+        base(postgres={"settings": {"shared_bufers": "128MB"}}),
+        "postgres.settings.shared_bufers: 'shared_bufers' is not a PostgreSQL 15 setting; did you mean 'shared_buffers'?",
+        id="setting-unknown-name",
+    ),
+    pytest.param(
+        base(postgres={"settings": {"work_mem": "4 parsecs"}}),
+        "postgres.settings.work_mem: 'work_mem' takes a memory size (a number with a unit: B, kB, MB, GB, TB; case matters; or a whole number of kB); got '4 parsecs'",
+        id="setting-wrong-unit",
+    ),
+    pytest.param(
+        base(postgres={"settings": {"max_connections": 10_000_000}}),
+        "postgres.settings.max_connections: 'max_connections' must be between 1 and 262143; got 10000000",
+        id="setting-out-of-range",
+    ),
+    pytest.param(
+        base(postgres={"settings": {"wal_level": "archive"}}),
+        "postgres.settings.wal_level: 'wal_level' takes one of: minimal, replica, logical; got 'archive'",
+        id="setting-enum",
+    ),
+    pytest.param(
+        base(postgres={"settings": {"application_name": "a\nb"}}),
+        "postgres.settings.application_name: the value of 'application_name' contains a control character (a line break, tab or similar), which postgresql.conf cannot hold",
+        id="setting-control-character",
+    ),
+    pytest.param(
+        base(postgres={"settings": {"ssl_ciphers": "ALL"}}),
+        "postgres.settings.ssl_ciphers: 'ssl_ciphers' is managed by the deploy and cannot be set in the inventory",
+        id="setting-managed",
+    ),
+    pytest.param(
+        base(postgres={"settings": {"work_mem": ["4MB"]}}),
+        "postgres.settings.work_mem: must be text, a whole number, a number or true/false",
+        id="setting-union-one-line",
+    ),
+    pytest.param(
         base(roles={"adx_app": None}),
         "roles.adx_app: must be a mapping of keys, not null",
         id="null-role",

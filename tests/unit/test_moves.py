@@ -1,24 +1,30 @@
-"""adxdb/moves.py and the tenant_moves operation: registry and tables in, move scripts out."""
+"""Tenant moves: the plan (adxdb/plan/moves.py), its psql scripts (adxdb/plan/move_scripts.py),
+the tenant_moves operation, and the move runner (operations/files/tenant_move.sh), run here
+with stand-ins for runuser, install, flock and psql."""
 
 from __future__ import annotations
 
-from io import StringIO
+import ast
+import os
+import re
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 from pydantic import SecretStr
-from pyinfra.api import FileUploadCommand, OperationError, StringCommand
-from pyinfra.context import ctx_host, ctx_state
-from pyinfra_testing.util import FakeState, create_host
+from pyinfra.api import OperationError, StringCommand
 
+from adxdb import sqlfiles
 from adxdb.errors import MoveRefused
 from adxdb.inventory import migration_files
-from adxdb.plan import moves
+from adxdb.plan import move_scripts, moves
 from adxdb.plan.tenants import RegistryRow
 from operations import facts
 from operations import moves as ops
+from tests.unit.conftest import FIXED_TOKEN, OperationRun, run_operation
 
 ACME = str(UUID(int=1))
 PRIMARY = "10.0.0.10"
@@ -50,6 +56,22 @@ def _registry(row: RegistryRow) -> dict[str, dict[str, Any]]:
     return {row.id: row.as_fact()}
 
 
+def _move(source: str = "rls", target: str = "database") -> moves.Move:
+    [move] = moves.plan_moves([_row(target)], _registry(_row(source)), PRIMARY)
+    return move
+
+
+def _statement(script: str, *parts: str) -> str:
+    """The one statement of a psql script (statements end with `;` at a line's end) that
+    holds every one of `parts`."""
+    statements = re.split(r"(?<=;)\n", script)
+    [found] = [s for s in statements if all(part in s for part in parts)]
+    return found
+
+
+# The plan ---------------------------------------------------------------------------------------
+
+
 def test_tenant_stream_tables_are_the_tables_the_tenant_stream_creates() -> None:
     tables = moves.tenant_stream_tables(migration_files.discover())
     assert {"users", "files", "sessions", "workflow_executions", "user_bookmarks"} <= tables
@@ -66,7 +88,7 @@ def test_a_new_tenant_does_not_move() -> None:
 
 
 def test_rls_to_database_moves_from_the_primary_to_the_tenant_host() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
+    move = _move("rls", "database")
     assert (move.from_level, move.to_level) == ("rls", "database")
     assert move.source == moves.Location("adx_core", "public", None)
     assert move.target == moves.Location("adx_tenant_acme", "public", TENANT_HOST)
@@ -77,8 +99,7 @@ def test_rls_to_database_moves_from_the_primary_to_the_tenant_host() -> None:
 
 
 def test_rls_to_schema_is_a_local_move() -> None:
-    [move] = moves.plan_moves([_row("schema")], _registry(_row("rls")), PRIMARY)
-    assert move.target == moves.Location("adx_core", "tenant_acme", None)
+    assert _move("rls", "schema").target == moves.Location("adx_core", "tenant_acme", None)
 
 
 def test_a_database_on_the_primary_itself_is_a_local_target() -> None:
@@ -114,14 +135,43 @@ def test_a_foreign_key_cycle_is_refused() -> None:
         moves.parents_first({"a": ["b"], "b": ["a"]})
 
 
+def test_tables_to_move_are_the_tenant_streams_parents_first() -> None:
+    found = {"files": ["folders", "users"], "folders": ["folders"], "users": [], "billing": []}
+    tables = moves.tables_to_move(_move(), found, {"users", "files", "folders"})
+    assert tables.ordered == ["folders", "users", "files"]  # billing: the control plane's
+    assert tables.self_referencing == {"folders"}
+
+
+def test_tables_to_move_refuses_a_source_without_a_stream_table() -> None:
+    with pytest.raises(MoveRefused, match=r"lacks tables of the tenant stream \(files\)"):
+        moves.tables_to_move(_move(), {"users": []}, {"users", "files"})
+
+
+def test_tables_to_move_refuses_tenant_rows_outside_the_stream_in_a_schema() -> None:
+    with pytest.raises(MoveRefused, match=r"tables the tenant stream does not create"):
+        moves.tables_to_move(_move("schema"), {"users": [], "extra": []}, {"users"})
+
+
+def test_the_plan_and_its_scripts_never_import_pyinfra() -> None:
+    for module in (moves, move_scripts):
+        tree = ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))
+        imported = [
+            alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names
+        ]
+        imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert not [name for name in imported if name.split(".")[0] == "pyinfra"], module
+
+
+# The scripts ------------------------------------------------------------------------------------
+
+
 def test_pgpass_escapes_colon_and_backslash() -> None:
-    line = moves.pgpass_line("h", 5432, "db", "u", PASSWORD)
+    line = move_scripts.pgpass_line("h", 5432, "db", "u", PASSWORD)
     assert line == "h:5432:db:u:s3cr\\:et\\\\pw\n"
 
 
 def test_export_clears_copies_verifies_and_commits_in_one_target_transaction() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
-    script = moves.render_export(move, ["users", "files"], "/w/acme.check.sql", "10s")
+    script = move_scripts.render_export(_move(), ["users", "files"], "10s")
     lines = script.splitlines()
     assert lines[:2] == ["\\set FETCH_COUNT 20", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"]
     assert "SET LOCAL TimeZone = 'UTC';" in lines[2:7]
@@ -130,29 +180,79 @@ def test_export_clears_copies_verifies_and_commits_in_one_target_transaction() -
     assert where.startswith("DO $adx_where$ BEGIN IF NOT EXISTS (SELECT 1 FROM public.tenants")
     assert "\"isolation_level\" = 'rls'" in where and '"db_host" IS NOT DISTINCT' in where
     assert lines.index(where) < lines.index("SELECT 'BEGIN;';")
-    emitted = "\n".join(lines)
+    assert "SELECT format('SET LOCAL lock_timeout = %L;', '10s');" in lines
     # children cleared before parents, parents inserted before children
-    assert emitted.index('DELETE FROM "public"."files"') < emitted.index(
-        'DELETE FROM "public"."users"'
-    )
-    assert emitted.index('FROM "public"."users" r WHERE') < emitted.index(
-        'FROM "public"."files" r WHERE'
-    )
-    assert f"r.tenant_id = '{ACME}'" in emitted
-    assert emitted.index("SELECT 'COMMIT;';") < emitted.index("\\o /w/acme.check.sql")
+    delete = "SELECT format('DELETE FROM %I.%I WHERE tenant_id = %L;', 'public', '{}', '{}');"
+    assert lines.index(delete.format("files", ACME)) < lines.index(delete.format("users", ACME))
+    insert_users = _statement(script, "INSERT INTO %1$I.%2$I", "'public', 'users'")
+    insert_files = _statement(script, "INSERT INTO %1$I.%2$I", "'public', 'files'")
+    assert script.index(insert_users) < script.index(insert_files)
+    assert f'FROM "public"."users" r WHERE r.tenant_id = \'{ACME}\'' in insert_users
+    assert script.index("SELECT 'COMMIT;';") < script.index("\\o :adx_check_file")
     assert lines[-2:] == ["\\o", "COMMIT;"]
 
 
+def test_every_copied_table_is_verified_at_the_new_location_and_checked_for_change() -> None:
+    script = move_scripts.render_export(_move("rls", "schema"), ["users"], "10s")
+    copied, check = script.split("\\o :adx_check_file")
+    verify = _statement(copied, "$adx_verify$", "'tenant_acme', 'users'")
+    assert "at the new location does not hold the rows copied" in verify
+    assert f'FROM "public"."users" r WHERE r.tenant_id = \'{ACME}\') hashed) v;' in verify
+    changed = _statement(check, "$adx_verify$", "'public', 'users'")
+    assert "tenant acme changed during its move (table users)" in changed
+
+
+def test_the_verify_block_computes_the_checksum_as_the_snapshot_does() -> None:
+    """verify.sql prints checksum.sql's query for the checked side: the two must not drift."""
+    checksum = " ".join(sqlfiles.load("moves/checksum").split())
+    printed = checksum.replace("{table}", "%1$I.%2$I").replace("{tenant_id}", "%3$L")
+    assert f"(SELECT 1 FROM ({printed}) c WHERE" in " ".join(sqlfiles.load("moves/verify").split())
+
+
+def test_self_referencing_tables_go_in_one_statement() -> None:
+    script = move_scripts.render_export(_move(), ["users", "folders"], "10s", {"folders"})
+    users = _statement(script, "INSERT INTO %1$I.%2$I", "'public', 'users'")
+    folders = _statement(script, "INSERT INTO %1$I.%2$I", "'public', 'folders'")
+    assert "/ 500 AS batch" in users
+    assert f"/ {2**62} AS batch" in folders  # one batch: the parent check runs at its end
+
+
+def test_nothing_is_copied_into_a_location_that_is_not_fully_migrated() -> None:
+    script = move_scripts.render_export(
+        _move("rls", "schema"),
+        ["users"],
+        "10s",
+        migrations=[("shared", 1), ("tenant", 1), ("tenant", 2)],
+    )
+    ready = _statement(script, "$adx_ready$")
+    # a schema gets the tenant stream only; checked before any row is cleared or inserted
+    assert "'{tenant,tenant}'::text[], '{1,2}'::int2[]::integer[], 'tenant_acme'" in ready
+    assert "l.target_schema = %3$L" in ready
+    assert script.index("$adx_ready$") < script.index("'DELETE FROM %I.%I WHERE tenant_id = %L;'")
+
+
+def test_no_rendered_sql_is_fed_back_into_a_printed_statement() -> None:
+    """The statements the export prints for the new location come from constant format()
+    templates: no rendered identifier, and no value of the move, ever sits inside one."""
+    move = _move()
+    script = move_scripts.render_export(move, ["users", "files"], "10s", migrations=[("tenant", 1)])
+    templates = re.findall(r"\$adx_template\$(.*?)\$adx_template\$", script)
+    templates += re.findall(r"SELECT format\('((?:[^']|'')*)'", script)
+    # lock_timeout, ready, context, 2 deletes, 2 copies, 4 verifies, the receipt's marker
+    assert len(templates) == 12
+    for template in templates:
+        assert '"' not in template and move.tenant_id not in template and "acme" not in template
+
+
 def test_switch_locks_checks_switches_then_deletes() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
-    script = moves.render_switch(move, ["users", "files"], "/w/acme.check.sql", "10s")
+    script = move_scripts.render_switch(_move(), ["users", "files"], "10s")
     order = [
         "BEGIN;",
         "another deploy moved it; nothing was switched",
         "INSERT INTO public.tenants",  # first: waits for transactions holding the old route
         "SET LOCAL statement_timeout = '10s';",
         'LOCK TABLE "public"."users", "public"."files" IN SHARE ROW EXCLUSIVE MODE;',
-        "\\i /w/acme.check.sql",
+        "\\i :adx_check_file",
         'DELETE FROM "public"."files"',
         'DELETE FROM "public"."users"',
         "COMMIT;",
@@ -162,24 +262,30 @@ def test_switch_locks_checks_switches_then_deletes() -> None:
     assert f"'{TENANT_HOST}'" in script and "'database'" in script
 
 
-def _run(facts: dict[str, Any], rows: list[RegistryRow]) -> tuple[list[Any], Any]:
-    state = FakeState()
-    host = create_host(state, facts=facts)
-    with ctx_state.use(state), ctx_host.use(host):
-        commands = list(
-            ops.tenant_moves._inner(
-                rows=rows,
-                tenant_tables=["users", "files"],
-                stream_versions=[("shared", 1), ("tenant", 1), ("tenant", 2)],
-                primary_address=PRIMARY,
-                port=5432,
-                ca_file="/etc/postgresql/15/main/tls/ca.crt",
-                mover="adx_migrator",
-                mover_password=SecretStr(PASSWORD),
-                lock_timeout="10s",
-            )
-        )
-    return commands, host
+def test_registry_state_query_names_both_locations() -> None:
+    query = move_scripts.registry_state_query(_move())
+    assert query.startswith("SELECT CASE WHEN EXISTS")
+    assert '"db_host" IS NOT DISTINCT FROM NULL' in query  # the source: rls, no host
+    assert f"\"db_host\" = '{TENANT_HOST}'" in query  # the target
+
+
+# The operation ----------------------------------------------------------------------------------
+
+
+def _run(facts: dict[str, Any], rows: list[RegistryRow]) -> OperationRun:
+    return run_operation(
+        ops.tenant_moves,
+        facts,
+        rows=rows,
+        tenant_tables=["users", "files"],
+        stream_versions=[("shared", 1), ("tenant", 1), ("tenant", 2)],
+        primary_address=PRIMARY,
+        port=5432,
+        ca_file="/etc/postgresql/15/main/tls/ca.crt",
+        mover="adx_migrator",
+        mover_password=SecretStr(PASSWORD),
+        lock_timeout="10s",
+    )
 
 
 def _facts(registry: Any, tables: Any = None) -> dict[str, Any]:
@@ -190,39 +296,48 @@ def _facts(registry: Any, tables: Any = None) -> dict[str, Any]:
 
 
 def test_operation_is_a_noop_when_every_tenant_is_in_place() -> None:
-    commands, host = _run(_facts(_registry(_row("rls"))), [_row("rls")])
-    assert commands == []
-    assert host.noop_description == "every tenant is at its declared isolation level"
+    run = _run(_facts(_registry(_row("rls"))), [_row("rls")])
+    assert run.commands == []
+    assert run.noop_description == "every tenant is at its declared isolation level"
 
 
 def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> None:
     tables = {"users": [], "files": ["users"], "tenant_storage_configs": []}
-    commands, _ = _run(_facts(_registry(_row("rls")), tables), [_row("database")])
-    uploads: dict[str, str] = {}
-    for command in commands:
-        if isinstance(command, FileUploadCommand):
-            assert isinstance(command.src, StringIO)
-            uploads[command.dest] = command.src.getvalue()
+    run = _run(_facts(_registry(_row("rls")), tables), [_row("database")])
+    uploads = run.uploads()
+    # per run (secrets.token_hex): a concurrent deploy never removes this run's files
     names = sorted(Path(dest).name for dest in uploads)
-    token = names[0].split(".")[0].removeprefix("move-acme-")
-    assert len(token) == 8  # per run: a concurrent deploy never removes this run's files
     assert names == [
-        f"move-acme-{token}.export.sql",
-        f"move-acme-{token}.pgpass",
-        f"move-acme-{token}.sh",
-        f"move-acme-{token}.switch.sql",
+        f"move-acme-{FIXED_TOKEN}.export.sql",
+        f"move-acme-{FIXED_TOKEN}.pgpass",
+        f"move-acme-{FIXED_TOKEN}.sh",
+        f"move-acme-{FIXED_TOKEN}.state.sql",
+        f"move-acme-{FIXED_TOKEN}.switch.sql",
     ]
     pgpass = next(v for k, v in uploads.items() if k.endswith(".pgpass"))
     assert pgpass == f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:s3cr\\:et\\\\pw\n"
+    # the runner is the package's script, as it is
+    runner = next(v for k, v in uploads.items() if k.endswith(".sh"))
+    assert runner == ops.RUNNER.read_text(encoding="utf-8")
     # only the tenant stream's tables move: the control plane's stay
     export = next(v for k, v in uploads.items() if k.endswith(".export.sql"))
     assert "tenant_storage_configs" not in export
-    shell = [c for c in commands if isinstance(c, StringCommand)]
+    shell = [c for c in run.commands if isinstance(c, StringCommand)]
     rendered = " ".join(c.get_raw_value() for c in shell)
     for secret_file_content in ("s3cr", PASSWORD):
         assert secret_file_content not in rendered
         assert all(secret_file_content not in v for k, v in uploads.items() if "pgpass" not in k)
+    assert f"--pgpass /var/lib/adx-deploy/move-acme-{FIXED_TOKEN}.pgpass" in rendered
     assert rendered.endswith("exit $status")
+
+
+def test_a_local_move_gives_the_runner_no_target_host_and_uploads_no_pgpass() -> None:
+    tables = {"users": [], "files": ["users"]}
+    run = _run(_facts(_registry(_row("rls")), tables), [_row("schema")])
+    assert not [dest for dest in run.uploads() if dest.endswith(".pgpass")]
+    command = run.commands[-1].get_raw_value()
+    assert "--target-database adx_core" in command
+    assert "--target-host" not in command and "--pgpass" not in command
 
 
 def test_operation_refuses_a_move_out_of_a_dedicated_database() -> None:
@@ -247,68 +362,146 @@ def test_tenant_tables_fact_reads_tables_and_their_parents() -> None:
     assert "adx_database=adx_core" in command and "adx_schema=tenant_acme" in command
 
 
-def test_runner_takes_a_lock_and_stops_when_another_deploy_moved_the_tenant() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
-    files = moves.MoveFiles("/p/e.sql", "/p/s.sql", "/p/pgpass")
-    script = moves.render_runner(move, files, 5432, 5432, "/ca.crt", "adx_migrator")
-    steps = [
-        "flock -w 3600 9",
-        "state=$(",
-        'if [ "$state" = target ]; then',
-        "already moved by another deploy",
-        "< /p/e.sql | runuser -u postgres -- env PGPASSFILE=",
-        "grep -qx adx-move-committed",
-        "< /p/s.sql",
+# The runner -------------------------------------------------------------------------------------
+
+# Stand-ins on PATH: runuser runs its command, install copies (without owners), flock and psql
+# log their arguments. psql answers by its input: the state query prints FAKE_STATE, the export
+# prints FAKE_STREAM, the switch logs `switched`, and the target echoes the stream (its receipt).
+_STANDINS = {
+    "runuser": 'while [[ $1 != -- ]]; do shift; done; shift; exec "$@"\n',
+    "install": (
+        'echo "install $*" >>"$FAKE_LOG"\n'
+        'if [[ $1 == -d ]]; then mkdir -p "${@: -1}"; else cp "${@: -2:1}" "${@: -1}"; fi\n'
+    ),
+    "flock": 'echo "flock $*" >>"$FAKE_LOG"\n',
+    "psql": (
+        'echo "psql $* PGPASSFILE=${PGPASSFILE:-}" >>"$FAKE_LOG"\n'
+        "input=$(cat)\n"
+        "case $input in\n"
+        '    STATE) echo "$FAKE_STATE" ;;\n'
+        '    EXPORT) printf "%s\\n" "$FAKE_STREAM" ;;\n'
+        '    SWITCH) echo switched >>"$FAKE_LOG" ;;\n'
+        '    *) printf "%s\\n" "$input" ;;\n'
+        "esac\n"
+    ),
+}
+
+
+@dataclass
+class RunnerRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    log: list[str]
+    work: Path
+    upload: Path
+
+
+def _run_runner(
+    tmp_path: Path, state: str, stream: str = f"\n{move_scripts.COMMITTED}", remote: bool = True
+) -> RunnerRun:
+    bin_dir, work, uploads = tmp_path / "bin", tmp_path / "work", tmp_path / "uploads"
+    for folder in (bin_dir, uploads):
+        folder.mkdir()
+    for name, body in _STANDINS.items():
+        (bin_dir / name).write_text("#!/usr/bin/env bash\n" + body)
+        (bin_dir / name).chmod(0o755)
+    for name, text in {"state": "STATE", "export": "EXPORT", "switch": "SWITCH"}.items():
+        (uploads / f"{name}.sql").write_text(text)
+    pgpass = uploads / "move.pgpass"
+    pgpass.write_text(f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:{PASSWORD}\n")
+    arguments = [
+        *("--slug", "acme", "--work-dir", str(work), "--port", "5432", "--database", "adx_core"),
+        *("--export-sql", str(uploads / "export.sql"), "--switch-sql", str(uploads / "switch.sql")),
+        *("--state-sql", str(uploads / "state.sql"), "--target-database", "adx_tenant_acme"),
     ]
-    positions = [script.index(step) for step in steps]
-    assert positions == sorted(positions)
-    assert "sslmode=verify-full sslrootcert=/ca.crt" in script
-
-
-def test_registry_state_query_names_both_locations() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
-    query = moves.registry_state_query(move)
-    assert query.startswith("SELECT CASE WHEN EXISTS")
-    assert '"db_host" IS NOT DISTINCT FROM NULL' in query  # the source: rls, no host
-    assert f"\"db_host\" = '{TENANT_HOST}'" in query  # the target
-
-
-def test_self_referencing_tables_go_in_one_statement() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
-    script = moves.render_export(move, ["users", "folders"], "/c.sql", "10s", {"folders"})
-    users = next(line for line in script.splitlines() if 'FROM "public"."users" r WHERE' in line)
-    folders = next(line for line in script.splitlines() if '"public"."folders" r WHERE' in line)
-    assert "/ 500 AS batch" in users
-    assert f"/ {2**62} AS batch" in folders  # one batch: the parent check runs at its end
-
-
-def test_tables_to_move_are_the_tenant_streams_parents_first() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
-    found = {"files": ["folders", "users"], "folders": ["folders"], "users": [], "billing": []}
-    tables = moves.tables_to_move(move, found, {"users", "files", "folders"})
-    assert tables.ordered == ["folders", "users", "files"]  # billing: the control plane's
-    assert tables.self_referencing == {"folders"}
-
-
-def test_tables_to_move_refuses_a_source_without_a_stream_table() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("rls")), PRIMARY)
-    with pytest.raises(MoveRefused, match=r"lacks tables of the tenant stream \(files\)"):
-        moves.tables_to_move(move, {"users": []}, {"users", "files"})
-
-
-def test_tables_to_move_refuses_tenant_rows_outside_the_stream_in_a_schema() -> None:
-    [move] = moves.plan_moves([_row("database")], _registry(_row("schema")), PRIMARY)
-    with pytest.raises(MoveRefused, match=r"tables the tenant stream does not create"):
-        moves.tables_to_move(move, {"users": [], "extra": []}, {"users"})
-
-
-def test_nothing_is_copied_into_a_location_that_is_not_fully_migrated() -> None:
-    [move] = moves.plan_moves([_row("schema")], _registry(_row("rls")), PRIMARY)
-    script = moves.render_export(
-        move, ["users"], "/c.sql", "10s", migrations=[("shared", 1), ("tenant", 1), ("tenant", 2)]
+    if remote:
+        arguments += [
+            *("--target-host", TENANT_HOST, "--target-port", "5432"),
+            *("--target-user", "adx_migrator", "--ca-file", "/ca.crt", "--pgpass", str(pgpass)),
+        ]
+    log = tmp_path / "log"
+    log.touch()
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "FAKE_LOG": str(log),
+        "FAKE_STATE": state,
+        "FAKE_STREAM": stream,
+    }
+    done = subprocess.run(
+        ["bash", str(ops.RUNNER), *arguments], env=env, capture_output=True, text=True, check=False
     )
-    ready = next(line for line in script.splitlines() if "adx_ready" in line)
-    # a schema gets the tenant stream only; checked before any row is cleared or inserted
-    assert "(VALUES (''tenant'', 1), (''tenant'', 2))" in ready
-    assert "l.target_schema = ''tenant_acme''" in ready
-    assert script.index("adx_ready") < script.index('DELETE FROM "tenant_acme"."users"')
+    return RunnerRun(
+        done.returncode, done.stdout, done.stderr, log.read_text().splitlines(), work, pgpass
+    )
+
+
+def test_runner_takes_the_lock_copies_checks_the_receipt_then_switches(tmp_path: Path) -> None:
+    run = _run_runner(tmp_path, "source")
+    assert run.returncode == 0, run.stderr
+    work = run.work
+    steps = [
+        f"install -d -m 0700 -o postgres -g postgres {work}",
+        "flock -w 3600 9",
+        "psql -X -q -A -t -v ON_ERROR_STOP=1 -p 5432 -d adx_core PGPASSFILE=",  # the state
+        f"install -m 0600 -o postgres -g postgres {run.upload} {work}/acme.pgpass",
+        "switched",
+    ]
+    assert [line for line in run.log if line in steps] == steps
+    check = f"-v adx_check_file={work}/acme.check.sql"
+    export, switch = [line for line in run.log if check in line]
+    assert export.index(check) > export.index("-d adx_core") and switch.startswith("psql")
+    [target] = [line for line in run.log if "sslmode" in line]
+    assert target == (
+        "psql -X -q -A -t -v ON_ERROR_STOP=1 -v VERBOSITY=terse "
+        f"host={TENANT_HOST} port=5432 dbname=adx_tenant_acme user=adx_migrator "
+        "sslmode=verify-full sslrootcert=/ca.crt connect_timeout=30 application_name=adx-move "
+        f"PGPASSFILE={work}/acme.pgpass"
+    )
+    assert not any(PASSWORD in line for line in run.log)  # never in an argument
+    # the upload is gone at once, the installed copy, check and receipt on exit
+    assert not run.upload.exists()
+    assert sorted(p.name for p in work.iterdir()) == ["acme.lock"]
+
+
+def test_runner_copies_to_a_local_target_through_the_primarys_socket(tmp_path: Path) -> None:
+    run = _run_runner(tmp_path, "source", remote=False)
+    assert run.returncode == 0, run.stderr
+    assert (
+        "psql -X -q -A -t -v ON_ERROR_STOP=1 -p 5432 -v VERBOSITY=terse -d adx_tenant_acme "
+        "PGPASSFILE="
+    ) in run.log
+    assert "switched" in run.log
+    assert sorted(p.name for p in run.work.iterdir()) == ["acme.lock"]
+
+
+def test_runner_stops_when_another_deploy_moved_the_tenant(tmp_path: Path) -> None:
+    run = _run_runner(tmp_path, "target")
+    assert (run.returncode, run.stdout) == (0, "tenant acme: already moved by another deploy\n")
+    assert "switched" not in run.log and not any("install -m" in line for line in run.log)
+
+
+def test_runner_refuses_when_the_registry_points_elsewhere(tmp_path: Path) -> None:
+    run = _run_runner(tmp_path, "other")
+    assert run.returncode == 1
+    assert run.stderr == (
+        "tenant acme: the registry no longer says where this deploy found it; nothing was copied\n"
+    )
+    assert len([line for line in run.log if line.startswith("psql")]) == 1
+
+
+def test_runner_switches_nothing_when_the_copy_did_not_commit(tmp_path: Path) -> None:
+    run = _run_runner(tmp_path, "source", stream="BEGIN;")
+    assert run.returncode == 1
+    assert run.stderr == "tenant acme: the copy did not commit; nothing was switched\n"
+    assert "switched" not in run.log
+    assert sorted(p.name for p in run.work.iterdir()) == ["acme.lock"]  # cleaned up on exit
+
+
+def test_runner_and_scripts_agree_on_the_receipt_and_the_check_file() -> None:
+    runner = ops.RUNNER.read_text(encoding="utf-8")
+    assert f"readonly COMMITTED={move_scripts.COMMITTED} " in runner
+    assert f"readonly CHECK_FILE_VARIABLE={move_scripts.CHECK_FILE_VARIABLE} " in runner
+    export = move_scripts.render_export(_move(), ["users"], "10s")
+    assert f"SELECT format('SELECT %L;', '{move_scripts.COMMITTED}');" in export
+    assert f"\\o :{move_scripts.CHECK_FILE_VARIABLE}\n" in export

@@ -1,0 +1,245 @@
+"""The psql scripts of a tenant move (`adxdb.plan.moves`), run on the primary by the move runner
+(`operations/files/tenant_move.sh`): the export, the switch, the registry state query, and the
+pgpass line of a remote target.
+
+Static SQL lives in `sql/moves/`; statements with variable parts are composed with
+`psycopg.sql` (constant text in `SQL`, every variable part an `Identifier` or a `Literal`) and
+each script is rendered once. The statements the export prints for the new location are built
+by the primary's own `format()` from constant templates (`%I` an identifier, `%L` a literal,
+`%s` a count of the snapshot), so no rendered SQL is ever fed back into a statement.
+
+The runner gives both scripts the path of the switch's change check in the psql variable
+`adx_check_file`: the export writes the check there, the switch includes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from psycopg import sql
+
+from adxdb import sqlfiles
+from adxdb.plan.catalog import plan_registry
+from adxdb.plan.moves import Location, Move
+from adxdb.plan.tenants import LOCATION_COLUMNS
+
+# The export's last line into the copy stream: the runner switches only when the receipt (what
+# the new location's psql printed) holds it, i.e. once the copy committed.
+COMMITTED = "adx-move-committed"
+CHECK_FILE_VARIABLE = "adx_check_file"
+BATCH_ROWS = 500
+ONE_BATCH = 2**62  # a self-referencing table goes in one statement
+
+_BEGIN = sql.SQL("BEGIN;")
+_COMMIT = sql.SQL("COMMIT;")
+_SET_LOCK_TIMEOUT = sql.SQL("SET LOCAL lock_timeout = {};")
+_NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0;"
+_DELETE_ROWS = sql.SQL("DELETE FROM {} WHERE tenant_id = {};")
+_REGISTRY_AT = sql.SQL("EXISTS (SELECT 1 FROM public.tenants WHERE {})")
+_STILL_AT_SOURCE = sql.SQL(
+    "DO $adx_where$ BEGIN IF NOT {} THEN RAISE EXCEPTION {}; END IF; END $adx_where$;"
+)
+_STATE = sql.SQL("SELECT CASE WHEN {} THEN 'source' WHEN {} THEN 'target' ELSE 'other' END;")
+# format() strings of the one-line statements the export prints for the new location.
+_PRINT_LOCK_TIMEOUT = "SET LOCAL lock_timeout = %L;"
+_PRINT_CONTEXT = "SELECT %I.set_tenant_context(%L);"
+_PRINT_DELETE = "DELETE FROM %I.%I WHERE tenant_id = %L;"
+_PRINT_VALUE = "SELECT %L;"
+
+
+def _template(name: str) -> sql.SQL:
+    return sql.SQL(sqlfiles.load(f"moves/{name}").strip())
+
+
+def _statements(name: str) -> list[str]:
+    """The statements of a static file of `sql/moves/`, one a line."""
+    return sqlfiles.load(f"moves/{name}").strip().splitlines()
+
+
+def _script(parts: Sequence[sql.Composable]) -> str:
+    return sql.SQL("\n").join(parts).as_string() + "\n"
+
+
+def _table(location: Location, table: str) -> sql.Composable:
+    return sql.Identifier(location.schema, table)
+
+
+def _checksum(location: Location, table: str, tenant_id: str) -> sql.Composable:
+    return _template("checksum").format(
+        table=_table(location, table), tenant_id=sql.Literal(tenant_id)
+    )
+
+
+def _registry_at(move: Move, location: Mapping[str, Any]) -> sql.Composable:
+    """True while the registry row of the tenant holds `location` (its location columns)."""
+    checks = [sql.SQL("id = {}").format(sql.Literal(move.tenant_id))]
+    for key in LOCATION_COLUMNS:
+        value = location.get(key)
+        compare = sql.SQL("{} IS NOT DISTINCT FROM {}" if value is None else "{} = {}")
+        checks.append(compare.format(sql.Identifier(key), sql.Literal(value)))
+    return _REGISTRY_AT.format(sql.SQL(" AND ").join(checks))
+
+
+def _still_at_source(move: Move, what: str) -> sql.Composable:
+    """A DO block that stops the script unless the registry still points at the source."""
+    message = (
+        f"tenant {move.slug} is no longer where this deploy found it ({move.from_level}, "
+        f"{move.source.database}.{move.source.schema}): another deploy moved it; "
+        f"nothing was {what}"
+    )
+    return _STILL_AT_SOURCE.format(
+        _registry_at(move, dict(move.registry_before)), sql.Literal(message)
+    )
+
+
+def registry_state_query(move: Move) -> str:
+    """One word: `source` while the registry points at the old location, `target` once it
+    points at the new one, `other` otherwise (the runner's first step)."""
+    state = _STATE.format(
+        _registry_at(move, dict(move.registry_before)),
+        _registry_at(move, move.registry_row.as_fact()),
+    )
+    return _script([state])
+
+
+def _print(template: str, *args: sql.Composable) -> sql.Composable:
+    """An export line that prints one statement into the copy stream: `template` as it is, or
+    with `args` filled in by the primary's format()."""
+    if not args:
+        return sql.SQL("SELECT {};").format(sql.Literal(template))
+    return sql.SQL("SELECT format({}, {});").format(sql.Literal(template), sql.SQL(", ").join(args))
+
+
+def _verify(move: Move, table: str, checked: Location, message: str) -> sql.Composable:
+    """An export statement printing a DO block that fails unless `checked` holds exactly the
+    rows (count and checksum) the snapshot of the source table holds."""
+    return _template("verify").format(
+        schema=sql.Literal(checked.schema),
+        table=sql.Literal(table),
+        tenant_id=sql.Literal(move.tenant_id),
+        message=sql.Literal(message),
+        checksum=_checksum(move.source, table, move.tenant_id),
+    )
+
+
+def _target_ready(move: Move, migrations: Collection[tuple[str, int]]) -> list[sql.Composable]:
+    """Prints a DO block for the new location: stop unless its ledger records every migration
+    of its streams."""
+    wanted = sorted((stream, v) for stream, v in migrations if stream in move.target_streams)
+    if not wanted:
+        return []
+    message = (
+        f"tenant {move.slug}: {move.target.database}.{move.target.schema} is not fully "
+        "migrated yet; nothing was copied (the next deploy finishes it)"
+    )
+    ready = _template("target_ready").format(
+        streams=sql.Literal([stream for stream, _ in wanted]),
+        versions=sql.Literal([int(version) for _, version in wanted]),
+        schema=sql.Literal(move.target.schema),
+        message=sql.Literal(message),
+    )
+    return [ready]
+
+
+def _target_begin(move: Move, lock_timeout: str) -> list[sql.Composable]:
+    """Prints the start of the new location's transaction: its settings and tenant context."""
+    return [
+        _print("BEGIN;"),
+        _print(_PRINT_LOCK_TIMEOUT, sql.Literal(lock_timeout)),
+        _print(_NO_STATEMENT_TIMEOUT),
+        *(_print(statement) for statement in _statements("formats")),
+    ]
+
+
+def render_export(
+    move: Move,
+    tables: Sequence[str],
+    lock_timeout: str,
+    self_referencing: Collection[str] = (),
+    migrations: Collection[tuple[str, int]] = (),
+    batch: int = BATCH_ROWS,
+) -> str:
+    """The psql script that prints the copy stream for `move` (run on the primary as postgres,
+    `-A -t`), and writes the switch's change check to the file `:adx_check_file` (`\\o`).
+
+    Rows go in batches of `batch`, except in the `self_referencing` tables (a folder's parent
+    is a folder): those go in one statement, whose foreign keys are checked at its end."""
+    tid = sql.Literal(move.tenant_id)
+    target_schema = sql.Literal(move.target.schema)
+    parts: list[sql.Composable] = [
+        _template("snapshot"),
+        _template("formats"),
+        _still_at_source(move, "copied"),
+        *_target_begin(move, lock_timeout),
+        *_target_ready(move, migrations),
+        _print(_PRINT_CONTEXT, target_schema, tid),
+    ]
+    for table in reversed(tables):  # a copy left by an interrupted run: children first
+        parts.append(_print(_PRINT_DELETE, target_schema, sql.Literal(table), tid))
+    for table in tables:
+        size = ONE_BATCH if table in self_referencing else int(batch)
+        parts.append(
+            _template("copy_batches").format(
+                schema=target_schema,
+                table=sql.Literal(table),
+                batch=sql.Literal(size),
+                source=_table(move.source, table),
+                tenant_id=tid,
+            )
+        )
+    for table in tables:
+        message = (
+            f"move of tenant {move.slug}: table {table} at the new location does not hold "
+            "the rows copied (count or checksum differs); nothing was committed"
+        )
+        parts.append(_verify(move, table, move.target, message))
+    parts += [_print("COMMIT;"), _print(_PRINT_VALUE, sql.Literal(COMMITTED))]
+    parts.append(sql.SQL("\\o :{}").format(sql.SQL(CHECK_FILE_VARIABLE)))
+    for table in tables:
+        message = (
+            f"tenant {move.slug} changed during its move (table {table}); nothing was "
+            "switched: the next deploy copies it again"
+        )
+        parts.append(_verify(move, table, move.source, message))
+    parts += [sql.SQL("\\o"), _COMMIT]
+    return _script(parts)
+
+
+def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
+    """The psql script run on the primary after the copy committed: in one transaction, switch
+    the registry, hold off writers, check nothing changed since the snapshot (the file
+    `:adx_check_file` the export wrote), delete the old rows. Any failure rolls all of it back.
+    """
+    head: list[sql.Composable] = [
+        _BEGIN,
+        _SET_LOCK_TIMEOUT.format(sql.Literal(lock_timeout)),
+        sql.SQL(_NO_STATEMENT_TIMEOUT),
+        _template("formats"),
+        _still_at_source(move, "switched"),
+    ]
+    tail: list[sql.Composable] = []
+    if tables:
+        old_tables = sql.SQL(", ").join(_table(move.source, t) for t in tables)
+        tail.append(
+            _template("lock_tables").format(
+                tables=old_tables, lock_timeout=sql.Literal(lock_timeout)
+            )
+        )
+    tail.append(sql.SQL("\\i :{}").format(sql.SQL(CHECK_FILE_VARIABLE)))
+    for table in reversed(tables):
+        tail.append(_DELETE_ROWS.format(_table(move.source, table), sql.Literal(move.tenant_id)))
+    tail.append(_COMMIT)
+    # The registry first: its row lock waits for the tenant transactions that claimed the old
+    # route (adxdb.app.routing) and makes later ones wait, then read the new route.
+    registry = "\n".join(plan_registry([move.registry_row], {})) + "\n"
+    return _script(head) + registry + _script(tail)
+
+
+def pgpass_line(host: str, port: int, database: str, user: str, password: str) -> str:
+    """One ~/.pgpass line; `:` and `\\` escaped as libpq wants."""
+
+    def escape(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(":", "\\:")
+
+    return ":".join(escape(v) for v in (host, str(port), database, user, password)) + "\n"
