@@ -270,12 +270,52 @@ def plan_schemas(
                     )
                 )
         data_now = set(have.get("data_roles", []))
+        if spec.tenant_tables_only:
+            statements += _tenant_table_privileges(schema, spec, have)
+            continue
         for role in sorted(set(spec.data_roles) - data_now):
             statements += _data_privileges(schema, spec.owner, role, grant=True)
         for role in sorted(data_now - set(spec.data_roles)):
             if role.startswith(TENANT_ROLE_PREFIX):
                 statements += _data_privileges(schema, spec.owner, role, grant=False)
     return statements
+
+
+def tenant_table_grants(schema: str, role: str) -> str:
+    """`role` may read and write the tenant stream's tables of `schema` and nothing else of
+    it (`sql/deploy/tenant_table_grants.sql`)."""
+    template = sql.SQL(sqlfiles.load("deploy/tenant_table_grants"))
+    statement = template.format(schema=sql.Literal(schema), role=sql.Literal(role))
+    return _render(statement).strip()
+
+
+def _tenant_table_privileges(schema: str, spec: SchemaSpec, have: Mapping[str, Any]) -> list[str]:
+    """A dedicated database's public schema: its data roles hold privileges on the tenant
+    stream's tables only. A database whose tables the ledger has not recorded (made by a
+    deploy before it recorded them) keeps its grants as they are."""
+    statements: list[str] = []
+    grants: Mapping[str, Mapping[str, int]] = have.get("table_grants", {})
+    recorded = int(have.get("tenant_tables", 0)) > 0
+    defaults = set(have.get("data_roles", []))
+    for role in sorted(spec.data_roles):
+        held = grants.get(role, {"tenant_missing": 1, "other": 0})
+        if not recorded and held.get("other", 0):
+            continue
+        if role in defaults:
+            statements += _default_privileges(schema, spec.owner, role, grant=False)
+        if held.get("tenant_missing", 0) or held.get("other", 0):
+            statements.append(tenant_table_grants(schema, role))
+    for role in sorted(set(grants) | defaults):
+        if role in spec.data_roles or not role.startswith(TENANT_ROLE_PREFIX):
+            continue
+        held = grants.get(role, {})
+        if role in defaults or held.get("tenant_granted", 0) or held.get("other", 0):
+            statements += _data_privileges(schema, spec.owner, role, grant=False)
+    return statements
+
+
+def _default_privileges(schema: str, owner: str, role: str, grant: bool) -> list[str]:
+    return _data_privileges(schema, owner, role, grant)[:3]
 
 
 def _data_privileges(schema: str, owner: str, role: str, grant: bool) -> list[str]:

@@ -12,11 +12,13 @@ from collections.abc import Mapping, Sequence
 from psycopg import sql
 
 from adxdb import sqlfiles
-from adxdb.contract import LEDGER_SCHEMA, LEDGER_TABLE, MIGRATIONS_LOCK_KEY
+from adxdb.contract import LEDGER_SCHEMA, LEDGER_TABLE, MIGRATIONS_LOCK_KEY, STREAM_TABLES_TABLE
 from adxdb.inventory.migration_files import MigrationFile
+from adxdb.plan.catalog import tenant_table_grants
 from adxdb.plan.migrations import Step, Target, Timeouts
 
 LEDGER = sql.Identifier(LEDGER_SCHEMA, LEDGER_TABLE)
+STREAM_TABLES = sql.Identifier(LEDGER_SCHEMA, STREAM_TABLES_TABLE)
 _ELAPSED_MS = sql.SQL(
     "(extract(epoch FROM clock_timestamp() - :'adx_started'::timestamptz) * 1000)::integer"
 )
@@ -48,8 +50,14 @@ def ledger_setup(readers: Sequence[str]) -> str:
     grants = "".join(
         _render(
             sql.SQL(
-                "GRANT USAGE ON SCHEMA {schema} TO {role};\nGRANT SELECT ON {ledger} TO {role};\n"
-            ).format(schema=sql.Identifier(LEDGER_SCHEMA), ledger=LEDGER, role=sql.Identifier(r))
+                "GRANT USAGE ON SCHEMA {schema} TO {role};\n"
+                "GRANT SELECT ON {ledger}, {tables} TO {role};\n"
+            ).format(
+                schema=sql.Identifier(LEDGER_SCHEMA),
+                ledger=LEDGER,
+                tables=STREAM_TABLES,
+                role=sql.Identifier(r),
+            )
         )
         for r in readers
     )
@@ -157,6 +165,27 @@ def _ledger_insert(
     )
 
 
+def record_stream_tables(schema: str, stream: str, version: int) -> str:
+    """The relations of `schema` no file has claimed yet become `stream`'s (after a file)."""
+    template = sql.SQL(sqlfiles.load("deploy/record_stream_tables"))
+    return (
+        _render(
+            template.format(
+                schema=sql.Literal(schema), stream=sql.Literal(stream), version=sql.Literal(version)
+            )
+        ).strip()
+        + "\n"
+    )
+
+
+def _after_file(step: Step) -> str:
+    m, target = step.migration, step.target
+    text = record_stream_tables(target.schema, m.stream, m.version)
+    if m.stream == "tenant":
+        text += "".join(tenant_table_grants(target.schema, role) for role in target.table_roles)
+    return text
+
+
 def _drop_invalid_indexes(step: Step) -> str:
     """An interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would
     keep: drop those (of this file, in this schema) so the file builds them again."""
@@ -193,6 +222,7 @@ def render_step(step: Step, owner: str, applied_by: str, path: str | None = None
             + _render(sql.SQL("SET LOCAL search_path = {};\n").format(search_path))
             + body_text
             + "RESET ROLE;\n"
+            + _after_file(step)
             + insert
             + "COMMIT;\n"
         )
@@ -203,6 +233,7 @@ def render_step(step: Step, owner: str, applied_by: str, path: str | None = None
             + _render(sql.SQL("SET search_path = {};\n").format(search_path))
             + body_text
             + "RESET ROLE;\nRESET search_path;\n"
+            + _after_file(step)
             + insert
         )
     return head + body + "\\endif\n"

@@ -22,6 +22,9 @@ class Target:
     database: str
     schema: str
     streams: tuple[Stream, ...]
+    # Roles that get data privileges on the tenant stream's tables of this target only (a
+    # dedicated database's own role), granted again after each tenant-stream file.
+    table_roles: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

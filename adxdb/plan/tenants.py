@@ -49,6 +49,9 @@ class SchemaSpec:
     usage: tuple[str, ...]
     data_roles: tuple[str, ...]
     create: bool = True
+    # A dedicated database's public schema holds both streams: its data roles get the tenant
+    # stream's tables only (per table, from the ledger's record), no default privileges.
+    tenant_tables_only: bool = False
 
 
 def roles_for_host(env: Environment, host_name: str) -> dict[str, Role]:
@@ -113,7 +116,11 @@ def schemas_for_host(env: Environment, host_name: str) -> dict[str, dict[str, Sc
             )
         else:
             result.setdefault(tenant_database(tenant.slug), {})["public"] = SchemaSpec(
-                owner=OWNER_ROLE, usage=(*PLATFORM_DATA_ROLES, *own), data_roles=own, create=False
+                owner=OWNER_ROLE,
+                usage=(*PLATFORM_DATA_ROLES, *own),
+                data_roles=own,
+                create=False,
+                tenant_tables_only=True,
             )
     return result
 
@@ -193,5 +200,6 @@ def migration_targets(env: Environment, host_name: str) -> dict[str, list[Target
             and tenant.state == "present"
         ):
             database = tenant_database(tenant.slug)
-            targets[database] = [Target(database, "public", ("shared", "tenant"))]
+            own = (tenant_role(tenant.slug),)
+            targets[database] = [Target(database, "public", ("shared", "tenant"), own)]
     return targets

@@ -13,3 +13,21 @@ CREATE TABLE IF NOT EXISTS "adx_migrations"."ledger" (
     PRIMARY KEY (stream, target_schema, version)
 );
 REVOKE ALL ON SCHEMA "adx_migrations" FROM PUBLIC;
+-- Which stream created each table, view and sequence of this database, recorded from the
+-- catalog after each file is applied (a regclass follows renames): a tenant's data is what the
+-- tenant stream created, whatever the migration's text looks like.
+CREATE TABLE IF NOT EXISTS "adx_migrations"."stream_tables" (
+    relation regclass PRIMARY KEY,
+    stream text NOT NULL CHECK (stream IN ('shared', 'tenant', 'unrecorded')),
+    version integer NOT NULL
+);
+-- A database migrated before streams were recorded: what it holds is marked 'unrecorded' once,
+-- so that no later file claims it (its tenant role's grants are then left as they are).
+INSERT INTO "adx_migrations"."stream_tables" (relation, stream, version)
+SELECT c.oid::regclass, 'unrecorded', 0
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'adx_migrations', 'pg_toast')
+  AND NOT EXISTS (SELECT 1 FROM "adx_migrations"."stream_tables")
+  AND EXISTS (SELECT 1 FROM "adx_migrations"."ledger" WHERE stream <> 'seed')
+ON CONFLICT (relation) DO NOTHING;

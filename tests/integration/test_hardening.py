@@ -12,7 +12,14 @@ import psycopg
 import pytest
 
 from tests.integration.conftest import HostsUnderTest
-from tests.integration.harness import REPO, STATE_DIR, connect, converge, variant_inventory
+from tests.integration.harness import (
+    REPO,
+    STATE_DIR,
+    connect,
+    converge,
+    password,
+    variant_inventory,
+)
 
 VERIFIER = re.compile(r"SCRAM-SHA-256\$\d+:")
 LOGIN_ROLES = ("adx_migrator", "adx_app", "adx_readonly", "adx_monitor")
@@ -108,13 +115,22 @@ def test_a_rotation_under_full_statistics_and_logging_leaves_no_verifier(
         "work_mem": "4MB",
     }
     converge(variant_inventory(tmp_path / "noisy", {"postgres": {"settings": noisy}}))
-    test_env.psql("pg1", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "adx_core")
+    statistics_database = {"pg1": "adx_core", "tenant1": "adx_tenant_initech"}
+    for host, database in statistics_database.items():
+        test_env.psql(host, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", database)
     # Negative twin: statistics keep a utility statement carrying a verifier word for word
     # (an ALTER ROLE ... PASSWORD would be kept the same way).
     test_env.psql("pg1", "DO $$ BEGIN PERFORM 'SCRAM-SHA-256$1:probe'; END $$", "adx_core")
     statements = "SELECT string_agg(query, E'\\n') FROM pg_stat_statements"
     assert "SCRAM-SHA-256$1:probe" in test_env.psql("pg1", statements, "adx_core")
-    test_env.psql("pg1", "SELECT pg_stat_statements_reset()", "adx_core")
+    for host, database in statistics_database.items():
+        test_env.psql(host, "SELECT pg_stat_statements_reset()", database)
+    server_log = "/var/log/postgresql/postgresql-15-main.log"
+    # The twin's own line stays in the log: only what the rotation wrote is searched.
+    logged_before = {
+        host: len(test_env.run(host, "cat", server_log)) for host in test_env.env.hosts
+    }
+    assert VERIFIER.search(test_env.run("pg1", "cat", server_log))  # the log probe can fail
 
     rotated = {}
     roles = {}
@@ -129,11 +145,44 @@ def test_a_rotation_under_full_statistics_and_logging_leaves_no_verifier(
     secrets = [*_secrets(), *rotated.values()]
     assert _leaks(run.output, secrets) == []
     for host in test_env.env.hosts:
-        assert _leaks(test_env.psql(host, statements, "adx_core") or "", secrets) == []
-        log = test_env.run(host, "cat", "/var/log/postgresql/postgresql-15-main.log")
+        seen = test_env.psql(host, statements, statistics_database[host])
+        assert _leaks(seen or "", secrets) == []
+        log = test_env.run(host, "cat", server_log)[logged_before[host] :]
         assert "duration:" in log  # every statement is logged with its duration
         assert _leaks(log, secrets) == []
         dump = test_env.run(host, "pg_dumpall", "--data-only", "--no-role-passwords")
         assert _leaks(dump, secrets) == []
     with connect("adx_app", test_env.pg_port("pg1"), password=rotated["adx_app"]) as conn:
         assert conn.execute("SELECT current_user").fetchone() == ("adx_app",)
+
+
+def test_a_dedicated_tenant_role_holds_data_privileges_on_tenant_tables_only(
+    test_env: HostsUnderTest,
+) -> None:
+    role, database = "adx_tenant_initech", "adx_tenant_initech"
+    query = (
+        "SELECT string_agg(c.relname || ':' || s.stream, ',' ORDER BY c.relname) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN adx_migrations.stream_tables s ON s.relation = c.oid "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+        f"AND has_table_privilege('{role}', c.oid, 'SELECT')"
+    )
+    held = test_env.psql("tenant1", query, database).split(",")
+    assert "users:tenant" in held and "files:tenant" in held  # the probe sees the grants
+    assert [entry for entry in held if not entry.endswith(":tenant")] == []
+    shared = test_env.psql(
+        "tenant1",
+        "SELECT count(*) FROM adx_migrations.stream_tables WHERE stream = 'shared'",
+        database,
+    )
+    assert int(shared) > 0  # the shared stream's tables are there, and not the role's
+    with connect(
+        role, test_env.pg_port("tenant1"), dbname=database, password=password(role)
+    ) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone() is not None
+        for denied in ("SELECT count(*) FROM tenants", "SELECT * FROM adx_health_status()"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(denied)
+    # Negative twin: the platform's monitoring role may read what the tenant role may not.
+    with connect("adx_monitor", test_env.pg_port("tenant1"), dbname=database) as conn:
+        assert conn.execute("SELECT count(*) FROM adx_health_status()").fetchone() is not None
