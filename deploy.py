@@ -12,12 +12,13 @@ from __future__ import annotations
 from pyinfra import host
 
 from adxdb.plan.host import RunInfo, host_plan
-from operations import backups, config_files, migrations, moves, postgres, tenants
+from operations import backups, config_files, leftovers, migrations, moves, postgres, tenants
 from operations.inventory import loaded
 
 plan = host_plan(loaded(host.data.adx_inventory), host.data.adx_host, RunInfo.now())
 server = f"{plan.version}/{plan.cluster}"
 
+leftovers.removed(name="Leftovers of killed deploys")
 config_files.converge(plan.createcluster)
 postgres.packages(name=f"PostgreSQL {plan.version} packages", packages=list(plan.packages))
 postgres.cluster(

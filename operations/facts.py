@@ -15,6 +15,7 @@ from pyinfra.api import FactBase, HiddenValue, OperationError, QuoteString, Stri
 from adxdb import sqlfiles
 from adxdb.plan.config import ClusterPaths
 from operations.psql import if_ready, psql_query, psql_script_query, server_ready
+from operations.scripts import inline_script
 
 T = TypeVar("T")
 
@@ -287,3 +288,24 @@ class PgServerState(FactBase[dict[str, Any]]):
         if state is None:
             return {"config_mtime": mtime, "running": False}
         return {"config_mtime": mtime, "running": True, **state}
+
+
+class DeployLeftovers(FactBase[list[str]]):
+    """
+    What a killed deploy left in the deploy's folders (see `operations/files/leftovers.sh`):
+    entries no run holds a lock on, older than a minute.
+
+    .. code:: python
+
+        ["/var/lib/adx-deploy/roles-1f2e3d4c5b6a7988.sql", "/var/lib/adx-migrations/run-0a1b2c3d"]
+    """
+
+    def command(self, private_dir: str, migrations_dir: str, move_dir: str) -> StringCommand:
+        return inline_script("leftovers.sh", "list", private_dir, migrations_dir, move_dir)
+
+    @staticmethod
+    def default() -> list[str]:
+        return []
+
+    def process(self, output: list[str]) -> list[str]:
+        return [line.strip() for line in output if line.strip()]

@@ -98,7 +98,7 @@ def migrations(
         yield FileUploadCommand(StringIO(migration.text), paths[checksum])
     for database, steps in pending.items():
         script = scripts.render_script(steps, owner, readers, timeouts, applied_by, paths)
-        yield from run_sql_script(port, database, script, f"migrate-{database}")
+        yield from run_sql_script(port, database, script, f"migrate-{database}", lock=run_dir)
     yield StringCommand("rm", "-rf", run_dir)
 
 

@@ -113,8 +113,10 @@ def _move_commands(
     lock_timeout: str,
     stream_versions: Sequence[tuple[str, int]],
 ) -> Generator[Any, None, None]:
-    # Per run: a concurrent deploy's clean-up never removes this run's files.
-    prefix = f"{PRIVATE_DIR}/move-{move.slug}-{secrets.token_hex(4)}"
+    # A folder per run, locked while the runner uses it: the leftovers clean-up of a
+    # concurrent deploy never removes it.
+    folder = f"{PRIVATE_DIR}/move-{move.slug}-{secrets.token_hex(4)}"
+    prefix = f"{folder}/{move.slug}"
     export = move_scripts.render_export(
         move,
         tables.ordered,
@@ -155,19 +157,23 @@ def _move_commands(
         }
     runner = f"{prefix}.sh"
     uploads[runner] = RUNNER.read_text(encoding="utf-8")
-    yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR)
+    for directory in (PRIVATE_DIR, folder):
+        yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", directory)
     for path, text in uploads.items():
         yield FileUploadCommand(StringIO(text), path)
     options = [part for option, value in arguments.items() for part in (option, QuoteString(value))]
     yield StringCommand(
+        "flock",
+        "-s",
+        QuoteString(folder),
         "bash",
         QuoteString(runner),
         *options,
         ";",
         "status=$?;",
         "rm",
-        "-f",
-        *(QuoteString(path) for path in uploads),
+        "-rf",
+        QuoteString(folder),
         ";",
         "exit",
         "$status",

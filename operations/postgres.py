@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Generator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 from pyinfra import host
-from pyinfra.api import OperationError, QuoteString, StringCommand, operation
+from pyinfra.api import OperationError, StringCommand, operation
 from pyinfra.facts.deb import DebPackages
 
 from adxdb.contract import DATABASES_LOCK_KEY, ROLES_LOCK_KEY
@@ -24,6 +23,7 @@ from adxdb.inventory.types import RestartPolicy, SettingValue
 from adxdb.plan.catalog import QUIET_PRELUDE, hold_lock, plan_databases, plan_roles
 from operations.facts import PgClusters, PgDatabases, PgRoles, PgServerState, require
 from operations.psql import hidden, run_sql_script
+from operations.scripts import inline_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
@@ -113,24 +113,9 @@ def cluster(
     )
 
 
-# Reloads wait until the server has read its files (operations/files/reload_cluster.sh).
-RELOAD_SCRIPT = (Path(__file__).parent / "files" / "reload_cluster.sh").read_text(encoding="utf-8")
-
-
 def reload_and_wait(version: int, cluster: str, port: int) -> StringCommand:
     """Reload the cluster and return once its postmaster has read the new configuration."""
-    body = "\n".join(
-        line for line in RELOAD_SCRIPT.splitlines() if line and not line.startswith("#")
-    )
-    return StringCommand(
-        "bash",
-        "-c",
-        QuoteString(body),
-        "reload_cluster.sh",
-        str(int(version)),
-        QuoteString(cluster),
-        str(int(port)),
-    )
+    return inline_script("reload_cluster.sh", str(int(version)), cluster, str(int(port)))
 
 
 @operation()

@@ -55,22 +55,16 @@ def if_ready(port: int, command: StringCommand, otherwise: str = "null") -> Stri
 
 
 def run_sql_script(
-    port: int, database: str, script: str, tag: str
+    port: int, database: str, script: str, tag: str, lock: str | None = None
 ) -> list[FileUploadCommand | StringCommand]:
-    """Upload `script` to the root-only folder, run it in one psql session, then delete it."""
+    """Upload `script` to the root-only folder and run it in one psql session. The file is
+    opened, then removed, before psql starts: a run killed meanwhile leaves nothing behind.
+    With `lock`, psql runs holding a shared lock on that path (a folder its script includes
+    files from), which tells the leftovers clean-up the folder is in use."""
     name = f"{PRIVATE_DIR}/{tag}-{hashlib.sha256(script.encode()).hexdigest()[:16]}.sql"
+    locked = ["flock", "-s", QuoteString(lock)] if lock is not None else []
     run = StringCommand(
-        *psql_base(port, database),
-        "<",
-        name,
-        ";",
-        "status=$?;",
-        "rm",
-        "-f",
-        name,
-        ";",
-        "exit",
-        "$status",
+        "{", "rm", "-f", name, ";", *locked, *psql_base(port, database), ";", "}", "<", name
     )
     return [
         StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR),

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.integration.conftest import HostsUnderTest
+from tests.integration.harness import connect, converge, variant_inventory
+from tools.testhosts.engine import engine_client
+from tools.testhosts.hosts import container_name
 
 STANZA = "adx"
 RESTORE_DIR = "/var/lib/postgresql/pitr-probe"
@@ -102,3 +107,74 @@ def test_point_in_time_restore_stops_at_the_target(test_env: HostsUnderTest) -> 
     finally:
         test_env.run("pg1", "rm", "-rf", RESTORE_DIR)
         test_env.psql("pg1", "DROP TABLE IF EXISTS pitr_probe")
+
+
+def _archiving_check(test_env: HostsUnderTest) -> tuple[str, str]:
+    with connect("adx_monitor", test_env.pg_port("pg1")) as conn:
+        row = conn.execute(
+            "SELECT status, detail FROM adx_health_check() WHERE name = 'wal_archiving'"
+        ).fetchone()
+    assert row is not None
+    return str(row[0]), str(row[1])
+
+
+def _wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what} within {seconds:g} s"
+        time.sleep(1)
+
+
+def _switch_wal(test_env: HostsUnderTest) -> None:
+    test_env.psql(
+        "pg1",
+        "CREATE TABLE IF NOT EXISTS archive_probe (n int); INSERT INTO archive_probe VALUES (1); "
+        "SELECT pg_switch_wal()",
+        "adx_core",
+    )
+
+
+def test_failing_archiving_makes_the_health_check_critical(test_env: HostsUnderTest) -> None:
+    # Negative twin: archiving that works reads as ok.
+    assert _archiving_check(test_env)[0] == "ok"
+    failures = "SELECT failed_count FROM pg_stat_archiver"
+    before = int(test_env.psql("pg1", failures))
+    try:
+        _as_root(test_env, "pg1", "chmod", "000", "/var/lib/pgbackrest")
+        _switch_wal(test_env)
+        _wait_for(lambda: int(test_env.psql("pg1", failures)) > before, 90, "archiving failed")
+        status, detail = _archiving_check(test_env)
+        assert status == "critical", detail
+    finally:
+        _as_root(test_env, "pg1", "chmod", "750", "/var/lib/pgbackrest")
+        test_env.psql("pg1", "DROP TABLE IF EXISTS archive_probe", "adx_core")
+    recovered = "SELECT last_archived_time > last_failed_time FROM pg_stat_archiver"
+    _switch_wal(test_env)
+    _wait_for(lambda: test_env.psql("pg1", recovered) == "t", 180, "archiving recovered")
+    assert _archiving_check(test_env)[0] == "ok"
+
+
+def test_backups_disabled_turn_archiving_off_and_say_so_until_then(
+    test_env: HostsUnderTest, tmp_path: Path, restore: None
+) -> None:
+    pending = variant_inventory(
+        tmp_path / "never",
+        {"backups": {"enabled": False}, "postgres": {"restart_policy": "never"}},
+    )
+    run = converge(pending)
+    assert "RESTART PENDING" in run.output and "archive_mode" in run.output
+    # Still archiving (the restart is pending) with nothing to archive to: critical, not ok.
+    assert test_env.psql("pg1", "SHOW archive_mode") == "on"
+    status, detail = _archiving_check(test_env)
+    assert status == "critical" and "no archive_command" in detail, detail
+    restarted = variant_inventory(tmp_path / "auto", {"backups": {"enabled": False}})
+    converge(restarted)
+    assert test_env.psql("pg1", "SHOW archive_mode") == "off"
+    assert _archiving_check(test_env) == ("warning", "archive_mode is off")
+    assert converge(restarted).changed_ops == {}
+
+
+def _as_root(test_env: HostsUnderTest, host: str, *argv: str) -> None:
+    container = engine_client().containers.get(container_name(test_env.env.name, host))
+    result = container.exec_run(list(argv))
+    assert result.exit_code == 0, result.output.decode()

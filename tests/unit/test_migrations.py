@@ -170,9 +170,13 @@ def test_discover_rejects_bad_names_and_repeated_versions(tmp_path: Path) -> Non
 
 def test_repository_migrations_cover_the_seed_numbers() -> None:
     files = migration_files.discover()
-    # the seed's 001-008, then the project's own (009: the tenant route claim of moves)
-    assert sorted({m.version for m in files}) == list(range(1, 10))
+    # the seed's 001-008, then the project's own (009: the tenant route claim of moves, 010:
+    # the health check finds stalled archiving)
+    assert sorted({m.version for m in files}) == list(range(1, 11))
     assert {m.label for m in files if m.version == 9} == {"shared/009_tenant_route_claim.sql"}
+    assert {m.label for m in files if m.version == 10} == {
+        "shared/010_health_check_archiving_stalls.sql"
+    }
     assert any(not m.transactional for m in files)
 
 

@@ -305,14 +305,17 @@ def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> N
     tables = {"users": [], "files": ["users"], "tenant_storage_configs": []}
     run = _run(_facts(_registry(_row("rls")), tables), [_row("database")])
     uploads = run.uploads()
-    # per run (secrets.token_hex): a concurrent deploy never removes this run's files
+    # a folder per run (secrets.token_hex): a concurrent deploy never removes this run's files
+    assert {str(Path(dest).parent) for dest in uploads} == {
+        f"/var/lib/adx-deploy/move-acme-{FIXED_TOKEN}"
+    }
     names = sorted(Path(dest).name for dest in uploads)
     assert names == [
-        f"move-acme-{FIXED_TOKEN}.export.sql",
-        f"move-acme-{FIXED_TOKEN}.pgpass",
-        f"move-acme-{FIXED_TOKEN}.sh",
-        f"move-acme-{FIXED_TOKEN}.state.sql",
-        f"move-acme-{FIXED_TOKEN}.switch.sql",
+        "acme.export.sql",
+        "acme.pgpass",
+        "acme.sh",
+        "acme.state.sql",
+        "acme.switch.sql",
     ]
     pgpass = next(v for k, v in uploads.items() if k.endswith(".pgpass"))
     assert pgpass == f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:s3cr\\:et\\\\pw\n"
@@ -327,7 +330,7 @@ def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> N
     for secret_file_content in ("s3cr", PASSWORD):
         assert secret_file_content not in rendered
         assert all(secret_file_content not in v for k, v in uploads.items() if "pgpass" not in k)
-    assert f"--pgpass /var/lib/adx-deploy/move-acme-{FIXED_TOKEN}.pgpass" in rendered
+    assert f"--pgpass /var/lib/adx-deploy/move-acme-{FIXED_TOKEN}/acme.pgpass" in rendered
     assert rendered.endswith("exit $status")
 
 

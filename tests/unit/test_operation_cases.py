@@ -22,7 +22,7 @@ from pyinfra_testing.operations import assert_commands, parse_commands
 from tests.unit.conftest import OperationRun, run_operation
 
 CASES = Path(__file__).parent / "operations"
-OPERATION_MODULES = ("backups", "migrations", "moves", "postgres", "tenants")
+OPERATION_MODULES = ("backups", "leftovers", "migrations", "moves", "postgres", "tenants")
 
 
 def _operation(path: str) -> Any:

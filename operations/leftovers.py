@@ -1,0 +1,47 @@
+"""What a killed deploy left on a host is removed by the next one (before anything else)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from pyinfra import host
+from pyinfra.api import StringCommand, operation
+
+from operations.facts import DeployLeftovers
+from operations.migrations import MIGRATIONS_DIR
+from operations.moves import MOVE_WORK_DIR
+from operations.psql import PRIVATE_DIR
+from operations.scripts import inline_script
+
+
+@operation()
+def removed(
+    private_dir: str = PRIVATE_DIR,
+    migrations_dir: str = MIGRATIONS_DIR,
+    move_dir: str = MOVE_WORK_DIR,
+) -> Generator[StringCommand, None, None]:
+    """
+    Remove the uploads a killed deploy left behind (psql scripts, pgpass files, migration run
+    folders, a move's installed pgpass): entries no run holds a lock on, older than a minute.
+    A run in progress, of this deploy or a concurrent one, keeps its files.
+
+    + private_dir: the deploy's root-only upload folder
+    + migrations_dir: where migration runs keep the files their scripts include
+    + move_dir: the tenant moves' work folder
+
+    **Example:**
+
+    .. code:: python
+
+        removed(name="Leftovers of killed deploys")
+    """
+    found = host.get_fact(
+        DeployLeftovers,
+        private_dir=private_dir,
+        migrations_dir=migrations_dir,
+        move_dir=move_dir,
+    )
+    if not found:
+        host.noop("no deploy left files behind")
+        return
+    yield inline_script("leftovers.sh", "remove", private_dir, migrations_dir, move_dir)
