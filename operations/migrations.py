@@ -98,7 +98,12 @@ def migrations(
         yield FileUploadCommand(StringIO(migration.text), paths[checksum])
     for database, steps in pending.items():
         script = scripts.render_script(steps, owner, readers, timeouts, applied_by, paths)
-        yield from run_sql_script(port, database, script, f"migrate-{database}", lock=run_dir)
+        *prepare, run = run_sql_script(port, database, script, f"migrate-{database}", run_dir)
+        yield from prepare
+        # A failed migration stops the operation here: its run folder goes with it.
+        yield StringCommand(
+            run, "||", "{", "status=$?;", "rm", "-rf", run_dir, ";", "exit", "$status;", "}"
+        )
     yield StringCommand("rm", "-rf", run_dir)
 
 

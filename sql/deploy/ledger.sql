@@ -28,6 +28,9 @@ SELECT c.oid::regclass, 'unrecorded', 0
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'adx_migrations', 'pg_toast')
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
   AND NOT EXISTS (SELECT 1 FROM "adx_migrations"."stream_tables")
   AND EXISTS (SELECT 1 FROM "adx_migrations"."ledger" WHERE stream <> 'seed')
 ON CONFLICT (relation) DO NOTHING;

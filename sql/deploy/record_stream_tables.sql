@@ -1,9 +1,13 @@
 -- After a migration file: the relations of its target schema that no file has claimed yet are
--- this file's stream's. Composed with psycopg.sql: {schema}, {stream}, {version} are literals.
+-- this file's stream's (an extension's own objects are the extension's, never a stream's).
+-- Composed with psycopg.sql: {schema}, {stream}, {version} are literals.
 DELETE FROM "adx_migrations"."stream_tables" s
 WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.relation);
 INSERT INTO "adx_migrations"."stream_tables" (relation, stream, version)
 SELECT c.oid::regclass, {stream}, {version}
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = {schema} AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 ON CONFLICT (relation) DO NOTHING;

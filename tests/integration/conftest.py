@@ -20,6 +20,9 @@ from tests.integration.harness import REPO, TEST_YML, DeployRun, converge
 from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
+# Where a deploy puts what it uploads (scripts, pgpass files, migration run folders).
+DEPLOY_FOLDERS = ("/var/lib/adx-deploy", "/var/lib/adx-migrations", "/var/lib/postgresql/adx-moves")
+
 
 @dataclass
 class HostsUnderTest:
@@ -40,6 +43,26 @@ class HostsUnderTest:
         result = container.exec_run(["runuser", "-u", "postgres", "--", *argv])
         assert result.exit_code == 0, result.output.decode()
         return str(result.output.decode().strip())
+
+    def run_as_root(self, host: str, *argv: str) -> str:
+        """Run a command on the host as root (the deploy's own folders are root's only)."""
+        client = engine_client()
+        container = client.containers.get(container_name(self.env.name, host))
+        result = container.exec_run(list(argv))
+        assert result.exit_code == 0, result.output.decode()
+        return str(result.output.decode().strip())
+
+    def files_left(self, host: str) -> list[str]:
+        """Every file in the deploy's folders but the moves' lock files, and pyinfra's staged
+        uploads in /tmp: what a finished or failed run must not leave behind."""
+        found = self.run_as_root(
+            host,
+            "sh",
+            "-c",
+            f"find {' '.join(DEPLOY_FOLDERS)} -type f ! -name '*.lock' 2>/dev/null; "
+            "find /tmp -maxdepth 1 -name 'pyinfra-*' 2>/dev/null; true",
+        )
+        return sorted(line for line in found.splitlines() if line)
 
     def psql(self, host: str, query: str, database: str = "postgres") -> str:
         """Run a catalog query on the host as the postgres OS user (peer auth), like an operator."""

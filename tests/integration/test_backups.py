@@ -11,8 +11,6 @@ from typing import Any
 
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import connect, converge, variant_inventory
-from tools.testhosts.engine import engine_client
-from tools.testhosts.hosts import container_name
 
 STANZA = "adx"
 RESTORE_DIR = "/var/lib/postgresql/pitr-probe"
@@ -140,13 +138,13 @@ def test_failing_archiving_makes_the_health_check_critical(test_env: HostsUnderT
     failures = "SELECT failed_count FROM pg_stat_archiver"
     before = int(test_env.psql("pg1", failures))
     try:
-        _as_root(test_env, "pg1", "chmod", "000", "/var/lib/pgbackrest")
+        test_env.run_as_root("pg1", "chmod", "000", "/var/lib/pgbackrest")
         _switch_wal(test_env)
         _wait_for(lambda: int(test_env.psql("pg1", failures)) > before, 90, "archiving failed")
         status, detail = _archiving_check(test_env)
         assert status == "critical", detail
     finally:
-        _as_root(test_env, "pg1", "chmod", "750", "/var/lib/pgbackrest")
+        test_env.run_as_root("pg1", "chmod", "750", "/var/lib/pgbackrest")
         test_env.psql("pg1", "DROP TABLE IF EXISTS archive_probe", "adx_core")
     recovered = "SELECT last_archived_time > last_failed_time FROM pg_stat_archiver"
     _switch_wal(test_env)
@@ -172,9 +170,3 @@ def test_backups_disabled_turn_archiving_off_and_say_so_until_then(
     assert test_env.psql("pg1", "SHOW archive_mode") == "off"
     assert _archiving_check(test_env) == ("warning", "archive_mode is off")
     assert converge(restarted).changed_ops == {}
-
-
-def _as_root(test_env: HostsUnderTest, host: str, *argv: str) -> None:
-    container = engine_client().containers.get(container_name(test_env.env.name, host))
-    result = container.exec_run(list(argv))
-    assert result.exit_code == 0, result.output.decode()

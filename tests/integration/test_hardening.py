@@ -116,44 +116,57 @@ def test_a_rotation_under_full_statistics_and_logging_leaves_no_verifier(
     }
     converge(variant_inventory(tmp_path / "noisy", {"postgres": {"settings": noisy}}))
     statistics_database = {"pg1": "adx_core", "tenant1": "adx_tenant_initech"}
-    for host, database in statistics_database.items():
-        test_env.psql(host, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", database)
-    # Negative twin: statistics keep a utility statement carrying a verifier word for word
-    # (an ALTER ROLE ... PASSWORD would be kept the same way).
-    test_env.psql("pg1", "DO $$ BEGIN PERFORM 'SCRAM-SHA-256$1:probe'; END $$", "adx_core")
-    statements = "SELECT string_agg(query, E'\\n') FROM pg_stat_statements"
-    assert "SCRAM-SHA-256$1:probe" in test_env.psql("pg1", statements, "adx_core")
-    for host, database in statistics_database.items():
-        test_env.psql(host, "SELECT pg_stat_statements_reset()", database)
     server_log = "/var/log/postgresql/postgresql-15-main.log"
-    # The twin's own line stays in the log: only what the rotation wrote is searched.
-    logged_before = {
-        host: len(test_env.run(host, "cat", server_log)) for host in test_env.env.hosts
-    }
-    assert VERIFIER.search(test_env.run("pg1", "cat", server_log))  # the log probe can fail
+    try:
+        for host, database in statistics_database.items():
+            test_env.psql(host, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", database)
+        # Negative twin: statistics keep a utility statement carrying a verifier word for word
+        # (an ALTER ROLE ... PASSWORD would be kept the same way).
+        test_env.psql("pg1", "DO $$ BEGIN PERFORM 'SCRAM-SHA-256$1:probe'; END $$", "adx_core")
+        statements = "SELECT string_agg(query, E'\\n') FROM pg_stat_statements"
+        assert "SCRAM-SHA-256$1:probe" in test_env.psql("pg1", statements, "adx_core")
+        for host, database in statistics_database.items():
+            test_env.psql(host, "SELECT pg_stat_statements_reset()", database)
+        # The twin's own line stays in the log: only what the rotation wrote is searched.
+        logged_before = {
+            host: len(test_env.run(host, "cat", server_log)) for host in test_env.env.hosts
+        }
+        assert VERIFIER.search(test_env.run("pg1", "cat", server_log))  # the log probe can fail
 
-    rotated = {}
-    roles = {}
-    for role in ("adx_migrator", "adx_app", "adx_readonly", "adx_monitor", "adx_replication"):
-        secret = tmp_path / f"{role}.password"
-        secret.write_text(f"rotated-{role}-Q8w2\n")
-        rotated[role] = f"rotated-{role}-Q8w2"
-        roles[role] = {"password": {"file": str(secret)}}
-    inventory = variant_inventory(tmp_path, {"roles": roles, "postgres": {"settings": noisy}})
-    run = converge(inventory, "-vvv")
-    assert run.changed_ops.get("ADX roles") == 2
-    secrets = [*_secrets(), *rotated.values()]
-    assert _leaks(run.output, secrets) == []
-    for host in test_env.env.hosts:
-        seen = test_env.psql(host, statements, statistics_database[host])
-        assert _leaks(seen or "", secrets) == []
-        log = test_env.run(host, "cat", server_log)[logged_before[host] :]
-        assert "duration:" in log  # every statement is logged with its duration
-        assert _leaks(log, secrets) == []
-        dump = test_env.run(host, "pg_dumpall", "--data-only", "--no-role-passwords")
-        assert _leaks(dump, secrets) == []
-    with connect("adx_app", test_env.pg_port("pg1"), password=rotated["adx_app"]) as conn:
-        assert conn.execute("SELECT current_user").fetchone() == ("adx_app",)
+        rotated = {}
+        roles = {}
+        for role in ("adx_migrator", "adx_app", "adx_readonly", "adx_monitor", "adx_replication"):
+            secret = tmp_path / f"{role}.password"
+            secret.write_text(f"rotated-{role}-Q8w2\n")
+            rotated[role] = f"rotated-{role}-Q8w2"
+            roles[role] = {"password": {"file": str(secret)}}
+        inventory = variant_inventory(tmp_path, {"roles": roles, "postgres": {"settings": noisy}})
+        run = converge(inventory, "-vvv")
+        assert run.changed_ops.get("ADX roles") == 2
+        secrets = [*_secrets(), *rotated.values()]
+        assert _leaks(run.output, secrets) == []
+        for host in test_env.env.hosts:
+            seen = test_env.psql(host, statements, statistics_database[host])
+            assert _leaks(seen or "", secrets) == []
+            log = test_env.run(host, "cat", server_log)[logged_before[host] :]
+            assert "duration:" in log  # every statement is logged with its duration
+            assert _leaks(log, secrets) == []
+            dump = test_env.run(host, "pg_dumpall", "--data-only", "--no-role-passwords")
+            assert _leaks(dump, secrets) == []
+        with connect("adx_app", test_env.pg_port("pg1"), password=rotated["adx_app"]) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("adx_app",)
+    finally:
+        for host, database in statistics_database.items():
+            test_env.psql(host, "DROP EXTENSION IF EXISTS pg_stat_statements", database)
+        # The twin's line must not stay in the log other tests search (rewritten in place:
+        # the server appends to the same file).
+        test_env.run(
+            "pg1",
+            "sh",
+            "-c",
+            f"grep -v 'SCRAM-SHA-256[$]1:probe' {server_log} > {server_log}.kept; "
+            f"cat {server_log}.kept > {server_log}; rm {server_log}.kept",
+        )
 
 
 def test_a_dedicated_tenant_role_holds_data_privileges_on_tenant_tables_only(

@@ -205,6 +205,9 @@ def test_failing_migration_leaves_nothing(test_env: HostsUnderTest, tmp_path: Pa
         )
         == "0"
     )
+    # Nor any file: the failed run's script and its run folder are gone.
+    for host in test_env.env.hosts:
+        assert test_env.files_left(host) == []
 
 
 def test_dry_run_lists_pending_files_and_changes_nothing(
