@@ -124,10 +124,11 @@ def _wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> None:
 
 
 def _switch_wal(test_env: HostsUnderTest) -> None:
+    """Write a WAL record (a logical message: no object is left behind) and close the
+    segment, so the archiver has one to archive."""
     test_env.psql(
         "pg1",
-        "CREATE TABLE IF NOT EXISTS archive_probe (n int); INSERT INTO archive_probe VALUES (1); "
-        "SELECT pg_switch_wal()",
+        "SELECT pg_logical_emit_message(false, 'adx-archive-probe', 'x'), pg_switch_wal()",
         "adx_core",
     )
 
@@ -145,7 +146,6 @@ def test_failing_archiving_makes_the_health_check_critical(test_env: HostsUnderT
         assert status == "critical", detail
     finally:
         test_env.run_as_root("pg1", "chmod", "750", "/var/lib/pgbackrest")
-        test_env.psql("pg1", "DROP TABLE IF EXISTS archive_probe", "adx_core")
     recovered = "SELECT last_archived_time > last_failed_time FROM pg_stat_archiver"
     _switch_wal(test_env)
     _wait_for(lambda: test_env.psql("pg1", recovered) == "t", 180, "archiving recovered")

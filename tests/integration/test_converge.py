@@ -6,6 +6,7 @@ from __future__ import annotations
 from tests.integration.conftest import HostsUnderTest
 
 EXPECTED_OPERATIONS = {
+    "Leftovers of killed deploys",
     "Debian packages create no default cluster",
     "PostgreSQL 15 packages",
     "Cluster 15/main",

@@ -67,9 +67,11 @@ def test_a_killed_deploy_leaves_nothing_the_next_run_does_not_remove(
     # Negative twin: the search sees what the killed run left (its migration run folder).
     left = test_env.files_left("pg1")
     assert any("095_slow_probe" in path for path in left), left
-    # The migrations' sessions outlive the SSH connection until they next talk to their
-    # client; end them as a server restart would.
+    # The host loses the run as well (its session killed, as a dying control machine's would
+    # be): no shell is left to tidy up, and the migrations' sessions are ended as a server
+    # restart would end them.
     for host in test_env.env.hosts:
+        test_env.run_as_root(host, "sh", "-c", "pkill -KILL -f 'adx-migrations/ru[n]-' ; true")
         test_env.psql(
             host,
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
