@@ -18,9 +18,9 @@ from pyinfra.facts.deb import DebPackages
 
 from adxdb.contract import DATABASES_LOCK_KEY, ROLES_LOCK_KEY
 from adxdb.inventory.model import Database, Role
-from adxdb.inventory.settings_catalogue import restart_changes
 from adxdb.inventory.types import RestartPolicy, SettingValue
 from adxdb.plan.catalog import QUIET_PRELUDE, hold_lock, plan_databases, plan_roles
+from adxdb.plan.restarts import restart_changes
 from operations.facts import PgClusters, PgDatabases, PgRoles, PgServerState, require
 from operations.psql import hidden, run_sql_script
 from operations.scripts import inline_script

@@ -16,8 +16,8 @@ from adxdb.plan.catalog import (
     plan_drop_database,
     plan_drop_schema,
     plan_registry,
-    plan_schemas,
 )
+from adxdb.plan.schema_grants import plan_schemas
 from adxdb.plan.tenants import RegistryRow, SchemaSpec
 from operations.facts import PgDatabases, PgSchemas, PgTenantRegistry, require
 from operations.psql import run_sql_script

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from adxdb.inventory.settings_catalogue import (
+from adxdb.inventory.settings_data import (
     CATALOGUE_DIR,
     FORMAT,
     CatalogueFormatError,

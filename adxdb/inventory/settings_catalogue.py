@@ -24,40 +24,24 @@ reads back as the same value are accepted.
 from __future__ import annotations
 
 import difflib
-import functools
-import json
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Mapping
 
-from adxdb.errors import AdxError
+from adxdb.inventory.settings_data import (
+    NUMBER,
+    UNIT_TABLES,
+    Catalogue,
+    CatalogueMissing,
+    Setting,
+    Unit,
+    catalogue,
+    to_base_unit,
+)
 
-CATALOGUE_DIR = Path(__file__).parent / "pg_settings"
-FORMAT = 1
 SETTINGS_PATH = "postgres.settings"
 VERSION_PATH = "postgres.version"
 
-# Multipliers of PostgreSQL's unit tables, largest first, to the smallest unit of each kind
-# (bytes, microseconds). The order matters: a fractional value rounds to the next unit down.
-MEMORY_UNITS: dict[str, int] = {
-    "TB": 1024**4,
-    "GB": 1024**3,
-    "MB": 1024**2,
-    "kB": 1024,
-    "B": 1,
-}
-TIME_UNITS: dict[str, int] = {
-    "d": 86_400_000_000,
-    "h": 3_600_000_000,
-    "min": 60_000_000,
-    "s": 1_000_000,
-    "ms": 1_000,
-    "us": 1,
-}
-_UNIT_TABLES: dict[str, dict[str, int]] = {"memory": MEMORY_UNITS, "time": TIME_UNITS}
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 # What the deploy writes itself (adxdb.plan.config.owned_settings: TLS, listen_addresses,
@@ -87,136 +71,16 @@ MANAGED_NAMES = frozenset(
 )
 
 _BOOL_WORDS = frozenset({"on", "off", "true", "false", "yes", "no", "1", "0"})
-# A number as PostgreSQL's strtol/strtod read it, then an optional unit. Leading zeros are
-# refused: strtol would read '010' as octal 8 for an integer setting.
-_NUMBER = re.compile(
-    r" *(?P<number>[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-    r" *(?P<unit>[A-Za-z]*) *"
-)
 # The bare INTEGER and REAL tokens of PostgreSQL's configuration file lexer: a float that
 # `quote_value` writes unquoted must be one of them (an exponent needs a point: str(1e-05)
 # is not one, str(1.5e-05) is).
 _CONF_NUMBER = re.compile(r"[+-]?(?:[0-9]+|[0-9]*\.[0-9]*(?:[eE][+-]?[0-9]+)?)")
-
-SettingType = Literal["bool", "integer", "real", "string", "enum"]
-_TYPES: tuple[SettingType, ...] = ("bool", "integer", "real", "string", "enum")
-
-
-class CatalogueMissing(AdxError):
-    """No settings catalogue was generated for a major version."""
-
-
-class CatalogueFormatError(ValueError):
-    """A catalogue file that is not what `tools.settings_catalogue` writes."""
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A setting's base unit: `size` of the smallest unit of its kind (bytes, microseconds)."""
-
-    kind: Literal["memory", "time"]
-    size: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    type: SettingType
-    context: str
-    unit: Unit | None = None
-    min: float | None = None
-    max: float | None = None
-    values: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    version: int
-    server_version: str
-    settings: Mapping[str, Setting]
-    extensions: frozenset[str]
-
-
-def parse_unit(text: str) -> Unit:
-    """pg_settings' unit text (`8kB`, `kB`, `ms`, `min`) as a `Unit`; ValueError if unknown."""
-    match = re.fullmatch(r"([0-9]*)([A-Za-z]+)", text)
-    if match:
-        count = int(match.group(1) or "1")
-        for kind, table in (("memory", MEMORY_UNITS), ("time", TIME_UNITS)):
-            if match.group(2) in table and count > 0:
-                size = count * table[match.group(2)]
-                return Unit("memory" if kind == "memory" else "time", size, text)
-    raise ValueError(f"unknown pg_settings unit {text!r}")
 
 
 def is_managed(name: str) -> bool:
     """Whether the deploy owns the setting (the inventory may not set it)."""
     lowered = name.lower()
     return lowered in MANAGED_NAMES or lowered.startswith(MANAGED_PREFIXES)
-
-
-def available_versions() -> list[int]:
-    return sorted(int(path.stem) for path in CATALOGUE_DIR.glob("*.json") if path.stem.isdigit())
-
-
-@functools.cache
-def catalogue(version: int) -> Catalogue:
-    """The catalogue of a major version; `CatalogueMissing` if none was generated."""
-    path = CATALOGUE_DIR / f"{version}.json"
-    if not path.is_file():
-        available = ", ".join(str(v) for v in available_versions()) or "none"
-        raise CatalogueMissing(
-            f"no settings catalogue for PostgreSQL {version} (available: {available}); "
-            f"generate one with python -m tools.settings_catalogue {version}"
-        )
-    loaded = parse_catalogue(path.read_text(encoding="utf-8"))
-    if loaded.version != version:
-        raise CatalogueFormatError(f"{path} holds the catalogue of {loaded.version}")
-    return loaded
-
-
-def parse_catalogue(text: str) -> Catalogue:
-    """A catalogue from the JSON text `tools.settings_catalogue` writes."""
-    data = json.loads(text)
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CatalogueFormatError(f"not a settings catalogue of format {FORMAT}")
-    try:
-        version = data["version"]
-        server_version = data["server_version"]
-        extensions = data["extensions"]
-        rows = data["settings"]
-        if not (
-            isinstance(version, int)
-            and isinstance(server_version, str)
-            and isinstance(extensions, list)
-            and all(isinstance(e, str) for e in extensions)
-            and isinstance(rows, dict)
-        ):
-            raise CatalogueFormatError("a catalogue's top-level fields have the wrong types")
-        settings = {name: _parse_setting(name, row) for name, row in rows.items()}
-    except (KeyError, TypeError, ValueError) as error:
-        raise CatalogueFormatError(f"malformed settings catalogue: {error}") from None
-    return Catalogue(version, server_version, settings, frozenset(extensions))
-
-
-def _parse_setting(name: str, row: Any) -> Setting:
-    if not isinstance(row, dict):
-        raise CatalogueFormatError(f"setting {name!r} is not an object")
-    kind = row["type"]
-    context = row["context"]
-    if kind not in _TYPES or not isinstance(context, str):
-        raise CatalogueFormatError(f"setting {name!r} has an unknown type or context")
-    unit = parse_unit(row["unit"]) if "unit" in row else None
-    bounds = [row.get("min"), row.get("max")]
-    if not all(
-        b is None or (isinstance(b, int | float) and not isinstance(b, bool)) for b in bounds
-    ):
-        raise CatalogueFormatError(f"setting {name!r} has a non-numeric range")
-    values = row.get("values", [])
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise CatalogueFormatError(f"setting {name!r} has malformed enum values")
-    return Setting(name, kind, context, unit, bounds[0], bounds[1], tuple(values))
 
 
 def setting_problems(version: int, settings: Mapping[str, object]) -> list[tuple[str, str]]:
@@ -234,78 +98,6 @@ def setting_problems(version: int, settings: Mapping[str, object]) -> list[tuple
         if message is not None:
             problems.append((f"{SETTINGS_PATH}.{name}", message))
     return problems
-
-
-def restart_needed(version: int, names: Iterable[str]) -> list[str]:
-    """The names among `names` that take effect only when the server restarts."""
-    settings = catalogue(version).settings
-    return [
-        name
-        for name in names
-        if (setting := settings.get(name.lower())) is not None and setting.context == "postmaster"
-    ]
-
-
-def restart_changes(
-    version: int,
-    wanted: Mapping[str, object],
-    running: Mapping[str, Mapping[str, str | None]],
-    conf_file: str,
-) -> list[str]:
-    """The settings whose change the server will apply only on a restart, known before the
-    files are written: a restart-only setting whose wanted value is not the running one, or
-    one that `conf_file` set and the deploy no longer writes. `running` is pg_settings of the
-    restart-only settings: name -> {"setting": value in its base unit, "sourcefile": ...}."""
-    settings = catalogue(version).settings
-    changed = []
-    for name, row in running.items():
-        setting = settings.get(name)
-        if setting is None or setting.context != "postmaster":
-            continue
-        if name in wanted:
-            if not same_value(setting, wanted[name], row.get("setting")):
-                changed.append(name)
-        elif row.get("sourcefile") == conf_file:
-            changed.append(name)
-    return sorted(changed)
-
-
-def same_value(setting: Setting, wanted: object, running: str | None) -> bool:
-    """Whether the inventory's value is the value PostgreSQL shows in pg_settings.setting
-    (numbers in the setting's base unit, booleans as on/off, enums in lowercase)."""
-    if running is None:
-        return False
-    if setting.type == "bool":
-        if isinstance(wanted, str):
-            wanted = wanted.lower() in ("on", "true", "yes", "1")
-        return ("on" if bool(wanted) else "off") == running
-    if setting.type == "enum":
-        word = ("on" if wanted else "off") if isinstance(wanted, bool) else str(wanted)
-        return word.lower() == running.lower()
-    if setting.type == "string":
-        return str(wanted) == running
-    base = _base_number(setting, wanted)
-    try:
-        shown = float(running)
-    except ValueError:
-        return False
-    if base is None:
-        return False
-    if setting.type == "integer":
-        return round(base) == shown
-    return math.isclose(base, shown, rel_tol=1e-9)
-
-
-def _base_number(setting: Setting, value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    if not isinstance(value, str):
-        return float(value)
-    match = _NUMBER.fullmatch(value)
-    if match is None:
-        return None
-    number, unit_text = float(match.group("number")), match.group("unit")
-    return _to_base_unit(number, unit_text, setting) if unit_text else number
 
 
 def _name_problem(known: Catalogue, name: str) -> str | None:
@@ -399,7 +191,7 @@ def _number_problem(setting: Setting, value: object) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return _number_type_message(setting, value)
     if isinstance(value, str):
-        match = _NUMBER.fullmatch(value)
+        match = NUMBER.fullmatch(value)
         if match is None:
             return _number_type_message(setting, value)
         number, unit_text = float(match.group("number")), match.group("unit")
@@ -408,7 +200,7 @@ def _number_problem(setting: Setting, value: object) -> str | None:
         number, unit_text = float(value), ""
         fractional = isinstance(value, float) and not value.is_integer()
     if unit_text:
-        base = _to_base_unit(number, unit_text, setting)
+        base = to_base_unit(number, unit_text, setting)
         if base is None:
             return _unit_message(setting, value, unit_text)
     elif setting.type == "integer" and fractional:
@@ -426,31 +218,13 @@ def _number_problem(setting: Setting, value: object) -> str | None:
     return None
 
 
-def _to_base_unit(number: float, unit_text: str, setting: Setting) -> float | None:
-    """PostgreSQL's convert_to_base_unit: None if the unit is not one of the setting's kind."""
-    unit = setting.unit
-    if unit is None:
-        return None
-    table = _UNIT_TABLES[unit.kind]
-    if unit_text not in table:
-        return None
-    names = list(table)
-    value = number * (table[unit_text] / unit.size)
-    position = names.index(unit_text)
-    if position + 1 < len(names):
-        # "30.1GB": rounded to a whole number of the next smaller unit, as PostgreSQL does.
-        smaller = table[names[position + 1]] / unit.size
-        value = round(value / smaller) * smaller
-    return value
-
-
 def _number_type_message(setting: Setting, value: object) -> str:
     whole = "an integer" if setting.type == "integer" else "a number"
     unit = setting.unit
     if unit is None:
         return f"'{setting.name}' takes {whole}; got {_shown(value)}"
     what = "a memory size" if unit.kind == "memory" else "a duration"
-    units = ", ".join(reversed(_UNIT_TABLES[unit.kind]))
+    units = ", ".join(reversed(UNIT_TABLES[unit.kind]))
     bare = "a whole number" if setting.type == "integer" else "a number"
     return (
         f"'{setting.name}' takes {what} (a number with a unit: {units}; case matters; "
@@ -460,7 +234,7 @@ def _number_type_message(setting: Setting, value: object) -> str:
 
 def _unit_message(setting: Setting, value: object, unit_text: str) -> str:
     unit = setting.unit
-    other = next((kind for kind, table in _UNIT_TABLES.items() if unit_text in table), None)
+    other = next((kind for kind, table in UNIT_TABLES.items() if unit_text in table), None)
     if unit is None:
         whole = "an integer" if setting.type == "integer" else "a number"
         return f"'{setting.name}' takes {whole} without a unit; got {_shown(value)}"
@@ -488,7 +262,7 @@ def _human(value: float, unit: Unit | None) -> str:
     if unit is None or value <= 0:
         return f"{value:g}" if isinstance(value, float) and abs(value) >= 1e16 else str(int(value))
     total = int(value) * unit.size
-    table = _UNIT_TABLES[unit.kind]
+    table = UNIT_TABLES[unit.kind]
     exact = next(name for name, size in table.items() if total % size == 0)
     rough = next(name for name, size in table.items() if total >= size)
     text = f"{total // table[exact]}{exact}"

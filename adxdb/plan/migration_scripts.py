@@ -14,8 +14,8 @@ from psycopg import sql
 from adxdb import sqlfiles
 from adxdb.contract import LEDGER_SCHEMA, LEDGER_TABLE, MIGRATIONS_LOCK_KEY, STREAM_TABLES_TABLE
 from adxdb.inventory.migration_files import MigrationFile
-from adxdb.plan.catalog import tenant_table_grants
 from adxdb.plan.migrations import Step, Target, Timeouts
+from adxdb.plan.schema_grants import tenant_table_grants
 
 LEDGER = sql.Identifier(LEDGER_SCHEMA, LEDGER_TABLE)
 STREAM_TABLES = sql.Identifier(LEDGER_SCHEMA, STREAM_TABLES_TABLE)

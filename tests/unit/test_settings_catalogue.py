@@ -12,8 +12,10 @@ import pytest
 import yaml
 
 from adxdb.inventory import settings_catalogue as sc
+from adxdb.inventory import settings_data as sd
 from adxdb.inventory.model import Environment
 from adxdb.plan import config as pgconf
+from adxdb.plan import restarts
 from tools.settings_catalogue import catalogue_json
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,10 +34,10 @@ def one_problem(name: str, value: object) -> str:
 @pytest.fixture
 def catalogue_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty catalogue folder in place of the shipped one (the cache cleared around it)."""
-    monkeypatch.setattr(sc, "CATALOGUE_DIR", tmp_path)
-    sc.catalogue.cache_clear()
+    monkeypatch.setattr(sd, "CATALOGUE_DIR", tmp_path)
+    sd.catalogue.cache_clear()
     yield tmp_path
-    sc.catalogue.cache_clear()
+    sd.catalogue.cache_clear()
 
 
 # --- names ----------------------------------------------------------------------------------
@@ -318,8 +320,8 @@ def test_settings_of_every_inventory_are_accepted(path: Path) -> None:
 
 
 def test_restart_needed_names_postmaster_settings() -> None:
-    assert sc.restart_needed(15, ["shared_buffers", "work_mem"]) == ["shared_buffers"]
-    assert sc.restart_needed(15, ["pg_stat_statements.max", "unknown"]) == [
+    assert restarts.restart_needed(15, ["shared_buffers", "work_mem"]) == ["shared_buffers"]
+    assert restarts.restart_needed(15, ["pg_stat_statements.max", "unknown"]) == [
         "pg_stat_statements.max"
     ]
 
@@ -336,17 +338,17 @@ def test_missing_catalogue_is_one_problem_naming_the_available_versions(
         "postgres.version: no settings catalogue for PostgreSQL 16 (available: 15); generate "
         "one with python -m tools.settings_catalogue 16"
     ]
-    with pytest.raises(sc.CatalogueMissing):
-        sc.restart_needed(16, ["shared_buffers"])
+    with pytest.raises(sd.CatalogueMissing):
+        restarts.restart_needed(16, ["shared_buffers"])
 
 
 def test_shipped_catalogue_is_sorted_lowercase_and_has_pg_stat_statements() -> None:
     text = (Path(sc.__file__).parent / "pg_settings" / "15.json").read_text(encoding="utf-8")
     names = list(json.loads(text)["settings"])
     assert names == sorted(names) and all(name == name.lower() for name in names)
-    loaded = sc.parse_catalogue(text)
+    loaded = sd.parse_catalogue(text)
     assert loaded.version == 15 and "pg_stat_statements" in loaded.extensions
-    assert loaded.settings["shared_buffers"].unit == sc.Unit("memory", 8192, "8kB")
+    assert loaded.settings["shared_buffers"].unit == sd.Unit("memory", 8192, "8kB")
     assert len(text.splitlines()) == len(names) + 2  # one setting per line
 
 
@@ -370,20 +372,20 @@ FAKE_ROWS: list[dict[str, Any]] = [
 def test_generator_output_is_what_the_loader_reads(catalogue_dir: Path) -> None:
     text = catalogue_json(99, "99.0", FAKE_ROWS)
     assert text == catalogue_json(99, "99.0", list(reversed(FAKE_ROWS)))  # stable
-    loaded = sc.parse_catalogue(text)
+    loaded = sd.parse_catalogue(text)
     assert loaded.version == 99 and loaded.extensions == {"pg_stat_statements"}
     assert loaded.settings == {
-        "fsync": sc.Setting("fsync", "bool", "sighup"),
-        "pg_stat_statements.max": sc.Setting(
+        "fsync": sd.Setting("fsync", "bool", "sighup"),
+        "pg_stat_statements.max": sd.Setting(
             "pg_stat_statements.max", "integer", "postmaster", None, 100, 1073741823
         ),
-        "seq_page_cost": sc.Setting("seq_page_cost", "real", "user", None, 0.0, 1.79769e308),
-        "timezone": sc.Setting("timezone", "string", "user"),
-        "wal_level": sc.Setting(
+        "seq_page_cost": sd.Setting("seq_page_cost", "real", "user", None, 0.0, 1.79769e308),
+        "timezone": sd.Setting("timezone", "string", "user"),
+        "wal_level": sd.Setting(
             "wal_level", "enum", "postmaster", values=("minimal", "replica", "logical")
         ),
-        "work_mem": sc.Setting(
-            "work_mem", "integer", "user", sc.Unit("memory", 1024, "kB"), 64, 2147483647
+        "work_mem": sd.Setting(
+            "work_mem", "integer", "user", sd.Unit("memory", 1024, "kB"), 64, 2147483647
         ),
     }
     (catalogue_dir / "99.json").write_text(text, encoding="utf-8")
@@ -392,7 +394,7 @@ def test_generator_output_is_what_the_loader_reads(catalogue_dir: Path) -> None:
         "postgres.settings.work_mem: 'work_mem' must be between 64kB and 2147483647kB "
         "(about 2TB); got '1kB'"
     ]
-    assert sc.restart_needed(99, ["wal_level", "work_mem"]) == ["wal_level"]
+    assert restarts.restart_needed(99, ["wal_level", "work_mem"]) == ["wal_level"]
 
 
 # --- restart prediction ---------------------------------------------------------------------
@@ -416,9 +418,9 @@ CONF = "/etc/postgresql/15/main/conf.d/50-adx.conf"
 def test_a_value_in_other_words_is_the_running_value(
     name: str, wanted: object, running: str
 ) -> None:
-    setting = sc.catalogue(15).settings[name]
-    assert sc.same_value(setting, wanted, running)
-    assert sc.restart_changes(15, {name: wanted}, {name: {"setting": running}}, CONF) == []
+    setting = sd.catalogue(15).settings[name]
+    assert restarts.same_value(setting, wanted, running)
+    assert restarts.restart_changes(15, {name: wanted}, {name: {"setting": running}}, CONF) == []
 
 
 @pytest.mark.parametrize(
@@ -431,7 +433,9 @@ def test_a_value_in_other_words_is_the_running_value(
     ],
 )
 def test_a_changed_restart_setting_needs_a_restart(name: str, wanted: object, running: str) -> None:
-    assert sc.restart_changes(15, {name: wanted}, {name: {"setting": running}}, CONF) == [name]
+    assert restarts.restart_changes(15, {name: wanted}, {name: {"setting": running}}, CONF) == [
+        name
+    ]
 
 
 def test_a_restart_setting_the_deploys_file_no_longer_sets_needs_a_restart() -> None:
@@ -439,9 +443,9 @@ def test_a_restart_setting_the_deploys_file_no_longer_sets_needs_a_restart() -> 
         "max_locks_per_transaction": {"setting": "128", "sourcefile": CONF},
         "max_prepared_transactions": {"setting": "5", "sourcefile": "/elsewhere.conf"},
     }
-    assert sc.restart_changes(15, {}, running, CONF) == ["max_locks_per_transaction"]
+    assert restarts.restart_changes(15, {}, running, CONF) == ["max_locks_per_transaction"]
 
 
 def test_a_reload_setting_never_needs_a_restart() -> None:
     running = {"work_mem": {"setting": "4096", "sourcefile": CONF}}
-    assert sc.restart_changes(15, {"work_mem": "8MB"}, running, CONF) == []
+    assert restarts.restart_changes(15, {"work_mem": "8MB"}, running, CONF) == []

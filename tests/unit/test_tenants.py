@@ -6,7 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from adxdb.inventory.model import Environment
-from adxdb.plan.catalog import plan_registry, plan_schemas
+from adxdb.plan.catalog import plan_registry
+from adxdb.plan.schema_grants import plan_schemas
 from adxdb.plan.tenants import (
     databases_for_host,
     migration_targets,
