@@ -18,7 +18,12 @@ from operations.inventory import loaded
 plan = host_plan(loaded(host.data.adx_inventory), host.data.adx_host, RunInfo.now())
 server = f"{plan.version}/{plan.cluster}"
 
-leftovers.removed(name="Leftovers of killed deploys")
+if plan.staging is not None:
+    config_files.converge(plan.staging)  # before anything is uploaded
+leftovers.removed(
+    name="Leftovers of killed deploys",
+    staging_dir=plan.staging.path if plan.staging is not None else None,
+)
 config_files.converge(plan.createcluster)
 postgres.packages(name=f"PostgreSQL {plan.version} packages", packages=list(plan.packages))
 postgres.cluster(

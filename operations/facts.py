@@ -300,8 +300,15 @@ class DeployLeftovers(FactBase[list[str]]):
         ["/var/lib/adx-deploy/roles-1f2e3d4c5b6a7988.sql", "/var/lib/adx-migrations/run-0a1b2c3d"]
     """
 
-    def command(self, private_dir: str, migrations_dir: str, move_dir: str) -> StringCommand:
-        return inline_script("leftovers.sh", "list", private_dir, migrations_dir, move_dir)
+    def command(
+        self,
+        private_dir: str,
+        migrations_dir: str,
+        move_dir: str,
+        staging_dir: str | None = None,
+    ) -> StringCommand:
+        folders = (private_dir, migrations_dir, move_dir, *([staging_dir] if staging_dir else []))
+        return inline_script("leftovers.sh", "list", *folders)
 
     @staticmethod
     def default() -> list[str]:

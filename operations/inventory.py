@@ -17,6 +17,7 @@ from pyinfra.api.exceptions import InventoryError as PyinfraInventoryError
 from adxdb.errors import InventoryError
 from adxdb.inventory.loader import Inventory, load_inventory
 from adxdb.inventory.state import resolve_control_path
+from adxdb.plan.host import STAGING_DIR
 
 _LOADED: dict[Path, Inventory] = {}
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
@@ -57,6 +58,8 @@ def host_data(inventory: Inventory, host_name: str) -> dict[str, Any]:
         data["ssh_strict_host_key_checking"] = "yes"
     if host.ssh.sudo:
         data["_sudo"] = True
+        # pyinfra stages uploads as the SSH user: in its own 0700 folder, not in /tmp.
+        data["_temp_dir"] = STAGING_DIR
     return data
 
 

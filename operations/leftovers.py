@@ -19,6 +19,7 @@ def removed(
     private_dir: str = PRIVATE_DIR,
     migrations_dir: str = MIGRATIONS_DIR,
     move_dir: str = MOVE_WORK_DIR,
+    staging_dir: str | None = None,
 ) -> Generator[StringCommand, None, None]:
     """
     Remove the uploads a killed deploy left behind (psql scripts, pgpass files, migration run
@@ -28,6 +29,7 @@ def removed(
     + private_dir: the deploy's root-only upload folder
     + migrations_dir: where migration runs keep the files their scripts include
     + move_dir: the tenant moves' work folder
+    + staging_dir: the SSH user's staging folder on a host reached through sudo
 
     **Example:**
 
@@ -40,8 +42,10 @@ def removed(
         private_dir=private_dir,
         migrations_dir=migrations_dir,
         move_dir=move_dir,
+        staging_dir=staging_dir,
     )
     if not found:
         host.noop("no deploy left files behind")
         return
-    yield inline_script("leftovers.sh", "remove", private_dir, migrations_dir, move_dir)
+    folders = (private_dir, migrations_dir, move_dir, *([staging_dir] if staging_dir else []))
+    yield inline_script("leftovers.sh", "remove", *folders)

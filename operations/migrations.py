@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Generator, Mapping, Sequence
-from io import StringIO
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import FileUploadCommand, OperationError, StringCommand, operation
+from pyinfra.api import OperationError, StringCommand, operation
 
 from adxdb.errors import MigrationError
 from adxdb.inventory.migration_files import MigrationFile
@@ -18,6 +17,7 @@ from adxdb.plan import migration_scripts as scripts
 from adxdb.plan import migrations as engine
 from operations.facts import PgMigrationLedger, require
 from operations.psql import run_sql_script
+from operations.uploads import upload
 
 # Migration files are not secret: readable by postgres, which includes them with \\i.
 MIGRATIONS_DIR = "/var/lib/adx-migrations"
@@ -95,7 +95,7 @@ def migrations(
     paths = {c: f"{run_dir}/{engine.host_file_name(m)}" for c, m in needed.items()}
     yield StringCommand("install", "-d", "-m", "0755", "-o", "root", "-g", "root", run_dir)
     for checksum, migration in needed.items():
-        yield FileUploadCommand(StringIO(migration.text), paths[checksum])
+        yield upload(migration.text, paths[checksum])
     for database, steps in pending.items():
         script = scripts.render_script(steps, owner, readers, timeouts, applied_by, paths)
         *prepare, run = run_sql_script(port, database, script, f"migrate-{database}", run_dir)

@@ -8,13 +8,12 @@ import logging
 import secrets
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 from pyinfra import host
-from pyinfra.api import FileUploadCommand, OperationError, QuoteString, StringCommand, operation
+from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 
 from adxdb.contract import MAIN_DATABASE
 from adxdb.errors import MoveRefused
@@ -23,6 +22,7 @@ from adxdb.plan import moves as tenant_moves_plan
 from adxdb.plan.tenants import RegistryRow
 from operations.facts import PgTenantRegistry, PgTenantTables, require
 from operations.psql import PRIVATE_DIR
+from operations.uploads import upload
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 # The move runner, shipped with the package (`operations/files/` is package data).
@@ -160,7 +160,7 @@ def _move_commands(
     for directory in (PRIVATE_DIR, folder):
         yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", directory)
     for path, text in uploads.items():
-        yield FileUploadCommand(StringIO(text), path)
+        yield upload(text, path)
     options = [part for option, value in arguments.items() for part in (option, QuoteString(value))]
     yield StringCommand(
         "flock",

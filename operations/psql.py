@@ -8,9 +8,10 @@ fed on stdin, so it never appears in a process's argument list or in pyinfra's o
 from __future__ import annotations
 
 import hashlib
-from io import StringIO
 
 from pyinfra.api import FileUploadCommand, HiddenValue, QuoteString, StringCommand
+
+from operations.uploads import upload
 
 PRIVATE_DIR = "/var/lib/adx-deploy"
 
@@ -68,7 +69,7 @@ def run_sql_script(
     )
     return [
         StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", PRIVATE_DIR),
-        FileUploadCommand(StringIO(script), name),
+        upload(script, name),
         run,
     ]
 

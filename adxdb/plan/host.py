@@ -50,6 +50,9 @@ from adxdb.plan.tenants import (
 )
 
 CREATECLUSTER_CONF = "/etc/postgresql-common/createcluster.d/50-adx.conf"
+# Where the SSH user of a host reached through sudo stages uploads (operations/uploads.py).
+STAGING_DIR = "/var/lib/adx-deploy-staging"
+STAGING_PREFIX = "adx-upload-"
 CREATECLUSTER_TEXT = (
     "# Managed by adxdb: the deploy creates its clusters itself.\ncreate_main_cluster = false\n"
 )
@@ -127,6 +130,7 @@ class HostPlan:
     cluster: str
     port: int
     packages: tuple[str, ...]
+    staging: ManagedDirectory | None
     createcluster: ManagedFile
     config: tuple[ManagedDirectory | ManagedFile, ...]
     restart_policy: RestartPolicy
@@ -239,6 +243,17 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
         port=postgres.port,
         packages=tuple(
             server_packages(postgres.version) + (list(BACKUP_PACKAGES) if backups.enabled else [])
+        ),
+        staging=(
+            ManagedDirectory(
+                f"Private staging folder of {host.ssh.user}",
+                STAGING_DIR,
+                host.ssh.user,
+                host.ssh.user,
+                "700",
+            )
+            if host.ssh.sudo
+            else None
         ),
         createcluster=ManagedFile(
             "Debian packages create no default cluster", CREATECLUSTER_CONF, CREATECLUSTER_TEXT

@@ -51,10 +51,13 @@ class OperationRun:
 
 
 @contextmanager
-def fake_host(facts: dict[str, Any] | None = None) -> Iterator[Any]:
-    """A fake pyinfra host holding `facts`, current for the block, randomness pinned."""
+def fake_host(
+    facts: dict[str, Any] | None = None, data: dict[str, Any] | None = None
+) -> Iterator[Any]:
+    """A fake pyinfra host holding `facts` (and host `data`), current for the block,
+    randomness pinned."""
     state = FakeState()
-    host = create_host(state, facts=facts or {})
+    host = create_host(state, facts=facts or {}, data=data or {})
     with (
         ctx_state.use(state),
         ctx_host.use(host),
@@ -64,8 +67,13 @@ def fake_host(facts: dict[str, Any] | None = None) -> Iterator[Any]:
         yield host
 
 
-def run_operation(op: Any, facts: dict[str, Any] | None = None, **kwargs: Any) -> OperationRun:
+def run_operation(
+    op: Any,
+    facts: dict[str, Any] | None = None,
+    host_data: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> OperationRun:
     """Run `op` (a pyinfra `@operation`) with `kwargs` on a fake host holding `facts`."""
-    with fake_host(facts) as host:
+    with fake_host(facts, host_data) as host:
         commands = list(op._inner(**kwargs))
     return OperationRun(commands, host)

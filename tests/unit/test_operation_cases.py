@@ -36,14 +36,16 @@ def _cases() -> Iterator[Any]:
             yield pytest.param(folder.name, case, id=f"{folder.name}/{case.stem}")
 
 
-def run_case(path: str, test_data: dict[str, Any]) -> OperationRun:
+def run_case(
+    path: str, test_data: dict[str, Any], host_data: dict[str, Any] | None = None
+) -> OperationRun:
     op = _operation(path)
     hints = get_type_hints(op._inner)
     kwargs = {
         key: TypeAdapter(hints[key]).validate_python(value)
         for key, value in test_data["kwargs"].items()
     }
-    return run_operation(op, test_data.get("facts", {}), **kwargs)
+    return run_operation(op, test_data.get("facts", {}), host_data, **kwargs)
 
 
 @pytest.mark.parametrize(("path", "case"), list(_cases()))

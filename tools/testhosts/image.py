@@ -1,4 +1,4 @@
-"""The base image ``adx/bookworm-sshd:1``: Debian 12 with sshd for key-only root login.
+"""The base image ``adx/bookworm-sshd:2``: Debian 12 with sshd for key-only root login.
 
 It is ``debian:bookworm`` plus sshd where a registry can be reached; otherwise it is built once
 with debootstrap from this machine's own apt mirror and ``docker import``, then reused. A file
@@ -29,9 +29,9 @@ from tools.testhosts.apt import (
 from tools.testhosts.engine import Log, engine_client, get_or_none, print_log, tar_files
 from tools.testhosts.errors import TestHostError
 
-BASE_IMAGE = "adx/bookworm-sshd:1"
+BASE_IMAGE = "adx/bookworm-sshd:2"
 UPSTREAM_IMAGE = "debian:bookworm"
-BASE_PACKAGES = ("openssh-server", "ca-certificates", "iproute2", "procps")
+BASE_PACKAGES = ("openssh-server", "ca-certificates", "iproute2", "procps", "sudo")
 LABEL_IMAGE = "adx.image"
 PULL_TIMEOUT_SECONDS = 30
 
@@ -48,6 +48,9 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UseDNS no
 EOF
+# SFTP in sshd's own process, logging every file it opens (tests read where uploads go).
+sed -i 's|^Subsystem\s.*|Subsystem sftp internal-sftp -l INFO|' /etc/ssh/sshd_config
+grep -qx 'Subsystem sftp internal-sftp -l INFO' /etc/ssh/sshd_config
 cat > /usr/local/sbin/start-sshd <<'EOF'
 #!/bin/sh
 # Entry point of the ADX test hosts: sshd in the foreground, logging to stderr.
@@ -85,7 +88,7 @@ _IMAGE_CHANGES = (
 
 
 def ensure_base_image(client: Any | None = None, log: Log = print_log) -> str:
-    """The id of ``adx/bookworm-sshd:1``, built first when it is missing."""
+    """The id of ``adx/bookworm-sshd:2``, built first when it is missing."""
     client = client or engine_client()
     image = get_or_none(client.images, BASE_IMAGE)
     if image is not None:
