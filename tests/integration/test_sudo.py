@@ -1,7 +1,7 @@
 """A host reached as an SSH user with sudo (`ssh.sudo: true`), as in staging and prod: every
 upload (SQL scripts, configuration files) is staged in that user's private folder, never in a
-shared /tmp, and what a killed run left staged there is removed by the next run. The hosts'
-sshd logs every file SFTP opens (tools/testhosts/image.py): that log is the probe."""
+shared /tmp, and what a killed run left staged there is removed by the next run. The test
+hosts' SFTP server logs every file it opens (tools/testhosts/image.py): that log is the probe."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
 DEPLOY_USER = "adxdeploy"
+SFTP_LOG = "/var/log/adx-sftp.log"
 SFTP_OPEN = re.compile(r'open "([^"]+)" flags \S*WRITE')
 
 
@@ -28,7 +29,13 @@ def _container(test_env: HostsUnderTest, host: str) -> Any:
 
 
 def _log_lines(test_env: HostsUnderTest, host: str) -> list[str]:
+    """sshd's log (the container's)."""
     return str(_container(test_env, host).logs().decode(errors="replace")).splitlines()
+
+
+def _sftp_lines(test_env: HostsUnderTest, host: str) -> list[str]:
+    """The SFTP server's log: a line for each file it opened, whoever logged in."""
+    return test_env.run_as_root(host, "cat", SFTP_LOG).splitlines()
 
 
 def _written(lines: list[str]) -> list[str]:
@@ -78,10 +85,10 @@ def test_a_sudo_deploy_stages_every_upload_in_its_users_private_folder(
             "roles": {"adx_app": {"connection_limit": 77}},
         },
     )
-    before = len(_log_lines(test_env, "pg1"))
+    logins, before = len(_log_lines(test_env, "pg1")), len(_sftp_lines(test_env, "pg1"))
     first = converge(inventory)
-    lines = _log_lines(test_env, "pg1")[before:]
-    assert f"Accepted publickey for {sudo_user}" in "\n".join(lines)
+    assert f"Accepted publickey for {sudo_user}" in "\n".join(_log_lines(test_env, "pg1")[logins:])
+    lines = _sftp_lines(test_env, "pg1")[before:]
     written = _written(lines)
     assert len(written) >= 2, lines[-40:]
     assert _outside_staging(written) == []
@@ -118,7 +125,7 @@ def test_the_staging_probe_sees_pyinfras_default_staging_in_tmp(
     probe reports it."""
     source = tmp_path / "twin.txt"
     source.write_text("twin\n", encoding="utf-8")
-    before = len(_log_lines(test_env, "pg1"))
+    before = len(_sftp_lines(test_env, "pg1"))
     completed = subprocess.run(
         [
             str(VENV_BIN / "pyinfra"),
@@ -146,6 +153,6 @@ def test_the_staging_probe_sees_pyinfras_default_staging_in_tmp(
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    written = _written(_log_lines(test_env, "pg1")[before:])
+    written = _written(_sftp_lines(test_env, "pg1")[before:])
     outside = _outside_staging(written)
     assert outside and all(path.startswith("/tmp/pyinfra-") for path in outside), written

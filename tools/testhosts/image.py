@@ -48,9 +48,15 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UseDNS no
 EOF
-# SFTP in sshd's own process, logging every file it opens (tests read where uploads go).
-sed -i 's|^Subsystem\s.*|Subsystem sftp internal-sftp -l INFO|' /etc/ssh/sshd_config
-grep -qx 'Subsystem sftp internal-sftp -l INFO' /etc/ssh/sshd_config
+# SFTP logs every file it opens to /var/log/adx-sftp.log (tests read where uploads go).
+cat > /usr/local/sbin/adx-sftp-server <<'EOF'
+#!/bin/sh
+exec /usr/lib/openssh/sftp-server -e -l INFO 2>>/var/log/adx-sftp.log
+EOF
+chmod 0755 /usr/local/sbin/adx-sftp-server
+install -m 0666 /dev/null /var/log/adx-sftp.log
+sed -i 's|^Subsystem\s.*|Subsystem sftp /usr/local/sbin/adx-sftp-server|' /etc/ssh/sshd_config
+grep -qx 'Subsystem sftp /usr/local/sbin/adx-sftp-server' /etc/ssh/sshd_config
 cat > /usr/local/sbin/start-sshd <<'EOF'
 #!/bin/sh
 # Entry point of the ADX test hosts: sshd in the foreground, logging to stderr.
