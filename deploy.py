@@ -54,9 +54,15 @@ if plan.roles:
         passwords=plan.passwords,
         port=plan.port,
         retired=list(plan.retired_roles),
+        registry_bound=plan.registry_bound_roles,
     )
 if plan.databases:
-    postgres.databases(name="ADX databases", databases=plan.databases, port=plan.port)
+    postgres.databases(
+        name="ADX databases",
+        databases=plan.databases,
+        port=plan.port,
+        registry_bound=plan.registry_bound_roles,
+    )
 if plan.schemas:
     tenants.schemas(name="Tenant schemas", schemas=plan.schemas, port=plan.port)
 if plan.migration_targets:

@@ -16,12 +16,20 @@ from pyinfra import host
 from pyinfra.api import OperationError, StringCommand, operation
 from pyinfra.facts.deb import DebPackages
 
-from adxdb.contract import DATABASES_LOCK_KEY, ROLES_LOCK_KEY
+from adxdb.contract import DATABASES_LOCK_KEY, MAIN_DATABASE, ROLES_LOCK_KEY
 from adxdb.inventory.model import Database, Role
 from adxdb.inventory.types import RestartPolicy, SettingValue
 from adxdb.plan.catalog import QUIET_PRELUDE, hold_lock, plan_databases, plan_roles
 from adxdb.plan.restarts import restart_changes
-from operations.facts import PgClusters, PgDatabases, PgRoles, PgServerState, require
+from adxdb.plan.tenants import registered_here
+from operations.facts import (
+    PgClusters,
+    PgDatabases,
+    PgRoles,
+    PgServerState,
+    PgTenantRegistry,
+    require,
+)
 from operations.psql import hidden, run_sql_script
 from operations.scripts import inline_script
 
@@ -220,6 +228,7 @@ def roles(
     passwords: Mapping[str, SecretStr],
     port: int,
     retired: Sequence[str] = (),
+    registry_bound: Mapping[str, str] | None = None,
 ) -> Generator[Any, None, None]:
     """
     Converge the declared roles in one batch: attributes, memberships, SCRAM passwords.
@@ -230,6 +239,9 @@ def roles(
     + port: the cluster's port
     + retired: roles that must not log in any more (tenants dropped from this host), where
       they still exist; never created
+    + registry_bound: tenant id -> own role of a tenant declared elsewhere whose role may still
+      be here: left as it is while the tenants registry places the tenant here, retired once
+      it does not
 
     Roles the inventory does not declare are left alone.
 
@@ -243,6 +255,7 @@ def roles(
     current = require(
         host.get_fact(PgRoles, port=port, digest_key=hidden(digest_key)), "roles", port
     )
+    retired = [*retired, *_left_here(registry_bound or {}, port, held=False)]
     plan = plan_roles(roles, passwords, current, retired, digest_key)
     if not plan.statements:
         host.noop(f"roles {', '.join(roles)} are converged")
@@ -253,14 +266,32 @@ def roles(
     yield from run_sql_script(port, "postgres", script, "roles")
 
 
+def _left_here(registry_bound: Mapping[str, str], port: int, held: bool) -> list[str]:
+    """The registry-bound roles the tenants registry still places here (`held`), or the others."""
+    if not registry_bound:
+        return []
+    registry = require(host.get_fact(PgTenantRegistry, port=port), "the tenants registry", port)
+    return sorted(
+        role
+        for tenant_id, role in registry_bound.items()
+        if registered_here(registry.get(tenant_id)) == held
+    )
+
+
 @operation()
-def databases(databases: Mapping[str, Database], port: int) -> Generator[Any, None, None]:
+def databases(
+    databases: Mapping[str, Database],
+    port: int,
+    registry_bound: Mapping[str, str] | None = None,
+) -> Generator[Any, None, None]:
     """
     Converge the declared databases: created from template0, owner, connection limit, and
     `CONNECT` revoked from `PUBLIC` and granted to the declared roles only.
 
     + databases: database name -> wanted `Database`
     + port: the cluster's port
+    + registry_bound: tenant id -> own role of a tenant declared elsewhere: keeps `CONNECT` on
+      the main database while the tenants registry still places the tenant there
 
     **Example:**
 
@@ -269,6 +300,13 @@ def databases(databases: Mapping[str, Database], port: int) -> Generator[Any, No
         databases(name="ADX databases", databases=env.databases, port=5432)
     """
     current = require(host.get_fact(PgDatabases, port=port), "databases", port)
+    held = tuple(_left_here(registry_bound or {}, port, held=True))
+    main = databases.get(MAIN_DATABASE)
+    if held and main is not None:
+        databases = {
+            **databases,
+            MAIN_DATABASE: main.model_copy(update={"connect": (*main.connect, *held)}),
+        }
     statements, _changed = plan_databases(databases, current)
     if not statements:
         host.noop(f"databases {', '.join(databases)} are converged")

@@ -43,6 +43,7 @@ from adxdb.plan.tenants import (
     databases_for_host,
     dropped_tenants,
     migration_targets,
+    registry_bound_roles,
     registry_rows,
     retired_roles_for_host,
     roles_for_host,
@@ -140,6 +141,7 @@ class HostPlan:
     backup_schedule: ManagedFile | None
     roles: Mapping[str, Role]
     retired_roles: tuple[str, ...]
+    registry_bound_roles: Mapping[str, str]
     passwords: Mapping[str, SecretStr] = field(repr=False)
     databases: Mapping[str, Database] = field(default_factory=dict)
     schemas: Mapping[str, Mapping[str, SchemaSpec]] = field(default_factory=dict)
@@ -277,6 +279,9 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
         ),
         roles={} if "replica" in host.groups else roles_for_host(env, host_name),
         retired_roles=tuple(retired_roles_for_host(env, host_name)),
+        registry_bound_roles=(
+            {} if "replica" in host.groups else registry_bound_roles(env, host_name)
+        ),
         passwords=inventory.passwords,
         databases=databases_for_host(env, host_name),
         schemas=schemas_for_host(env, host_name),

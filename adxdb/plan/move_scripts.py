@@ -20,6 +20,7 @@ from typing import Any
 from psycopg import sql
 
 from adxdb import sqlfiles
+from adxdb.contract import tenant_role
 from adxdb.plan.catalog import plan_registry
 from adxdb.plan.moves import Location, Move
 from adxdb.plan.tenants import LOCATION_COLUMNS
@@ -36,6 +37,17 @@ _COMMIT = sql.SQL("COMMIT;")
 _SET_LOCK_TIMEOUT = sql.SQL("SET LOCAL lock_timeout = {};")
 _NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0;"
 _DELETE_ROWS = sql.SQL("DELETE FROM {} WHERE tenant_id = {};")
+# The switch of a tenant leaving a schema of the primary: its own role loses CONNECT on the main
+# database (and login, unless its new database is on this cluster) with the registry's change;
+# after the commit its open sessions end.
+_RETIRE_ROLE = sql.SQL(
+    "DO $adx_retire$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {name}) THEN "
+    "{nologin}REVOKE CONNECT ON DATABASE {main} FROM {role}; END IF; END $adx_retire$;"
+)
+_END_SESSIONS = sql.SQL(
+    "DO $adx_end$ BEGIN PERFORM pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE usename = {name} AND datname = {main}; END $adx_end$;"
+)
 _REGISTRY_AT = sql.SQL("EXISTS (SELECT 1 FROM public.tenants WHERE {})")
 _STILL_AT_SOURCE = sql.SQL(
     "DO $adx_where$ BEGIN IF NOT {} THEN RAISE EXCEPTION {}; END IF; END $adx_where$;"
@@ -206,10 +218,29 @@ def render_export(
     return _script(parts)
 
 
+def _retire_source_role(move: Move) -> tuple[list[sql.Composable], list[sql.Composable]]:
+    """In the switch's transaction and after its commit: what ends the access of the tenant's
+    own role to the schema it leaves (DESIGN.md decision 10: access follows the registry)."""
+    if move.from_level != "schema":
+        return [], []
+    role = tenant_role(move.slug)
+    stays = move.to_level == "database" and move.target.address is None  # same cluster
+    nologin = (
+        sql.SQL("") if stays else sql.SQL("ALTER ROLE {} NOLOGIN; ").format(sql.Identifier(role))
+    )
+    main = sql.Identifier(move.source.database)
+    retire = _RETIRE_ROLE.format(
+        name=sql.Literal(role), nologin=nologin, main=main, role=sql.Identifier(role)
+    )
+    end = _END_SESSIONS.format(name=sql.Literal(role), main=sql.Literal(move.source.database))
+    return [retire], [end]
+
+
 def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
     """The psql script run on the primary after the copy committed: in one transaction, switch
     the registry, hold off writers, check nothing changed since the snapshot (the file
-    `:adx_check_file` the export wrote), delete the old rows. Any failure rolls all of it back.
+    `:adx_check_file` the export wrote), delete the old rows, and end the access of a tenant's
+    own role to the schema it leaves. Any failure rolls all of it back.
     """
     head: list[sql.Composable] = [
         _BEGIN,
@@ -229,7 +260,8 @@ def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
     tail.append(sql.SQL("\\i :{}").format(sql.SQL(CHECK_FILE_VARIABLE)))
     for table in reversed(tables):
         tail.append(_DELETE_ROWS.format(_table(move.source, table), sql.Literal(move.tenant_id)))
-    tail.append(_COMMIT)
+    retire, after_commit = _retire_source_role(move)
+    tail += [*retire, _COMMIT, *after_commit]
     # The registry first: its row lock waits for the tenant transactions that claimed the old
     # route (adxdb.app.routing) and makes later ones wait, then read the new route.
     registry = "\n".join(plan_registry([move.registry_row], {})) + "\n"

@@ -7,6 +7,7 @@ Names are the contract (`adxdb.contract`): role and database `adx_tenant_<slug>`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -74,6 +75,34 @@ def retired_roles_for_host(env: Environment, host_name: str) -> list[str]:
         for t in env.tenants
         if t.drop and t.isolation != "rls" and tenant_host(env, t) == host_name
     ]
+
+
+def registry_bound_roles(env: Environment, host_name: str) -> dict[str, str]:
+    """On the primary: tenant id -> own role, for every tenant the inventory no longer places
+    in a schema here whose role may still be here (a schema tenant of this primary moving to
+    another level or host). Access follows the registry (DESIGN.md decision 10): while the
+    registry still places the tenant here, its role keeps login and CONNECT on the main
+    database, so a move that has not switched yet locks nobody out; once the registry points
+    elsewhere (the move's switch), the role loses both, and no later deploy gives them back."""
+    if "primary" not in env.hosts[host_name].groups:
+        return {}
+    managed = set(roles_for_host(env, host_name)) | set(retired_roles_for_host(env, host_name))
+    return {
+        str(t.id): tenant_role(t.slug)
+        for t in env.tenants
+        if not t.drop and tenant_role(t.slug) not in managed
+    }
+
+
+def registered_here(row: Mapping[str, Any] | None) -> bool:
+    """Whether a registry row (the registry fact's shape) places its tenant in a schema of the
+    primary's main database, where its own role logs in."""
+    return (
+        row is not None
+        and row.get("isolation_level") == "schema"
+        and row.get("db_host") is None
+        and row.get("db_name") == MAIN_DATABASE
+    )
 
 
 def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:

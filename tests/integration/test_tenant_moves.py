@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from adxdb.app.routing import TenantConnections, TenantRouteChanged
@@ -125,6 +126,9 @@ def test_rls_to_schema_to_database_moves_every_row_and_leaves_none_behind(
     assert _rows(test_env, "pg1", "adx_core", "public", op="<>") == others_before
     assert _registry(test_env) == "schema - adx_core tenant_wonka"
     assert converge(to_schema).changed_ops == {}
+    # The tenant's own role works at its schema; a session stays open across the next move.
+    held = connect("adx_tenant_wonka", test_env.pg_port("pg1"))
+    assert held.execute("SELECT count(*) FROM tenant_wonka.users").fetchone() is not None
 
     # schema -> database: a copy to the tenant host, over TLS as adx_migrator.
     to_database = _inventory(test_env, tmp_path, "database")
@@ -140,6 +144,22 @@ def test_rls_to_schema_to_database_moves_every_row_and_leaves_none_behind(
     assert _rows(test_env, "pg1", "adx_core", "public", op="<>") == others_before
     assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
     assert converge(to_database).changed_ops == {}
+    # Its access to the schema it left ended with the switch: login, CONNECT, open sessions.
+    with pytest.raises(psycopg.OperationalError):
+        held.execute("SELECT 1")
+    held.close()
+    with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+        connect("adx_tenant_wonka", test_env.pg_port("pg1"))
+    assert (
+        test_env.psql(
+            "pg1",
+            "SELECT rolcanlogin, has_database_privilege(oid, 'adx_core', 'CONNECT') "
+            "FROM pg_roles WHERE rolname = 'adx_tenant_wonka'",
+        )
+        == "f|f"
+    )
+    with connect("adx_tenant_wonka", test_env.pg_port("tenant1"), dbname="adx_tenant_wonka"):
+        pass  # where the registry points, it logs in
 
     # The application reaches the moved rows where the registry now points, under RLS.
     with connect("adx_app", test_env.pg_port("tenant1"), dbname="adx_tenant_wonka") as conn:

@@ -508,3 +508,36 @@ def test_runner_and_scripts_agree_on_the_receipt_and_the_check_file() -> None:
     export = move_scripts.render_export(_move(), ["users"], "10s")
     assert f"SELECT format('SELECT %L;', '{move_scripts.COMMITTED}');" in export
     assert f"\\o :{move_scripts.CHECK_FILE_VARIABLE}\n" in export
+
+
+def test_leaving_a_schema_ends_its_roles_access_with_the_switch() -> None:
+    """Access follows the registry: in the switch's own transaction the tenant's role loses
+    login and CONNECT on adx_core; its sessions there end after the commit."""
+    script = move_scripts.render_switch(_move("schema", "database"), ["users"], "10s")
+    retire = _statement(script, "ALTER ROLE")
+    assert 'ALTER ROLE "adx_tenant_acme" NOLOGIN;' in retire
+    assert 'REVOKE CONNECT ON DATABASE "adx_core" FROM "adx_tenant_acme";' in retire
+    order = ["INSERT INTO public.tenants", 'DELETE FROM "tenant_acme"."users"', retire, "COMMIT;"]
+    positions = [script.index(part) for part in order]
+    assert positions == sorted(positions)
+    end = _statement(script, "pg_terminate_backend")
+    assert "usename = 'adx_tenant_acme' AND datname = 'adx_core'" in end
+    assert script.index("COMMIT;") < script.index(end)
+
+
+def test_a_tenant_going_to_a_database_of_the_same_cluster_keeps_its_login() -> None:
+    script = move_scripts.render_switch(
+        moves.plan_moves([_row("database", db_host=PRIMARY)], _registry(_row("schema")), PRIMARY)[
+            0
+        ],
+        ["users"],
+        "10s",
+    )
+    assert "NOLOGIN" not in script
+    assert 'REVOKE CONNECT ON DATABASE "adx_core" FROM "adx_tenant_acme";' in script
+
+
+def test_a_tenant_leaving_rls_has_no_role_to_retire() -> None:
+    """The twin: out of the shared tables there is no own role, and the switch retires none."""
+    script = move_scripts.render_switch(_move("rls", "schema"), ["users"], "10s")
+    assert "ALTER ROLE" not in script and "pg_terminate_backend" not in script

@@ -11,6 +11,8 @@ from adxdb.plan.schema_grants import plan_schemas
 from adxdb.plan.tenants import (
     databases_for_host,
     migration_targets,
+    registered_here,
+    registry_bound_roles,
     registry_rows,
     retired_roles_for_host,
     roles_for_host,
@@ -156,3 +158,20 @@ def test_no_role_is_retired_while_its_tenant_is_kept() -> None:
     env = _env(initech={"state": "absent"})
     assert retired_roles_for_host(env, "t1") == []
     assert roles_for_host(env, "t1")["adx_tenant_initech"].login is False
+
+
+def test_roles_of_tenants_declared_elsewhere_follow_the_registry_on_the_primary() -> None:
+    """Every tenant not placed in a schema of the primary may still have a role there (a
+    schema tenant moving away): the registry decides whether it keeps its access."""
+    env = _env()
+    bound = registry_bound_roles(env, "pg1")
+    assert bound == {str(UUID(int=1)): "adx_tenant_acme", str(UUID(int=3)): "adx_tenant_initech"}
+    assert registry_bound_roles(env, "t1") == {}  # dedicated hosts: no registry
+
+
+def test_registered_here_means_a_schema_of_the_primarys_main_database() -> None:
+    schema = {"isolation_level": "schema", "db_host": None, "db_name": "adx_core"}
+    assert registered_here(schema)
+    assert not registered_here({**schema, "isolation_level": "rls"})
+    assert not registered_here({**schema, "db_host": "10.0.0.2"})
+    assert not registered_here(None)
