@@ -254,3 +254,25 @@ def test_database_names_are_quoted_identifiers() -> None:
     current = {"select": database_fact(privileges=privileges("adx_owner", 'we"ird'))}
     statements, _ = plan_databases(wanted, current)
     assert statements == ['REVOKE ALL ON DATABASE "select" FROM "we""ird";']
+
+
+QUIET = {"adx_core": {"adx_migrator": {"log_statement": "none", "log_min_error_statement": "panic"}}}
+
+
+def test_role_settings_in_a_database_are_set_where_they_differ() -> None:
+    stored = {"adx_migrator": ["log_statement=all"], "adx_app": ["work_mem=64MB"]}
+    statements, changed = plan_databases(
+        WANTED_DATABASES, {"adx_core": database_fact(role_settings=stored)}, QUIET
+    )
+    assert statements == [
+        'ALTER ROLE "adx_migrator" IN DATABASE "adx_core" SET "log_statement" = \'none\';',
+        'ALTER ROLE "adx_migrator" IN DATABASE "adx_core" SET "log_min_error_statement" = '
+        "'panic';",
+    ]  # adx_app's own setting is not the deploy's: left alone
+    assert changed == ["adx_core"]
+
+
+def test_role_settings_already_stored_change_nothing() -> None:
+    stored = {"adx_migrator": ["log_min_error_statement=panic", "log_statement=none"]}
+    fact = {"adx_core": database_fact(role_settings=stored)}
+    assert plan_databases(WANTED_DATABASES, fact, QUIET) == ([], [])

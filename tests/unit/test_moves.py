@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from pyinfra.api import OperationError, StringCommand
 
 from adxdb import sqlfiles
+from adxdb.contract import COPY_SESSION_SETTINGS
 from adxdb.errors import MoveRefused
 from adxdb.inventory import migration_files
 from adxdb.plan import move_scripts, moves
@@ -541,3 +542,17 @@ def test_a_tenant_leaving_rls_has_no_role_to_retire() -> None:
     """The twin: out of the shared tables there is no own role, and the switch retires none."""
     script = move_scripts.render_switch(_move("rls", "schema"), ["users"], "10s")
     assert "ALTER ROLE" not in script and "pg_terminate_backend" not in script
+
+
+def test_a_copy_on_the_primary_quiets_its_own_session() -> None:
+    """Runs as postgres: it sets, for its transaction, what keeps its rows out of the log."""
+    script = move_scripts.render_export(_move("rls", "schema"), ["users"], "10s")
+    for name, value in COPY_SESSION_SETTINGS.items():
+        assert f"SELECT format('SET LOCAL %I = %L;', '{name}', '{value}');" in script
+
+
+def test_a_copy_into_a_dedicated_database_relies_on_its_roles_settings() -> None:
+    """The twin: adx_migrator may not set them (they are the superuser's); its sessions in
+    the dedicated database start with them instead (`copy_session_settings`)."""
+    script = move_scripts.render_export(_move("rls", "database"), ["users"], "10s")
+    assert "SET LOCAL %I" not in script

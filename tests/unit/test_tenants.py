@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from adxdb.contract import COPY_SESSION_SETTINGS
 from adxdb.inventory.model import Environment
 from adxdb.plan.catalog import plan_registry
 from adxdb.plan.schema_grants import plan_schemas
 from adxdb.plan.tenants import (
+    copy_session_settings,
     databases_for_host,
     migration_targets,
     registered_here,
@@ -175,3 +177,12 @@ def test_registered_here_means_a_schema_of_the_primarys_main_database() -> None:
     assert not registered_here({**schema, "isolation_level": "rls"})
     assert not registered_here({**schema, "db_host": "10.0.0.2"})
     assert not registered_here(None)
+
+
+def test_the_copy_role_starts_quiet_in_each_dedicated_database() -> None:
+    env = _env()
+    assert copy_session_settings(env, "t1") == {
+        "adx_tenant_initech": {"adx_migrator": COPY_SESSION_SETTINGS}
+    }
+    assert copy_session_settings(env, "pg1") == {}
+    assert copy_session_settings(_env(initech={"state": "absent", "drop": True}), "t1") == {}
