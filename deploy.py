@@ -62,6 +62,7 @@ if plan.databases:
         databases=plan.databases,
         port=plan.port,
         registry_bound=plan.registry_bound_roles,
+        role_settings=plan.database_role_settings,
     )
 if plan.schemas:
     tenants.schemas(name="Tenant schemas", schemas=plan.schemas, port=plan.port)

@@ -64,6 +64,19 @@ SCHEMAS_LOCK_KEY = 0x41445853  # "ADXS"
 MIGRATIONS_LOCK_KEY = 0x41445844  # "ADXD", held for the whole migration session
 
 # Application pool settings (environment variables) and the original platform's defaults.
+# Every session that copies a tenant's rows into their new location (a tenant move) runs with
+# these: none of its statements, the rows they carry, or a failing row's details reach the
+# server log or pg_stat_activity, whatever the inventory's logging settings. The copy into a
+# dedicated database (as adx_migrator) gets them from that database's settings for the role;
+# a copy on the primary (as postgres) sets them itself.
+COPY_SESSION_SETTINGS = {
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_min_error_statement": "panic",
+    "log_error_verbosity": "terse",
+    "track_activities": "off",
+}
+
 POOL_DEFAULTS = {
     "DB_MAX_CONNECTIONS": 20,
     "DB_MIN_CONNECTIONS": 1,

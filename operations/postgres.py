@@ -283,15 +283,19 @@ def databases(
     databases: Mapping[str, Database],
     port: int,
     registry_bound: Mapping[str, str] | None = None,
+    role_settings: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
 ) -> Generator[Any, None, None]:
     """
-    Converge the declared databases: created from template0, owner, connection limit, and
-    `CONNECT` revoked from `PUBLIC` and granted to the declared roles only.
+    Converge the declared databases: created from template0, owner, connection limit,
+    `CONNECT` revoked from `PUBLIC` and granted to the declared roles only, and the settings
+    given roles start with in a database.
 
     + databases: database name -> wanted `Database`
     + port: the cluster's port
     + registry_bound: tenant id -> own role of a tenant declared elsewhere: keeps `CONNECT` on
       the main database while the tenants registry still places the tenant there
+    + role_settings: database -> role -> settings (`ALTER ROLE ... IN DATABASE ... SET`); only
+      the ones named are managed
 
     **Example:**
 
@@ -307,7 +311,7 @@ def databases(
             **databases,
             MAIN_DATABASE: main.model_copy(update={"connect": (*main.connect, *held)}),
         }
-    statements, _changed = plan_databases(databases, current)
+    statements, _changed = plan_databases(databases, current, role_settings)
     if not statements:
         host.noop(f"databases {', '.join(databases)} are converged")
         return

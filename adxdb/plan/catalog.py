@@ -139,10 +139,38 @@ def _connect_grantees(current: Mapping[str, Any]) -> dict[str, set[str]]:
     return privileges
 
 
+def _role_settings(
+    db_name: str,
+    wanted: Mapping[str, Mapping[str, str]],
+    current: Mapping[str, Sequence[str]],
+) -> list[str]:
+    """`ALTER ROLE ... IN DATABASE ... SET` for each wanted setting of a role in `db_name` that
+    differs from what `current` (the fact's `name=value` items per role) holds."""
+    statements: list[str] = []
+    for role, settings in sorted(wanted.items()):
+        have = dict(item.split("=", 1) for item in current.get(role, []))
+        for name, value in settings.items():
+            if have.get(name) != value:
+                statements.append(
+                    _render(
+                        sql.SQL("ALTER ROLE {} IN DATABASE {} SET {} = {}").format(
+                            sql.Identifier(role),
+                            sql.Identifier(db_name),
+                            sql.Identifier(name),
+                            sql.Literal(value),
+                        )
+                    )
+                )
+    return statements
+
+
 def plan_databases(
-    wanted: Mapping[str, Database], current: Mapping[str, Mapping[str, Any]]
+    wanted: Mapping[str, Database],
+    current: Mapping[str, Mapping[str, Any]],
+    role_settings: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Statements (each runs on its own: CREATE DATABASE cannot run in a transaction)."""
+    """Statements (each runs on its own: CREATE DATABASE cannot run in a transaction).
+    `role_settings`: database -> role -> the settings that role's sessions there start with."""
     statements: list[str] = []
     changed: list[str] = []
     for db_name, database in wanted.items():
@@ -213,6 +241,9 @@ def plan_databases(
                 )
                 if grantee in wanted_connect:
                     privileges[grantee] = set()
+        db_statements += _role_settings(
+            db_name, (role_settings or {}).get(db_name, {}), have.get("role_settings") or {}
+        )
         for grantee in sorted(wanted_connect):
             if "CONNECT" not in privileges.get(grantee, set()):
                 db_statements.append(

@@ -40,6 +40,7 @@ from adxdb.plan.seeds import seed_text
 from adxdb.plan.tenants import (
     RegistryRow,
     SchemaSpec,
+    copy_session_settings,
     databases_for_host,
     dropped_tenants,
     migration_targets,
@@ -142,6 +143,7 @@ class HostPlan:
     roles: Mapping[str, Role]
     retired_roles: tuple[str, ...]
     registry_bound_roles: Mapping[str, str]
+    database_role_settings: Mapping[str, Mapping[str, Mapping[str, str]]]
     passwords: Mapping[str, SecretStr] = field(repr=False)
     databases: Mapping[str, Database] = field(default_factory=dict)
     schemas: Mapping[str, Mapping[str, SchemaSpec]] = field(default_factory=dict)
@@ -284,6 +286,7 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
         ),
         passwords=inventory.passwords,
         databases=databases_for_host(env, host_name),
+        database_role_settings=copy_session_settings(env, host_name),
         schemas=schemas_for_host(env, host_name),
         migration_targets=migration_targets(env, host_name),
         migration_files=files,

@@ -20,7 +20,7 @@ from typing import Any
 from psycopg import sql
 
 from adxdb import sqlfiles
-from adxdb.contract import tenant_role
+from adxdb.contract import COPY_SESSION_SETTINGS, tenant_role
 from adxdb.plan.catalog import plan_registry
 from adxdb.plan.moves import Location, Move
 from adxdb.plan.tenants import LOCATION_COLUMNS
@@ -55,6 +55,7 @@ _STILL_AT_SOURCE = sql.SQL(
 _STATE = sql.SQL("SELECT CASE WHEN {} THEN 'source' WHEN {} THEN 'target' ELSE 'other' END;")
 # format() strings of the one-line statements the export prints for the new location.
 _PRINT_LOCK_TIMEOUT = "SET LOCAL lock_timeout = %L;"
+_PRINT_SET_LOCAL = "SET LOCAL %I = %L;"
 _PRINT_CONTEXT = "SELECT %I.set_tenant_context(%L);"
 _PRINT_DELETE = "DELETE FROM %I.%I WHERE tenant_id = %L;"
 _PRINT_VALUE = "SELECT %L;"
@@ -155,9 +156,20 @@ def _target_ready(move: Move, migrations: Collection[tuple[str, int]]) -> list[s
 
 
 def _target_begin(move: Move, lock_timeout: str) -> list[sql.Composable]:
-    """Prints the start of the new location's transaction: its settings and tenant context."""
+    """Prints the start of the new location's transaction: its settings and tenant context.
+    A copy on the primary runs as postgres and quiets its own session; one into a dedicated
+    database runs as adx_migrator, whose sessions there start quiet (`COPY_SESSION_SETTINGS`)."""
+    quiet = (
+        [
+            _print(_PRINT_SET_LOCAL, sql.Literal(name), sql.Literal(value))
+            for name, value in COPY_SESSION_SETTINGS.items()
+        ]
+        if move.target.address is None
+        else []
+    )
     return [
         _print("BEGIN;"),
+        *quiet,
         _print(_PRINT_LOCK_TIMEOUT, sql.Literal(lock_timeout)),
         _print(_NO_STATEMENT_TIMEOUT),
         *(_print(statement) for statement in _statements("formats")),

@@ -12,7 +12,9 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from adxdb.contract import (
+    COPY_SESSION_SETTINGS,
     MAIN_DATABASE,
+    MIGRATOR_ROLE,
     OWNER_ROLE,
     PLATFORM_CONNECT_ROLES,
     PLATFORM_DATA_ROLES,
@@ -103,6 +105,16 @@ def registered_here(row: Mapping[str, Any] | None) -> bool:
         and row.get("db_host") is None
         and row.get("db_name") == MAIN_DATABASE
     )
+
+
+def copy_session_settings(env: Environment, host_name: str) -> dict[str, dict[str, dict[str, str]]]:
+    """Database -> role -> settings: in each dedicated tenant database of the host, the sessions
+    of the role that copies a moving tenant's rows in (adx_migrator) log nothing of them."""
+    return {
+        tenant_database(t.slug): {MIGRATOR_ROLE: dict(COPY_SESSION_SETTINGS)}
+        for t in env.tenants
+        if t.isolation == "database" and t.host == host_name and not t.drop
+    }
 
 
 def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:

@@ -305,3 +305,74 @@ def test_moving_out_of_a_dedicated_database_is_refused_and_changes_nothing(
         role, test_env.pg_port("tenant1"), dbname="adx_tenant_initech", password=password(role)
     ) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == ("adx_tenant_initech",)
+
+
+SERVER_LOG = "/var/log/postgresql/postgresql-15-main.log"
+PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0"  # tenant_rows.sql's
+
+
+def _log_since(test_env: HostsUnderTest, host: str, offset: int) -> str:
+    """What the host's server log gained after `offset` bytes."""
+    return test_env.run_as_root(host, "sh", "-c", f"tail -c +{offset + 1} {SERVER_LOG}")
+
+
+def _log_size(test_env: HostsUnderTest, host: str) -> int:
+    return int(test_env.run_as_root(host, "stat", "-c", "%s", SERVER_LOG))
+
+
+def test_a_failed_copy_batch_writes_no_tenant_row_into_the_target_log(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None, restore: None
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    before = _load_rows(test_env)
+    moved = _inventory(
+        test_env,
+        tmp_path,
+        "database",
+        migrations={"lock_timeout": "2s"},
+        # A DBA's logging: every statement, every duration.
+        postgres={"settings": {"log_min_duration_statement": 0, "log_statement": "all"}},
+    )
+    # A first run creates and migrates the new location, copies, and stops at the switch (a
+    # writer of the tenant holds its transaction open).
+    with connect("adx_app", test_env.pg_port("pg1")) as writer:
+        writer.autocommit = False
+        writer.execute("SELECT set_tenant_context(%s)", (WONKA,))
+        writer.execute(
+            "UPDATE users SET display_name = display_name WHERE tenant_id = %s", (WONKA,)
+        )
+        assert run_deploy(moved).returncode != 0
+        writer.rollback()
+    # The new location now refuses the tenant's users: the next copy's batch fails there.
+    test_env.psql(
+        "tenant1",
+        "ALTER TABLE public.users ADD CONSTRAINT adx_probe CHECK (false) NOT VALID",
+        "adx_tenant_wonka",
+    )
+    offset = _log_size(test_env, "tenant1")
+    failed = run_deploy(moved)
+    assert failed.returncode != 0
+    assert _registry(test_env) == "rls - adx_core public"  # nothing switched
+    written = _log_since(test_env, "tenant1", offset)
+    assert 'violates check constraint "adx_probe"' in written  # the failure is in this log
+    assert PASSWORD_HASH not in written and "example.test" not in written.lower()
+    assert "json_populate_recordset" not in written  # no copy statement either
+
+    # Negative twin: the same failure in a session without the copy's settings logs the row.
+    offset = _log_size(test_env, "tenant1")
+    test_env.run_as_root(
+        "tenant1",
+        "sh",
+        "-c",
+        'runuser -u postgres -- psql -X -d adx_tenant_wonka -c "INSERT INTO public.users '
+        f"(tenant_id, email) VALUES ('{WONKA}', 'twin@example.test')\" || true",
+    )
+    assert "twin@example.test" in _log_since(test_env, "tenant1", offset)
+
+    test_env.psql(
+        "tenant1", "ALTER TABLE public.users DROP CONSTRAINT adx_probe", "adx_tenant_wonka"
+    )
+    run = converge(moved)
+    assert run.changed_ops.get(MOVES_OP) == 1
+    assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
+    assert converge(moved).changed_ops == {}

@@ -256,7 +256,9 @@ def test_database_names_are_quoted_identifiers() -> None:
     assert statements == ['REVOKE ALL ON DATABASE "select" FROM "we""ird";']
 
 
-QUIET = {"adx_core": {"adx_migrator": {"log_statement": "none", "log_min_error_statement": "panic"}}}
+QUIET = {
+    "adx_core": {"adx_migrator": {"log_statement": "none", "log_min_error_statement": "panic"}}
+}
 
 
 def test_role_settings_in_a_database_are_set_where_they_differ() -> None:
