@@ -100,7 +100,12 @@ if plan.dropped_schemas or plan.dropped_databases:
         lock_timeout=plan.timeouts.lock_timeout,
     )
 if plan.registry is not None:
-    tenants.tenant_registry(name="Tenants registry", rows=plan.registry, port=plan.port)
+    tenants.tenant_registry(
+        name="Tenants registry",
+        rows=plan.registry,
+        port=plan.port,
+        lock_timeout=plan.timeouts.lock_timeout,
+    )
 if plan.seed is not None:
     migrations.seed(
         name=f"Seed data ({plan.seed.name})",

@@ -62,6 +62,9 @@ ROLES_LOCK_KEY = 0x41445852  # "ADXR"
 DATABASES_LOCK_KEY = 0x41445842  # "ADXB"
 SCHEMAS_LOCK_KEY = 0x41445853  # "ADXS"
 MIGRATIONS_LOCK_KEY = 0x41445844  # "ADXD", held for the whole migration session
+# A tenant's route lock: advisory (ROUTE_LOCK_CLASS, hashtext(tenant id)); route claims take
+# it shared, a move's switch exclusively (shared migration 011).
+ROUTE_LOCK_CLASS = 0x41445254  # "ADRT"
 
 # Application pool settings (environment variables) and the original platform's defaults.
 # Every session that copies a tenant's rows into their new location (a tenant move) runs with

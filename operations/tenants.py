@@ -15,6 +15,7 @@ from adxdb.plan.catalog import (
     hold_lock,
     plan_drop_database,
     plan_drop_schema,
+    plan_lock_timeout,
     plan_registry,
 )
 from adxdb.plan.schema_grants import plan_schemas
@@ -36,6 +37,7 @@ def schemas(
 
     + schemas: database -> schema name -> wanted `SchemaSpec`
     + port: the cluster's port
+    + lock_timeout: how long a row update waits for a tenant's transaction that holds the row
 
     One fact per database; one psql session per database that needs a change.
 
@@ -66,7 +68,9 @@ def schemas(
 
 
 @operation()
-def tenant_registry(rows: Sequence[RegistryRow], port: int) -> Generator[Any, None, None]:
+def tenant_registry(
+    rows: Sequence[RegistryRow], port: int, lock_timeout: str = "10s"
+) -> Generator[Any, None, None]:
     """
     Record every declared tenant's isolation level and location in adx_core's registry, so the
     application routes by it. Tenants the inventory does not declare are left as they are.
@@ -85,7 +89,7 @@ def tenant_registry(rows: Sequence[RegistryRow], port: int) -> Generator[Any, No
     if not statements:
         host.noop(f"registry holds {len(rows)} declared tenant(s)")
         return
-    script = "BEGIN;\n" + "\n".join(statements) + "\nCOMMIT;\n"
+    script = "BEGIN;\n" + plan_lock_timeout(lock_timeout) + "\n".join(statements) + "\nCOMMIT;\n"
     yield from run_sql_script(port, MAIN_DATABASE, script, "registry")
 
 

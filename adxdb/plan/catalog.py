@@ -259,28 +259,60 @@ def plan_databases(
     return statements, changed
 
 
+_REGISTRY_UPDATE = sql.SQL(
+    "DO $adx_registry$ BEGIN UPDATE public.tenants SET {} WHERE id = {}; "
+    "EXCEPTION WHEN lock_not_available THEN RAISE EXCEPTION USING MESSAGE = {}; "
+    "END $adx_registry$;"
+)
+
+
+def registry_update(row: RegistryRow, columns: Sequence[str]) -> str:
+    """An UPDATE of `columns` of the tenant's registry row, and nothing else: it never changes
+    a key column it does not have to, so foreign-key checks of ordinary writes (which
+    share-lock the row's key) never wait for it. A lock wait past the transaction's
+    `lock_timeout` stops it with a message that names the tenant."""
+    values = row.as_fact()
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(values[c])) for c in columns
+    )
+    message = (
+        f"tenant {row.slug}: its registry row stayed locked longer than lock_timeout (a "
+        "transaction of the tenant holds it); nothing was changed: the next deploy tries again"
+    )
+    return _REGISTRY_UPDATE.format(
+        assignments, sql.Literal(row.id), sql.Literal(message)
+    ).as_string()
+
+
 def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Upserts for registry rows that differ; tenants the inventory does not declare stay."""
+    """Statements for the declared registry rows that differ: a new tenant's row is inserted
+    (unless a concurrent deploy just did), an existing one gets the columns that differ; the
+    tenants the inventory does not declare stay as they are."""
     statements: list[str] = []
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *REGISTRY_COLUMNS))
-    updates = sql.SQL(", ").join(
-        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
-        for c in REGISTRY_COLUMNS
-    )
     for row in wanted:
-        if dict(current.get(row.id, {})) == row.as_fact():
-            continue
-        values = sql.SQL(", ").join(
-            [sql.Literal(row.id), *(sql.Literal(row.as_fact()[c]) for c in REGISTRY_COLUMNS)]
-        )
-        statements.append(
-            _render(
-                sql.SQL(
-                    "INSERT INTO public.tenants ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}"
-                ).format(columns, values, updates)
+        have = current.get(row.id)
+        if have is None:
+            values = sql.SQL(", ").join(
+                [sql.Literal(row.id), *(sql.Literal(row.as_fact()[c]) for c in REGISTRY_COLUMNS)]
             )
-        )
+            statements.append(
+                _render(
+                    sql.SQL(
+                        "INSERT INTO public.tenants ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING"
+                    ).format(columns, values)
+                )
+            )
+            continue
+        differ = [c for c in REGISTRY_COLUMNS if have.get(c) != row.as_fact()[c]]
+        if differ:
+            statements.append(registry_update(row, differ))
     return statements
+
+
+def plan_lock_timeout(lock_timeout: str) -> str:
+    """`SET LOCAL lock_timeout` for the transaction that follows (a line)."""
+    return _lock_timeout(lock_timeout, local=True) + "\n"
 
 
 def _lock_timeout(lock_timeout: str, local: bool) -> str:

@@ -20,8 +20,8 @@ from typing import Any
 from psycopg import sql
 
 from adxdb import sqlfiles
-from adxdb.contract import COPY_SESSION_SETTINGS, tenant_role
-from adxdb.plan.catalog import plan_registry
+from adxdb.contract import COPY_SESSION_SETTINGS, ROUTE_LOCK_CLASS, tenant_role
+from adxdb.plan.catalog import registry_update
 from adxdb.plan.moves import Location, Move
 from adxdb.plan.tenants import LOCATION_COLUMNS
 
@@ -37,6 +37,11 @@ _COMMIT = sql.SQL("COMMIT;")
 _SET_LOCK_TIMEOUT = sql.SQL("SET LOCAL lock_timeout = {};")
 _NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0;"
 _DELETE_ROWS = sql.SQL("DELETE FROM {} WHERE tenant_id = {};")
+_ROUTE_LOCK = sql.SQL(
+    "DO $adx_route$ BEGIN PERFORM pg_advisory_xact_lock({lock_class}, hashtext({tenant_id})); "
+    "EXCEPTION WHEN lock_not_available THEN RAISE EXCEPTION USING MESSAGE = {message}; "
+    "END $adx_route$;"
+)
 # The switch of a tenant leaving a schema of the primary: its own role loses CONNECT on the main
 # database (and login, unless its new database is on this cluster) with the registry's change;
 # after the commit its open sessions end.
@@ -230,6 +235,20 @@ def render_export(
     return _script(parts)
 
 
+def _route_lock(move: Move) -> sql.Composable:
+    """Take the tenant's route lock exclusively, or stop with a message that names it."""
+    message = (
+        f"tenant {move.slug}: a transaction of the tenant held its route lock "
+        "(claim_tenant_route) longer than lock_timeout; nothing was switched: the next "
+        "deploy tries again"
+    )
+    return _ROUTE_LOCK.format(
+        lock_class=sql.Literal(ROUTE_LOCK_CLASS),
+        tenant_id=sql.Literal(move.tenant_id),
+        message=sql.Literal(message),
+    )
+
+
 def _retire_source_role(move: Move) -> tuple[list[sql.Composable], list[sql.Composable]]:
     """In the switch's transaction and after its commit: what ends the access of the tenant's
     own role to the schema it leaves (DESIGN.md decision 10: access follows the registry)."""
@@ -274,10 +293,14 @@ def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
         tail.append(_DELETE_ROWS.format(_table(move.source, table), sql.Literal(move.tenant_id)))
     retire, after_commit = _retire_source_role(move)
     tail += [*retire, _COMMIT, *after_commit]
-    # The registry first: its row lock waits for the tenant transactions that claimed the old
-    # route (adxdb.app.routing) and makes later ones wait, then read the new route.
-    registry = "\n".join(plan_registry([move.registry_row], {})) + "\n"
-    return _script(head) + registry + _script(tail)
+    # The registry first: the tenant's route lock waits for the tenant transactions that
+    # claimed the old route (adxdb.app.routing), and makes the claims that come later wait in
+    # line behind it, then read the new route (shared migration 011).
+    before = dict(move.registry_before)
+    target = move.registry_row.as_fact()
+    changed = [c for c in LOCATION_COLUMNS if before.get(c) != target[c]]
+    registry = [_route_lock(move), sql.SQL(registry_update(move.registry_row, changed))]
+    return _script(head) + _script(registry) + "\n" + _script(tail)
 
 
 def pgpass_line(host: str, port: int, database: str, user: str, password: str) -> str:

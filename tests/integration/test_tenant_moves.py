@@ -3,10 +3,13 @@ none stays behind, and an interrupted move never leaves the tenant's data split.
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -253,7 +256,10 @@ def test_a_tenant_transaction_in_flight_holds_off_the_switch(
             assert users == (int(before["users"][0]),)
             failed = run_deploy(moved)
         assert failed.returncode != 0
-        assert "canceling statement due to lock timeout" in failed.output, failed.output[-3000:]
+        assert (
+            "tenant wonka: a transaction of the tenant held its route lock (claim_tenant_route) "
+            "longer than lock_timeout; nothing was switched"
+        ) in failed.output, failed.output[-3000:]
         assert _registry(test_env) == "rls - adx_core public"
         assert _rows(test_env, "pg1", "adx_core", "public") == before
 
@@ -375,4 +381,65 @@ def test_a_failed_copy_batch_writes_no_tenant_row_into_the_target_log(
     run = converge(moved)
     assert run.changed_ops.get(MOVES_OP) == 1
     assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
+    assert converge(moved).changed_ops == {}
+
+
+def _claims_that_keep_coming(test_env: HostsUnderTest, claim: str, stop: threading.Event) -> int:
+    """Two sessions on the primary take turns holding the tenant's route for a second each,
+    half a second apart, so that a claim is held at every moment until `stop`; returns how
+    many claims were made."""
+    made = 0
+
+    def claimer(delay: float) -> None:
+        nonlocal made
+        time.sleep(delay)
+        while not stop.is_set():
+            test_env.psql("pg1", f"BEGIN; {claim}; SELECT pg_sleep(1); COMMIT;", "adx_core")
+            made += 1
+
+    with ThreadPoolExecutor(2) as pool:
+        for future in [pool.submit(claimer, 0.0), pool.submit(claimer, 0.5)]:
+            future.result()
+    return made
+
+
+def _move_under_claims(test_env: HostsUnderTest, inventory: Path, claim: str) -> tuple[Any, int]:
+    stop = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        claims = pool.submit(_claims_that_keep_coming, test_env, claim, stop)
+        time.sleep(1.0)
+        try:
+            run = run_deploy(inventory)
+        finally:
+            stop.set()
+        return run, claims.result()
+
+
+def test_route_claims_that_keep_coming_cannot_starve_the_switch(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    before = _load_rows(test_env)
+    moved = _inventory(test_env, tmp_path, "schema", migrations={"lock_timeout": "3s"})
+
+    # Negative twin: plain share locks of the registry row, held the same way, starve the
+    # switch's update for the whole lock_timeout; the deploy says which tenant and which lock.
+    raw = f"SELECT 1 FROM public.tenants WHERE id = '{WONKA}' FOR SHARE"
+    starved, claims = _move_under_claims(test_env, moved, raw)
+    assert claims >= 4
+    assert starved.returncode != 0
+    assert (
+        "tenant wonka: its registry row stayed locked longer than lock_timeout"
+    ) in starved.output, starved.output[-3000:]
+    assert _registry(test_env) == "rls - adx_core public"
+    assert _rows(test_env, "pg1", "adx_core", "public") == before
+
+    # Claims through claim_tenant_route() queue behind the waiting switch: it goes through.
+    claimed = f"SELECT * FROM public.claim_tenant_route('{WONKA}')"
+    run, claims = _move_under_claims(test_env, moved, claimed)
+    assert claims >= 4
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.changed_ops.get(MOVES_OP) == 1
+    assert _registry(test_env) == "schema - adx_core tenant_wonka"
+    assert _rows(test_env, "pg1", "adx_core", "tenant_wonka") == before
     assert converge(moved).changed_ops == {}

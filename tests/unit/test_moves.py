@@ -250,7 +250,9 @@ def test_switch_locks_checks_switches_then_deletes() -> None:
     order = [
         "BEGIN;",
         "another deploy moved it; nothing was switched",
-        "INSERT INTO public.tenants",  # first: waits for transactions holding the old route
+        # first: waits for the transactions holding the old route; later claims wait for it
+        f"PERFORM pg_advisory_xact_lock(1094996564, hashtext('{ACME}'))",
+        "UPDATE public.tenants SET",
         "SET LOCAL statement_timeout = '10s';",
         'LOCK TABLE "public"."users", "public"."files" IN SHARE ROW EXCLUSIVE MODE;',
         "\\i :adx_check_file",
@@ -518,7 +520,7 @@ def test_leaving_a_schema_ends_its_roles_access_with_the_switch() -> None:
     retire = _statement(script, "ALTER ROLE")
     assert 'ALTER ROLE "adx_tenant_acme" NOLOGIN;' in retire
     assert 'REVOKE CONNECT ON DATABASE "adx_core" FROM "adx_tenant_acme";' in retire
-    order = ["INSERT INTO public.tenants", 'DELETE FROM "tenant_acme"."users"', retire, "COMMIT;"]
+    order = ["UPDATE public.tenants", 'DELETE FROM "tenant_acme"."users"', retire, "COMMIT;"]
     positions = [script.index(part) for part in order]
     assert positions == sorted(positions)
     end = _statement(script, "pg_terminate_backend")
@@ -556,3 +558,12 @@ def test_a_copy_into_a_dedicated_database_relies_on_its_roles_settings() -> None
     the dedicated database start with them instead (`copy_session_settings`)."""
     script = move_scripts.render_export(_move("rls", "database"), ["users"], "10s")
     assert "SET LOCAL %I" not in script
+
+
+def test_the_switch_updates_the_location_only_and_names_the_held_route_lock() -> None:
+    script = move_scripts.render_switch(_move("rls", "schema"), ["users"], "10s")
+    update = _statement(script, "UPDATE public.tenants")
+    assert "SET \"isolation_level\" = 'schema', \"db_schema\" = 'tenant_acme' WHERE" in update
+    lock = _statement(script, "pg_advisory_xact_lock")
+    assert "WHEN lock_not_available" in lock
+    assert "tenant acme: a transaction of the tenant held its route lock" in lock

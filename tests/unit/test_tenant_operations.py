@@ -89,7 +89,9 @@ def test_registry_converged_is_a_noop_and_drift_is_upserted() -> None:
     assert run.noop_description == "registry holds 1 declared tenant(s)"
     renamed = {ROW.id: {**ROW.as_fact(), "name": "Old"}}
     _, run = _run(ops.tenant_registry, _registry_facts(renamed), rows=[ROW], port=5432)
-    assert "ON CONFLICT (id) DO UPDATE" in run.upload()
+    upload = run.upload()
+    assert "SET LOCAL lock_timeout = '10s';" in upload
+    assert 'UPDATE public.tenants SET "name" = ' in upload
 
 
 def test_facts_parse_json_and_server_down() -> None:

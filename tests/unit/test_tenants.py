@@ -102,14 +102,30 @@ def test_registry_rows_carry_level_and_location() -> None:
     assert rows["initech"]["db_name"] == "adx_tenant_initech"
 
 
-def test_registry_plan_upserts_only_what_differs() -> None:
+def test_registry_plan_updates_only_the_columns_that_differ() -> None:
+    """An existing row gets an UPDATE of what differs, never an upsert: `INSERT ... ON
+    CONFLICT DO UPDATE` locks the row FOR UPDATE, which waits for (and makes wait) every
+    foreign-key check of the tenant's ordinary writes."""
     rows = registry_rows(_env())
     current = {r.id: r.as_fact() for r in rows}
     assert plan_registry(rows, current) == []
     current[rows[0].id] = {**current[rows[0].id], "name": "Old name"}
     (statement,) = plan_registry(rows, current)
+    assert statement.startswith(
+        "DO $adx_registry$ BEGIN UPDATE public.tenants SET \"name\" = 'Acme'"
+    )
+    assert f"WHERE id = '{rows[0].id}';" in statement
+    assert '"slug"' not in statement and "ON CONFLICT" not in statement
+    assert "WHEN lock_not_available THEN RAISE EXCEPTION" in statement
+    assert "tenant acme: its registry row stayed locked longer than lock_timeout" in statement
+
+
+def test_registry_plan_inserts_a_new_tenants_row() -> None:
+    rows = registry_rows(_env())
+    current = {r.id: r.as_fact() for r in rows[1:]}
+    (statement,) = plan_registry(rows, current)
     assert statement.startswith('INSERT INTO public.tenants ("id", "slug"')
-    assert "ON CONFLICT (id) DO UPDATE" in statement and "'Acme'" in statement
+    assert statement.endswith("ON CONFLICT (id) DO NOTHING;")
 
 
 def test_schema_plan_creates_grants_and_revokes_tenant_roles_only() -> None:
