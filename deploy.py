@@ -81,7 +81,6 @@ if plan.moves is not None:
     moves.tenant_moves(
         name="Tenant moves (copy, verify, switch the registry)",
         rows=plan.moves.rows,
-        tenant_tables=plan.moves.tenant_tables,
         stream_versions=plan.moves.stream_versions,
         primary_address=plan.moves.primary_address,
         port=plan.port,

@@ -166,14 +166,18 @@ class PgTenantRegistry(JsonFact):
         return if_ready(port, psql_script_query(port, sqlfiles.load("facts/registry")))
 
 
-class PgTenantTables(FactBase[dict[str, list[str]] | None]):
+class PgTenantTables(FactBase[dict[str, dict[str, Any]] | None]):
     """
-    The tables of one schema that hold tenant rows (a `tenant_id` column), each with the
-    tables of that schema its foreign keys reference; None when the server is down.
+    The tables of one schema (partitions aside), each with the stream the migration ledger
+    records as its creator (`tenant`, `shared`, `unrecorded`, or None: no migration made it),
+    whether it has a `tenant_id` column, and the tables of that schema its foreign keys
+    reference; None when the server is down.
 
     .. code:: python
 
-        {"users": [], "files": ["users"], "sessions": ["users"]}
+        {"users": {"stream": "tenant", "tenant_id": True, "parents": []},
+         "files": {"stream": "tenant", "tenant_id": True, "parents": ["folders", "users"]},
+         "tenant_billing": {"stream": "shared", "tenant_id": True, "parents": ["tenants"]}}
     """
 
     def requires_command(self, port: int, database: str, schema: str) -> str:
@@ -185,9 +189,9 @@ class PgTenantTables(FactBase[dict[str, list[str]] | None]):
             port, psql_script_query(port, script, adx_database=database, adx_schema=schema)
         )
 
-    def process(self, output: list[str]) -> dict[str, list[str]] | None:
+    def process(self, output: list[str]) -> dict[str, dict[str, Any]] | None:
         data = parse_json(output)
-        return None if data is None else {str(k): list(v) for k, v in dict(data).items()}
+        return None if data is None else {str(k): dict(v) for k, v in dict(data).items()}
 
 
 class PgBackRestState(FactBase[dict[str, Any] | None]):

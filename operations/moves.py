@@ -34,7 +34,6 @@ MOVE_WORK_DIR = "/var/lib/postgresql/adx-moves"
 @operation()
 def tenant_moves(
     rows: Sequence[RegistryRow],
-    tenant_tables: Sequence[str],
     stream_versions: Sequence[tuple[str, int]],
     primary_address: str,
     port: int,
@@ -50,7 +49,6 @@ def tenant_moves(
     and `schema` tenants' rows live, before the registry operation.
 
     + rows: the registry rows the inventory declares
-    + tenant_tables: the tables the tenant stream creates (the tenant's data)
     + stream_versions: (stream, version) of every migration file: the new location must have
       them all before anything is copied into it
     + primary_address: the primary's address (a location there is copied locally)
@@ -64,7 +62,7 @@ def tenant_moves(
 
     .. code:: python
 
-        tenant_moves(name="Tenant moves", rows=registry_rows(env), tenant_tables=["users"],
+        tenant_moves(name="Tenant moves", rows=registry_rows(env),
                      stream_versions=[("shared", 1), ("tenant", 1)],
                      primary_address="10.0.0.1", port=5432, ca_file=".../ca.crt",
                      mover="adx_migrator", mover_password=SecretStr("..."), lock_timeout="10s")
@@ -79,7 +77,6 @@ def tenant_moves(
         return
     for move in planned:  # before any yield: --dry reads only up to the first
         logger.warning("%s%s", host.print_prefix, move.describe())
-    wanted_tables = set(tenant_tables)
     access = _MoverAccess(port, ca_file, mover, mover_password)
     for move in planned:
         found = require(
@@ -90,7 +87,7 @@ def tenant_moves(
             port,
         )
         try:
-            tables = tenant_moves_plan.tables_to_move(move, found, wanted_tables)
+            tables = tenant_moves_plan.tables_to_move(move, found)
         except MoveRefused as refused:
             raise OperationError(str(refused)) from None
         yield from _move_commands(move, tables, access, lock_timeout, stream_versions)

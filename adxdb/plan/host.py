@@ -35,7 +35,6 @@ from adxdb.plan import backups as pgbackrest
 from adxdb.plan.config import ClusterPaths, render_conf, render_hba
 from adxdb.plan.config import settings as cluster_settings
 from adxdb.plan.migrations import Target, Timeouts
-from adxdb.plan.moves import tenant_stream_tables
 from adxdb.plan.seeds import seed_text
 from adxdb.plan.tenants import (
     RegistryRow,
@@ -109,7 +108,6 @@ class MovesPlan:
     """What the primary's `tenant_moves` operation needs."""
 
     rows: tuple[RegistryRow, ...]
-    tenant_tables: tuple[str, ...]
     stream_versions: tuple[tuple[str, int], ...]
     primary_address: str
     ca_file: str
@@ -231,7 +229,6 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
     if is_primary and env.tenants:
         moves = MovesPlan(
             rows=rows,
-            tenant_tables=tuple(sorted(tenant_stream_tables(files))),
             stream_versions=tuple((m.stream, m.version) for m in files),
             primary_address=host.address,
             ca_file=f"{paths.tls_dir}/ca.crt",

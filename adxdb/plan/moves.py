@@ -22,19 +22,12 @@ runs them on the primary is `operations/files/tenant_move.sh`.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from adxdb.errors import MoveRefused
-from adxdb.inventory.migration_files import MigrationFile
 from adxdb.plan.tenants import LOCATION_COLUMNS, RegistryRow
-
-_CREATE_TABLE = re.compile(
-    r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)\s*\(",
-    re.IGNORECASE | re.MULTILINE,
-)
 
 
 @dataclass(frozen=True)
@@ -71,16 +64,6 @@ class Move:
             f"move tenant {self.slug}: {self.from_level} ({where(self.source)}) -> "
             f"{self.to_level} ({where(self.target)})"
         )
-
-
-def tenant_stream_tables(files: Iterable[MigrationFile]) -> frozenset[str]:
-    """The tables the tenant stream creates: the tenant's data, which moves with it."""
-    return frozenset(
-        match.group(1).lower()
-        for migration in files
-        if migration.stream == "tenant"
-        for match in _CREATE_TABLE.finditer(migration.text)
-    )
 
 
 def _location(row: Mapping[str, Any], primary_address: str) -> Location:
@@ -167,27 +150,44 @@ class MoveTables:
     self_referencing: frozenset[str]
 
 
-def tables_to_move(
-    move: Move, found: Mapping[str, Sequence[str]], tenant_tables: Collection[str]
-) -> MoveTables:
-    """Choose the source's tables to copy: the tenant stream's. Refuse when one of them is
-    missing at the source, or when a tenant schema holds tenant rows in a table the stream
-    does not create: the registry would switch with those rows left behind."""
-    missing = sorted(set(tenant_tables) - set(found))
-    if missing:
-        raise MoveRefused(
-            f"tenant {move.slug}: {move.source.database}.{move.source.schema} lacks tables of "
-            f"the tenant stream ({', '.join(missing)}); migrate it first"
+def tables_to_move(move: Move, found: Mapping[str, Mapping[str, Any]]) -> MoveTables:
+    """Choose the source's tables to copy (`found`: the PgTenantTables fact): those the
+    migration ledger records as the tenant stream's. Refuse, naming the tables, whenever the
+    registry could switch with tenant rows left behind: a table with tenant rows whose stream
+    the ledger does not know, a tenant-stream table without a `tenant_id` column, any other
+    table in a tenant's own schema, or a source holding no tenant-stream table at all."""
+    where = f"tenant {move.slug}: {move.source.database}.{move.source.schema}"
+    tenant = {t: info for t, info in found.items() if info.get("stream") == "tenant"}
+    if not tenant:
+        raise MoveRefused(f"{where} holds no table of the tenant stream; migrate it first")
+    problems: list[str] = []
+    unknown = sorted(
+        t
+        for t, info in found.items()
+        if info.get("stream") in (None, "unrecorded") and info.get("tenant_id")
+    )
+    if unknown:
+        problems.append(
+            f"{where}: the migration ledger does not record which stream created "
+            f"{', '.join(unknown)} (made by hand, or before the deploy recorded streams); "
+            "record it in adx_migrations.stream_tables, or move or drop those rows by hand"
+        )
+    no_tenant_id = sorted(t for t, info in tenant.items() if not info.get("tenant_id"))
+    if no_tenant_id:
+        problems.append(
+            f"{where}: tables of the tenant stream without a tenant_id column "
+            f"({', '.join(no_tenant_id)}): their rows cannot be told apart"
         )
     if move.source.schema != "public":
-        extra = sorted(set(found) - set(tenant_tables))
+        extra = sorted(set(found) - set(tenant) - set(unknown))
         if extra:
-            raise MoveRefused(
-                f"tenant {move.slug}: {move.source.database}.{move.source.schema} holds tenant "
-                f"rows in tables the tenant stream does not create ({', '.join(extra)}); "
-                "move or drop them by hand first"
+            problems.append(
+                f"{where} holds tables the tenant stream does not create "
+                f"({', '.join(extra)}); move or drop them by hand first"
             )
-    chosen = {t: list(parents) for t, parents in found.items() if t in tenant_tables}
+    if problems:
+        raise MoveRefused("; ".join(problems) + "; nothing was copied")
+    chosen = {t: [p for p in info.get("parents", []) if p in tenant] for t, info in tenant.items()}
     return MoveTables(
         ordered=parents_first(chosen),
         self_referencing=frozenset(t for t, parents in chosen.items() if t in parents),

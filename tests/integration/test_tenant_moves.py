@@ -3,6 +3,8 @@ none stays behind, and an interrupted move never leaves the tenant's data split.
 
 from __future__ import annotations
 
+import re
+import shutil
 import threading
 import time
 import uuid
@@ -17,9 +19,9 @@ import pytest
 from adxdb.app.routing import TenantConnections, TenantRouteChanged
 from adxdb.app.settings import DatabaseSettings
 from adxdb.inventory import migration_files
-from adxdb.plan.moves import tenant_stream_tables
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import (
+    REPO,
     connect,
     converge,
     password,
@@ -29,7 +31,19 @@ from tests.integration.harness import (
 
 WONKA = uuid.UUID("3f1c9a52-6b0e-4d8a-9f3e-2a7b5c1d0e99")
 TENANT_ROWS = Path(__file__).parent / "sql" / "tenant_rows.sql"
-TABLES = sorted(tenant_stream_tables(migration_files.discover()))
+# The test's own reading of the tenant stream's tables (the deploy reads the ledger instead).
+_CREATE_TABLE = re.compile(
+    r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)\s*\(",
+    re.IGNORECASE | re.MULTILINE,
+)
+TABLES = sorted(
+    {
+        match.group(1).lower()
+        for migration in migration_files.discover()
+        if migration.stream == "tenant"
+        for match in _CREATE_TABLE.finditer(migration.text)
+    }
+)
 MOVES_OP = "Tenant moves (copy, verify, switch the registry)"
 Rows = dict[str, tuple[str, ...]]
 
@@ -443,3 +457,83 @@ def test_route_claims_that_keep_coming_cannot_starve_the_switch(
     assert _registry(test_env) == "schema - adx_core tenant_wonka"
     assert _rows(test_env, "pg1", "adx_core", "tenant_wonka") == before
     assert converge(moved).changed_ops == {}
+
+
+# A tenant-stream migration whose tables a reading of SQL text misses: the deploy moves them
+# because the ledger records the stream that created each table.
+PROBE_SHAPES = """
+CREATE UNLOGGED TABLE probe_unlogged (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                                      tenant_id uuid NOT NULL);
+CREATE TABLE "Probe Quoted" (tenant_id uuid NOT NULL, note text);
+CREATE TABLE probe_parted (tenant_id uuid NOT NULL, n int) PARTITION BY HASH (tenant_id);
+CREATE TABLE probe_parted_0 PARTITION OF probe_parted FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE probe_parted_1 PARTITION OF probe_parted FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE TABLE probe_as AS SELECT NULL::uuid AS tenant_id, 0 AS n WITH NO DATA;
+"""
+PROBE_TABLES = ("probe_unlogged", '"Probe Quoted"', "probe_parted", "probe_as")
+OTHER_TENANT = "3f1c9a52-6b0e-4d8a-9f3e-2a7b5c1d0e01"  # acme, rls: its rows stay
+
+
+def _probe_counts(test_env: HostsUnderTest, schema: str, tenant: str) -> list[str]:
+    counts = ", ".join(
+        f"(SELECT count(*) FROM {schema}.{t} WHERE tenant_id = '{tenant}')" for t in PROBE_TABLES
+    )
+    return test_env.psql("pg1", f"SELECT {counts}", "adx_core").split("|")
+
+
+def _forget_probe_shapes(test_env: HostsUnderTest) -> None:
+    targets = {
+        "pg1": {"adx_core": ["public", "tenant_globex", "tenant_hooli"]},
+        "tenant1": {"adx_tenant_initech": ["public"], "adx_tenant_umbrella": ["public"]},
+    }
+    for host, databases in targets.items():
+        for database, schemas in databases.items():
+            for schema in schemas:
+                tables = ", ".join(f"{schema}.{t}" for t in PROBE_TABLES)
+                test_env.psql(host, f"DROP TABLE IF EXISTS {tables} CASCADE", database)
+            test_env.psql(
+                host,
+                "DELETE FROM adx_migrations.ledger WHERE stream = 'tenant' AND version = 91; "
+                "DELETE FROM adx_migrations.stream_tables s "
+                "WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.relation)",
+                database,
+            )
+
+
+def test_tables_of_any_shape_move_with_the_tenant(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None, restore: None
+) -> None:
+    # What a reading of the SQL text finds in the probe migration: none of its tables.
+    assert not _CREATE_TABLE.findall(PROBE_SHAPES)
+    directory = tmp_path / "migrations"
+    shutil.copytree(REPO / "sql" / "migrations", directory)
+    (directory / "tenant" / "091_probe_shapes.sql").write_text(PROBE_SHAPES, encoding="utf-8")
+    extra: dict[str, object] = {"migrations": {"directory": str(directory)}}
+    try:
+        converge(_inventory(test_env, tmp_path / "a", "rls", **extra))
+        before = _load_rows(test_env)
+        for tenant, rows in ((str(WONKA), 3), (OTHER_TENANT, 2)):
+            test_env.psql(
+                "pg1",
+                f"INSERT INTO public.probe_unlogged (tenant_id) "
+                f"SELECT '{tenant}' FROM generate_series(1, {rows}); "
+                f"INSERT INTO public.\"Probe Quoted\" SELECT '{tenant}', 'n' || i "
+                f"FROM generate_series(1, {rows}) i; "
+                f"INSERT INTO public.probe_parted SELECT '{tenant}', i "
+                f"FROM generate_series(1, {rows}) i; "
+                f"INSERT INTO public.probe_as SELECT '{tenant}', i "
+                f"FROM generate_series(1, {rows}) i",
+                "adx_core",
+            )
+        assert _probe_counts(test_env, "public", str(WONKA)) == ["3"] * 4  # the probe sees rows
+
+        moved = _inventory(test_env, tmp_path / "b", "schema", **extra)
+        run = converge(moved)
+        assert run.changed_ops.get(MOVES_OP) == 1
+        assert _probe_counts(test_env, "tenant_wonka", str(WONKA)) == ["3"] * 4
+        assert _probe_counts(test_env, "public", str(WONKA)) == ["0"] * 4
+        assert _probe_counts(test_env, "public", OTHER_TENANT) == ["2"] * 4
+        assert _rows(test_env, "pg1", "adx_core", "tenant_wonka") == before
+        assert converge(moved).changed_ops == {}
+    finally:
+        _forget_probe_shapes(test_env)  # the tables go, and every row of them

@@ -5,6 +5,7 @@ with stand-ins for runuser, install, flock and psql."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -20,7 +21,6 @@ from pyinfra.api import OperationError, StringCommand
 from adxdb import sqlfiles
 from adxdb.contract import COPY_SESSION_SETTINGS
 from adxdb.errors import MoveRefused
-from adxdb.inventory import migration_files
 from adxdb.plan import move_scripts, moves
 from adxdb.plan.tenants import RegistryRow
 from operations import facts
@@ -73,11 +73,12 @@ def _statement(script: str, *parts: str) -> str:
 # The plan ---------------------------------------------------------------------------------------
 
 
-def test_tenant_stream_tables_are_the_tables_the_tenant_stream_creates() -> None:
-    tables = moves.tenant_stream_tables(migration_files.discover())
-    assert {"users", "files", "sessions", "workflow_executions", "user_bookmarks"} <= tables
-    assert "tenants" not in tables  # the registry is the shared stream's
-    assert "tenant_billing" not in tables
+def _tables(**tables: Any) -> dict[str, dict[str, Any]]:
+    """The PgTenantTables fact: name -> (stream, has tenant_id, parents)."""
+    return {
+        name: {"stream": stream, "tenant_id": tenant_id, "parents": list(parents)}
+        for name, (stream, tenant_id, parents) in tables.items()
+    }
 
 
 def test_a_tenant_at_its_declared_level_does_not_move() -> None:
@@ -136,21 +137,51 @@ def test_a_foreign_key_cycle_is_refused() -> None:
         moves.parents_first({"a": ["b"], "b": ["a"]})
 
 
-def test_tables_to_move_are_the_tenant_streams_parents_first() -> None:
-    found = {"files": ["folders", "users"], "folders": ["folders"], "users": [], "billing": []}
-    tables = moves.tables_to_move(_move(), found, {"users", "files", "folders"})
-    assert tables.ordered == ["folders", "users", "files"]  # billing: the control plane's
+def test_tables_to_move_are_the_ledgers_tenant_stream_parents_first() -> None:
+    """Whatever the SQL that made them (UNLOGGED, quoted names, partitioned, AS): the ledger
+    says which stream created each table."""
+    found = _tables(
+        files=("tenant", True, ["folders", "users"]),
+        folders=("tenant", True, ["folders"]),
+        users=("tenant", True, []),
+        **{"Odd Name": ("tenant", True, ["users"])},
+        tenant_billing=("shared", True, ["tenants"]),  # the control plane's: it stays
+        tenants=("shared", False, []),
+    )
+    tables = moves.tables_to_move(_move(), found)
+    assert tables.ordered == ["folders", "users", "Odd Name", "files"]
     assert tables.self_referencing == {"folders"}
 
 
-def test_tables_to_move_refuses_a_source_without_a_stream_table() -> None:
-    with pytest.raises(MoveRefused, match=r"lacks tables of the tenant stream \(files\)"):
-        moves.tables_to_move(_move(), {"users": []}, {"users", "files"})
+def test_tables_to_move_refuses_a_source_without_a_tenant_stream_table() -> None:
+    with pytest.raises(MoveRefused, match=r"holds no table of the tenant stream; migrate it"):
+        moves.tables_to_move(_move(), _tables(tenants=("shared", False, [])))
 
 
-def test_tables_to_move_refuses_tenant_rows_outside_the_stream_in_a_schema() -> None:
-    with pytest.raises(MoveRefused, match=r"tables the tenant stream does not create"):
-        moves.tables_to_move(_move("schema"), {"users": [], "extra": []}, {"users"})
+def test_tables_to_move_refuses_tenant_rows_whose_stream_is_unknown() -> None:
+    found = _tables(
+        users=("tenant", True, []),
+        legacy=("unrecorded", True, []),
+        by_hand=(None, True, []),
+        lookup=(None, False, []),  # no tenant rows: not in the way
+    )
+    with pytest.raises(MoveRefused) as refused:
+        moves.tables_to_move(_move(), found)
+    assert "does not record which stream created by_hand, legacy" in str(refused.value)
+    assert str(refused.value).endswith("nothing was copied")
+
+
+def test_tables_to_move_refuses_a_tenant_table_without_tenant_id() -> None:
+    found = _tables(users=("tenant", True, []), snapshots=("tenant", False, []))
+    with pytest.raises(MoveRefused, match=r"without a tenant_id column \(snapshots\)"):
+        moves.tables_to_move(_move(), found)
+
+
+def test_tables_to_move_refuses_other_tables_in_a_tenants_schema() -> None:
+    found = _tables(users=("tenant", True, []), extra=("shared", False, []))
+    with pytest.raises(MoveRefused, match=r"tables the tenant stream does not create \(extra\)"):
+        moves.tables_to_move(_move("schema"), found)
+    moves.tables_to_move(_move("rls"), found)  # the twin: the shared schema has such tables
 
 
 def test_the_plan_and_its_scripts_never_import_pyinfra() -> None:
@@ -280,7 +311,6 @@ def _run(facts: dict[str, Any], rows: list[RegistryRow]) -> OperationRun:
         ops.tenant_moves,
         facts,
         rows=rows,
-        tenant_tables=["users", "files"],
         stream_versions=[("shared", 1), ("tenant", 1), ("tenant", 2)],
         primary_address=PRIMARY,
         port=5432,
@@ -305,7 +335,11 @@ def test_operation_is_a_noop_when_every_tenant_is_in_place() -> None:
 
 
 def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> None:
-    tables = {"users": [], "files": ["users"], "tenant_storage_configs": []}
+    tables = _tables(
+        users=("tenant", True, []),
+        files=("tenant", True, ["users"]),
+        tenant_storage_configs=("shared", True, []),
+    )
     run = _run(_facts(_registry(_row("rls")), tables), [_row("database")])
     uploads = run.uploads()
     # a folder per run (secrets.token_hex): a concurrent deploy never removes this run's files
@@ -338,7 +372,7 @@ def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> N
 
 
 def test_a_local_move_gives_the_runner_no_target_host_and_uploads_no_pgpass() -> None:
-    tables = {"users": [], "files": ["users"]}
+    tables = _tables(users=("tenant", True, []), files=("tenant", True, ["users"]))
     run = _run(_facts(_registry(_row("rls")), tables), [_row("schema")])
     assert not [dest for dest in run.uploads() if dest.endswith(".pgpass")]
     command = run.commands[-1].get_raw_value()
@@ -356,12 +390,10 @@ def test_operation_with_the_server_down_is_an_error() -> None:
         _run(_facts(None), [_row("rls")])
 
 
-def test_tenant_tables_fact_reads_tables_and_their_parents() -> None:
+def test_tenant_tables_fact_reads_tables_their_stream_and_parents() -> None:
     fact = facts.PgTenantTables()
-    assert fact.process(['{"files": ["folders", "users"], "users": []}']) == {
-        "files": ["folders", "users"],
-        "users": [],
-    }
+    files = {"stream": "tenant", "tenant_id": True, "parents": ["folders", "users"]}
+    assert fact.process([json.dumps({"files": files})]) == {"files": files}
     assert fact.process(["null"]) is None
     command = fact.command(port=5432, database="adx_core", schema="tenant_acme").get_raw_value()
     assert command.startswith("if pg_isready -q -p 5432 ; then printf")
