@@ -119,6 +119,7 @@ def _move_commands(
         tables.ordered,
         lock_timeout,
         self_referencing=tables.self_referencing,
+        tree_keys=tables.tree_keys,
         migrations=stream_versions,
     )
     uploads = {

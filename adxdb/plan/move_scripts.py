@@ -22,7 +22,7 @@ from psycopg import sql
 from adxdb import sqlfiles
 from adxdb.contract import COPY_SESSION_SETTINGS, ROUTE_LOCK_CLASS, tenant_role
 from adxdb.plan.catalog import registry_update
-from adxdb.plan.moves import Location, Move
+from adxdb.plan.moves import Location, Move, SelfKey
 from adxdb.plan.tenants import LOCATION_COLUMNS
 
 # The export's last line into the copy stream: the runner switches only when the receipt (what
@@ -30,7 +30,8 @@ from adxdb.plan.tenants import LOCATION_COLUMNS
 COMMITTED = "adx-move-committed"
 CHECK_FILE_VARIABLE = "adx_check_file"
 BATCH_ROWS = 500
-ONE_BATCH = 2**62  # a self-referencing table goes in one statement
+BATCH_BYTES = 8 * 1024 * 1024  # of pg_column_size: a statement stays far below 1 GB of text
+ONE_BATCH = 2**62  # a table with several keys to itself goes in one statement
 
 _BEGIN = sql.SQL("BEGIN;")
 _COMMIT = sql.SQL("COMMIT;")
@@ -181,6 +182,38 @@ def _target_begin(move: Move, lock_timeout: str) -> list[sql.Composable]:
     ]
 
 
+def _copy(
+    move: Move,
+    table: str,
+    tree: SelfKey | None,
+    self_referencing: bool,
+    batch: int,
+    batch_bytes: int,
+) -> sql.Composable:
+    """The export query that prints one table's copy statements (copy_batches.sql, or
+    copy_tree_batches.sql for a table with one key to itself)."""
+    common = {
+        "schema": sql.Literal(move.target.schema),
+        "table": sql.Literal(table),
+        "source": _table(move.source, table),
+        "tenant_id": sql.Literal(move.tenant_id),
+        "batch_bytes": sql.Literal(int(batch_bytes)),
+    }
+    if tree is not None:
+        roots = sql.SQL(" OR ").join(
+            sql.SQL("r.{} IS NULL").format(sql.Identifier(c)) for c in tree.columns
+        )
+        join = sql.SQL(" AND ").join(
+            sql.SQL("c.{} = (t.r).{}").format(sql.Identifier(c), sql.Identifier(k))
+            for c, k in zip(tree.columns, tree.references, strict=True)
+        )
+        return _template("copy_tree_batches").format(
+            **common, batch=sql.Literal(int(batch)), roots=roots, join=join
+        )
+    size = ONE_BATCH if self_referencing else int(batch)
+    return _template("copy_batches").format(**common, batch=sql.Literal(size))
+
+
 def render_export(
     move: Move,
     tables: Sequence[str],
@@ -188,6 +221,8 @@ def render_export(
     self_referencing: Collection[str] = (),
     migrations: Collection[tuple[str, int]] = (),
     batch: int = BATCH_ROWS,
+    tree_keys: Mapping[str, SelfKey] | None = None,
+    batch_bytes: int = BATCH_BYTES,
 ) -> str:
     """The psql script that prints the copy stream for `move` (run on the primary as postgres,
     `-A -t`), and writes the switch's change check to the file `:adx_check_file` (`\\o`).
@@ -207,14 +242,14 @@ def render_export(
     for table in reversed(tables):  # a copy left by an interrupted run: children first
         parts.append(_print(_PRINT_DELETE, target_schema, sql.Literal(table), tid))
     for table in tables:
-        size = ONE_BATCH if table in self_referencing else int(batch)
         parts.append(
-            _template("copy_batches").format(
-                schema=target_schema,
-                table=sql.Literal(table),
-                batch=sql.Literal(size),
-                source=_table(move.source, table),
-                tenant_id=tid,
+            _copy(
+                move,
+                table,
+                (tree_keys or {}).get(table),
+                table in self_referencing,
+                batch,
+                batch_bytes,
             )
         )
     for table in tables:

@@ -23,7 +23,7 @@ runs them on the primary is `operations/files/tenant_move.sh`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adxdb.errors import MoveRefused
@@ -143,11 +143,22 @@ def parents_first(tables: Mapping[str, Sequence[str]]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class SelfKey:
+    """A table's foreign key to itself: its `columns` reference the table's `references`."""
+
+    columns: tuple[str, ...]
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MoveTables:
-    """The tables a move copies, parents first, and which of them reference themselves."""
+    """The tables a move copies, parents first, and which of them reference themselves: a
+    table with one such key goes in tree order (`tree_keys`); one with several, in one
+    statement."""
 
     ordered: list[str]
     self_referencing: frozenset[str]
+    tree_keys: Mapping[str, SelfKey] = field(default_factory=dict)
 
 
 def tables_to_move(move: Move, found: Mapping[str, Mapping[str, Any]]) -> MoveTables:
@@ -188,7 +199,14 @@ def tables_to_move(move: Move, found: Mapping[str, Mapping[str, Any]]) -> MoveTa
     if problems:
         raise MoveRefused("; ".join(problems) + "; nothing was copied")
     chosen = {t: [p for p in info.get("parents", []) if p in tenant] for t, info in tenant.items()}
+    self_referencing = frozenset(t for t, parents in chosen.items() if t in parents)
+    tree_keys = {
+        t: SelfKey(tuple(keys[0]["columns"]), tuple(keys[0]["references"]))
+        for t in self_referencing
+        if len(keys := list(tenant[t].get("self_keys", []))) == 1
+    }
     return MoveTables(
         ordered=parents_first(chosen),
-        self_referencing=frozenset(t for t, parents in chosen.items() if t in parents),
+        self_referencing=self_referencing,
+        tree_keys=tree_keys,
     )

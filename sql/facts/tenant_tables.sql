@@ -1,8 +1,9 @@
 -- psql script (fed on stdin): the tables of one schema of one database (partitions aside: a
 -- partitioned table stands for its partitions), each with the migration stream the ledger
 -- records as its creator (adx_migrations.stream_tables: 'tenant', 'shared', 'unrecorded', or
--- null for a table no migration made), whether it has a tenant_id column, and the tables of
--- the same schema its foreign keys reference. Empty when the database does not exist.
+-- null for a table no migration made), whether it has a tenant_id column, the tables of the
+-- same schema its foreign keys reference, and its foreign keys to itself (the columns, and the
+-- columns they reference, in order). Empty when the database does not exist.
 SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'adx_database') AS adx_has_database \gset
 \if :adx_has_database
 \connect :"adx_database"
@@ -21,7 +22,18 @@ SELECT coalesce(json_object_agg(c.relname, json_build_object(
         SELECT coalesce(json_agg(DISTINCT p.relname ORDER BY p.relname), '[]'::json)
         FROM pg_constraint k
         JOIN pg_class p ON p.oid = k.confrelid
-        WHERE k.conrelid = c.oid AND k.contype = 'f' AND p.relnamespace = c.relnamespace)
+        WHERE k.conrelid = c.oid AND k.contype = 'f' AND p.relnamespace = c.relnamespace),
+    'self_keys', (
+        SELECT coalesce(json_agg(json_build_object(
+            'columns', (SELECT json_agg(a.attname ORDER BY u.i)
+                        FROM unnest(k.conkey) WITH ORDINALITY u(attnum, i)
+                        JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum),
+            'references', (SELECT json_agg(a.attname ORDER BY u.i)
+                           FROM unnest(k.confkey) WITH ORDINALITY u(attnum, i)
+                           JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum)
+        ) ORDER BY k.conname), '[]'::json)
+        FROM pg_constraint k
+        WHERE k.conrelid = c.oid AND k.confrelid = c.oid AND k.contype = 'f')
 ) ORDER BY c.relname), '{}'::json)
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace

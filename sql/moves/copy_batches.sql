@@ -1,13 +1,19 @@
 -- Export-script SQL (run in the snapshot): prints the INSERTs that copy the tenant's rows
--- ({tenant_id}) of {source} into {schema}.{table} at the new location, {batch} rows a
--- statement, as json read back with the target table's own row type (OVERRIDING SYSTEM VALUE
--- keeps identity values).
+-- ({tenant_id}) of {source} into {schema}.{table} at the new location, as json read back with
+-- the target table's own row type (OVERRIDING SYSTEM VALUE keeps identity values). A statement
+-- carries at most {batch} rows and about {batch_bytes} bytes of them (pg_column_size), so a
+-- table of any size goes in bounded statements; the session sorts rather than hashes (no
+-- enable_hashagg), so the server builds one batch at a time.
 SELECT format(
     $adx_template$INSERT INTO %1$I.%2$I OVERRIDING SYSTEM VALUE SELECT * FROM json_populate_recordset(NULL::%1$I.%2$I, %3$L);$adx_template$,
-    {schema}, {table}, json_agg(b.r)
+    {schema}, {table}, json_agg(b.r ORDER BY b.n)
 )
 FROM (
-    SELECT r, (row_number() OVER () - 1) / {batch} AS batch
-    FROM {source} r WHERE r.tenant_id = {tenant_id}
+    SELECT r, n, greatest((n - 1) / {batch}, (bytes - 1) / {batch_bytes}) AS batch
+    FROM (
+        SELECT r, row_number() OVER w AS n, sum(pg_column_size(r)) OVER w AS bytes
+        FROM {source} r WHERE r.tenant_id = {tenant_id}
+        WINDOW w AS (ROWS UNBOUNDED PRECEDING)
+    ) numbered
 ) b
 GROUP BY b.batch ORDER BY b.batch;

@@ -87,8 +87,9 @@ class HostsUnderTest:
         assert result.exit_code == 0, result.output.decode()
         return str(result.output.decode().strip())
 
-    def psql_file(self, host: str, path: Path, database: str, **variables: str) -> str:
-        """Copy a psql script into the host and run it as the postgres OS user."""
+    def psql_file(self, host: str, path: Path, database: str, *flags: str, **variables: str) -> str:
+        """Copy a psql script into the host and run it as the postgres OS user (with psql's
+        `flags`, e.g. -A -t)."""
         client = engine_client()
         container = client.containers.get(container_name(self.env.name, host))
         archive = io.BytesIO()
@@ -102,6 +103,7 @@ class HostsUnderTest:
         result = container.exec_run(
             [
                 *("runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"),
+                *flags,
                 *settings,
                 *("-d", database, "-f", f"/tmp/{path.name}"),
             ]

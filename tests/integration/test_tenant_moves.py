@@ -3,6 +3,7 @@ none stays behind, and an interrupted move never leaves the tenant's data split.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import threading
@@ -16,9 +17,13 @@ from typing import Any
 import psycopg
 import pytest
 
+from adxdb import sqlfiles
 from adxdb.app.routing import TenantConnections, TenantRouteChanged
 from adxdb.app.settings import DatabaseSettings
 from adxdb.inventory import migration_files
+from adxdb.plan import move_scripts
+from adxdb.plan import moves as moves_plan
+from adxdb.plan.tenants import RegistryRow
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import (
     REPO,
@@ -537,3 +542,90 @@ def test_tables_of_any_shape_move_with_the_tenant(
         assert converge(moved).changed_ops == {}
     finally:
         _forget_probe_shapes(test_env)  # the tables go, and every row of them
+
+
+CHAIN = 3000  # folders, each the parent of the one before it
+BIG_ROWS = 200  # workflow executions of about 100 kB each
+
+
+def _deep_tree_and_large_rows(test_env: HostsUnderTest) -> None:
+    """WONKA's folders: a chain of CHAIN, stored children first (each row updated after the
+    one it now references was written); its workflow executions: BIG_ROWS of ~100 kB."""
+    test_env.psql(
+        "pg1",
+        f"INSERT INTO public.folders (tenant_id, name) "
+        f"SELECT '{WONKA}', 'chain-' || i FROM generate_series(1, {CHAIN}) i; "
+        f"UPDATE public.folders f SET parent_id = p.id FROM public.folders p "
+        f"WHERE f.tenant_id = '{WONKA}' AND p.tenant_id = '{WONKA}' "
+        f"AND f.name LIKE 'chain-%' AND p.name = 'chain-' || (substr(f.name, 7)::int + 1); "
+        f"INSERT INTO public.workflow_executions (tenant_id, temporal_workflow_id, "
+        f"temporal_run_id, workflow_type, task_queue, service_name, input) "
+        f"SELECT '{WONKA}', 'big-' || i, 'run', 'probe', 'q', 'test', jsonb_build_object("
+        f"'blob', (SELECT string_agg(md5(random()::text || j || i), '') "
+        f"FROM generate_series(1, 3200) j)) FROM generate_series(1, {BIG_ROWS}) i",
+        "adx_core",
+    )
+
+
+def _export_statements(test_env: HostsUnderTest, tmp_path: Path, table: str) -> list[str]:
+    """The copy statements the deploy's export prints for `table` of WONKA's move rls ->
+    schema, run here on the primary as the move runner runs it (psql -A -t)."""
+    target = RegistryRow(
+        id=str(WONKA), slug="wonka", name="Wonka", status="active",
+        isolation_level="schema", db_host=None, db_port=5432, db_name="adx_core",
+        db_schema="tenant_wonka",
+    )  # fmt: skip
+    current = {str(WONKA): {**target.as_fact(), "isolation_level": "rls", "db_schema": "public"}}
+    [move] = moves_plan.plan_moves([target], current, test_env.env.hosts["pg1"].address)
+    fact = tmp_path / "tenant_tables.sql"
+    fact.write_text(sqlfiles.load("facts/tenant_tables"), encoding="utf-8")
+    found = json.loads(
+        test_env.psql_file(
+            "pg1", fact, "postgres", "-A", "-t", adx_database="adx_core", adx_schema="public"
+        )
+    )
+    tables = moves_plan.tables_to_move(move, found)
+    export = tmp_path / "export.sql"
+    export.write_text(
+        move_scripts.render_export(
+            move, tables.ordered, "10s", tables.self_referencing, tree_keys=tables.tree_keys
+        ),
+        encoding="utf-8",
+    )
+    stream = test_env.psql_file("pg1", export, "adx_core", "-A", "-t", adx_check_file="/dev/null")
+    head = f"INSERT INTO tenant_wonka.{table} OVERRIDING SYSTEM VALUE"
+    return [head + part for part in stream.split(head)[1:]]
+
+
+def test_a_deep_tree_and_large_rows_move_in_bounded_statements(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    _load_rows(test_env)
+    _deep_tree_and_large_rows(test_env)
+    # Batches in the table's own order would put a child in a statement before its parent's.
+    numbered = (
+        "SELECT id, parent_id, (row_number() OVER () - 1) / 500 AS b "
+        f"FROM public.folders WHERE tenant_id = '{WONKA}'"
+    )
+    late = test_env.psql(
+        "pg1",
+        f"SELECT count(*) FROM ({numbered}) c JOIN ({numbered}) p ON p.id = c.parent_id "
+        "WHERE p.b > c.b",
+        "adx_core",
+    )
+    assert int(late) > 0
+
+    folders = _export_statements(test_env, tmp_path, "folders")
+    assert len(folders) >= CHAIN // 500  # a tree in bounded statements, not one
+    executions = _export_statements(test_env, tmp_path, "workflow_executions")
+    assert len(executions) >= 2  # BIG_ROWS < 500 rows, but more than one batch of bytes
+    assert max(len(s) for s in executions) < 64 * 1024 * 1024
+
+    before = _rows(test_env, "pg1", "adx_core", "public")
+    moved = _inventory(test_env, tmp_path, "schema")
+    run = converge(moved)
+    assert run.changed_ops.get(MOVES_OP) == 1
+    assert _rows(test_env, "pg1", "adx_core", "tenant_wonka") == before
+    assert _empty_at(test_env, "pg1", "adx_core", "public") == {}
+    assert converge(moved).changed_ops == {}

@@ -205,7 +205,11 @@ def test_pgpass_escapes_colon_and_backslash() -> None:
 def test_export_clears_copies_verifies_and_commits_in_one_target_transaction() -> None:
     script = move_scripts.render_export(_move(), ["users", "files"], "10s")
     lines = script.splitlines()
-    assert lines[:2] == ["\\set FETCH_COUNT 20", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"]
+    assert lines[:3] == [
+        "\\set FETCH_COUNT 1",  # psql holds one batch at a time
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
+        "SET LOCAL enable_hashagg = off;",  # the server builds one batch at a time
+    ]
     assert "SET LOCAL TimeZone = 'UTC';" in lines[2:7]
     # the registry is checked in the snapshot before anything is printed for the target
     where = next(line for line in lines if line.startswith("DO $adx_where$"))
@@ -241,12 +245,49 @@ def test_the_verify_block_computes_the_checksum_as_the_snapshot_does() -> None:
     assert f"(SELECT 1 FROM ({printed}) c WHERE" in " ".join(sqlfiles.load("moves/verify").split())
 
 
-def test_self_referencing_tables_go_in_one_statement() -> None:
-    script = move_scripts.render_export(_move(), ["users", "folders"], "10s", {"folders"})
+def test_every_table_goes_in_statements_bounded_in_rows_and_bytes() -> None:
+    script = move_scripts.render_export(_move(), ["users"], "10s")
     users = _statement(script, "INSERT INTO %1$I.%2$I", "'public', 'users'")
+    assert "greatest((n - 1) / 500, (bytes - 1) / 8388608) AS batch" in users
+    assert "sum(pg_column_size(r)) OVER w AS bytes" in users
+
+
+def test_a_table_with_one_key_to_itself_goes_in_tree_order_in_bounded_statements() -> None:
+    key = moves.SelfKey(("tenant_id", "parent_id"), ("tenant_id", "id"))
+    script = move_scripts.render_export(
+        _move(), ["users", "folders"], "10s", {"folders"}, tree_keys={"folders": key}
+    )
     folders = _statement(script, "INSERT INTO %1$I.%2$I", "'public', 'folders'")
-    assert "/ 500 AS batch" in users
-    assert f"/ {2**62} AS batch" in folders  # one batch: the parent check runs at its end
+    assert "WITH RECURSIVE tree AS" in folders
+    assert 'AND (r."tenant_id" IS NULL OR r."parent_id" IS NULL)' in folders  # the roots
+    assert 'ON c."tenant_id" = (t.r)."tenant_id" AND c."parent_id" = (t.r)."id"' in folders
+    assert "WINDOW w AS (ORDER BY depth ROWS UNBOUNDED PRECEDING)" in folders
+    assert "(n - 1) / 500" in folders
+
+
+def test_a_table_with_several_keys_to_itself_goes_in_one_statement() -> None:
+    """The twin: without one key to order by, the parent checks must run at one statement's
+    end."""
+    script = move_scripts.render_export(_move(), ["users", "folders"], "10s", {"folders"})
+    folders = _statement(script, "INSERT INTO %1$I.%2$I", "'public', 'folders'")
+    assert "WITH RECURSIVE" not in folders
+    assert f"(n - 1) / {2**62}" in folders
+
+
+def test_tables_to_move_gives_the_tree_key_of_a_table_with_one_key_to_itself() -> None:
+    found = _tables(folders=("tenant", True, ["folders"]), teams=("tenant", True, ["teams"]))
+    found["folders"]["self_keys"] = [
+        {"columns": ["tenant_id", "parent_id"], "references": ["tenant_id", "id"]}
+    ]
+    found["teams"]["self_keys"] = [
+        {"columns": ["tenant_id", "lead_id"], "references": ["tenant_id", "id"]},
+        {"columns": ["tenant_id", "parent_id"], "references": ["tenant_id", "id"]},
+    ]
+    tables = moves.tables_to_move(_move(), found)
+    assert tables.tree_keys == {
+        "folders": moves.SelfKey(("tenant_id", "parent_id"), ("tenant_id", "id"))
+    }
+    assert tables.self_referencing == {"folders", "teams"}
 
 
 def test_nothing_is_copied_into_a_location_that_is_not_fully_migrated() -> None:
