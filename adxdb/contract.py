@@ -39,6 +39,7 @@ TENANT_CONTEXT_SETTING = "app.current_tenant"
 LEDGER_SCHEMA = "adx_migrations"
 LEDGER_TABLE = "ledger"
 STREAM_TABLES_TABLE = "stream_tables"  # which stream created each relation
+TENANT_FENCES_TABLE = "tenant_fences"  # where a tenant may not write (moves)
 
 
 def tenant_role(slug: str) -> str:

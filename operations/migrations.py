@@ -34,6 +34,14 @@ def _ledger(port: int, database: str) -> dict[str, Any]:
     )
 
 
+def _unfenced(state: Mapping[str, Any], targets: Sequence[engine.Target]) -> list[str]:
+    """The tenant-stream target schemas of a migrated database that lack write fences."""
+    tenant_schemas = [t.schema for t in targets if "tenant" in t.streams]
+    if not state.get("fences", False):
+        return tenant_schemas
+    return [s for s in tenant_schemas if s in set(state.get("unfenced", []))]
+
+
 @operation()
 def migrations(
     targets: Mapping[str, Sequence[engine.Target]],
@@ -69,9 +77,12 @@ def migrations(
                    applied_by="ops@laptop", port=5432)
     """
     plans: dict[str, list[engine.Step]] = {}
+    unfenced: dict[str, list[str]] = {}
     problems: list[str] = []
     for database, database_targets in targets.items():
         state = _ledger(port, database)
+        if state.get("ledger"):
+            unfenced[database] = _unfenced(state, database_targets)
         try:
             plans[database] = engine.plan(
                 files, database_targets, state["ledger"], state.get("invalid_indexes", [])
@@ -81,8 +92,13 @@ def migrations(
     if problems:
         raise OperationError("migrations refused:\n" + "\n".join(problems))
     pending = {database: steps for database, steps in plans.items() if steps}
+    fences = {db: schemas for db, schemas in unfenced.items() if schemas and db not in pending}
+    for database, schemas in fences.items():  # migrated before the deploy made fences
+        script = scripts.render_fences(readers, schemas)
+        yield from run_sql_script(port, database, script, f"fences-{database}")
     if not pending:
-        host.noop(f"migrations are applied in {', '.join(targets)}")
+        if not fences:
+            host.noop(f"migrations are applied in {', '.join(targets)}")
         return
     # Each needed file goes to the host once; the per-database scripts include it (\\i), so
     # their size grows with the number of targets, not targets x file size.
@@ -98,6 +114,7 @@ def migrations(
         yield upload(migration.text, paths[checksum])
     for database, steps in pending.items():
         script = scripts.render_script(steps, owner, readers, timeouts, applied_by, paths)
+        script += "".join(scripts.tenant_fence(schema) for schema in unfenced.get(database, []))
         *prepare, run = run_sql_script(port, database, script, f"migrate-{database}", run_dir)
         yield from prepare
         # A failed migration stops the operation here: its run folder goes with it.

@@ -146,7 +146,9 @@ def _move_commands(
             access.mover,
             access.mover_password.get_secret_value(),
         )
+        uploads[f"{prefix}.unfence.sql"] = move_scripts.render_unfence(move)
         arguments |= {
+            "--unfence-sql": f"{prefix}.unfence.sql",
             "--target-host": move.target.address,
             "--target-port": str(int(access.port)),
             "--target-user": access.mover,

@@ -12,13 +12,21 @@ from collections.abc import Mapping, Sequence
 from psycopg import sql
 
 from adxdb import sqlfiles
-from adxdb.contract import LEDGER_SCHEMA, LEDGER_TABLE, MIGRATIONS_LOCK_KEY, STREAM_TABLES_TABLE
+from adxdb.contract import (
+    LEDGER_SCHEMA,
+    LEDGER_TABLE,
+    MIGRATIONS_LOCK_KEY,
+    MIGRATOR_ROLE,
+    STREAM_TABLES_TABLE,
+    TENANT_FENCES_TABLE,
+)
 from adxdb.inventory.migration_files import MigrationFile
 from adxdb.plan.migrations import Step, Target, Timeouts
 from adxdb.plan.schema_grants import tenant_table_grants
 
 LEDGER = sql.Identifier(LEDGER_SCHEMA, LEDGER_TABLE)
 STREAM_TABLES = sql.Identifier(LEDGER_SCHEMA, STREAM_TABLES_TABLE)
+TENANT_FENCES = sql.Identifier(LEDGER_SCHEMA, TENANT_FENCES_TABLE)
 _ELAPSED_MS = sql.SQL(
     "(extract(epoch FROM clock_timestamp() - :'adx_started'::timestamptz) * 1000)::integer"
 )
@@ -61,7 +69,31 @@ def ledger_setup(readers: Sequence[str]) -> str:
         )
         for r in readers
     )
-    return sqlfiles.load("deploy/ledger").strip() + "\n" + grants
+    # The copy of a move into a dedicated database runs as adx_migrator: it fences the tenant
+    # there until the switch, which lifts it.
+    fences = _render(
+        sql.SQL("GRANT SELECT, INSERT, DELETE ON {} TO {};\n").format(
+            TENANT_FENCES, sql.Identifier(MIGRATOR_ROLE)
+        )
+    )
+    return sqlfiles.load("deploy/ledger").strip() + "\n" + grants + fences
+
+
+def tenant_fence(schema: str) -> str:
+    """The write fence of `schema`: its function and the tenant tables' restrictive policies
+    (`sql/deploy/tenant_fence.sql`); idempotent."""
+    template = sql.SQL(sqlfiles.load("deploy/tenant_fence"))
+    return _render(template.format(schema=sql.Literal(schema))).strip() + "\n"
+
+
+def render_fences(readers: Sequence[str], schemas: Sequence[str]) -> str:
+    """A script for a database whose migrations are applied but whose write fences are missing
+    (a database migrated before the deploy made them): the ledger objects, then each fence."""
+    return (
+        "\\set ON_ERROR_STOP on\nSET client_min_messages = warning;\n"
+        + ledger_setup(readers)
+        + "".join(tenant_fence(schema) for schema in schemas)
+    )
 
 
 def backoff(wait_seconds: float, max_sleep: float = 5.0) -> list[float]:
@@ -183,6 +215,7 @@ def _after_file(step: Step) -> str:
     text = record_stream_tables(target.schema, m.stream, m.version)
     if m.stream == "tenant":
         text += "".join(tenant_table_grants(target.schema, role) for role in target.table_roles)
+        text += tenant_fence(target.schema)
     return text
 
 

@@ -65,6 +65,25 @@ _PRINT_SET_LOCAL = "SET LOCAL %I = %L;"
 _PRINT_CONTEXT = "SELECT %I.set_tenant_context(%L);"
 _PRINT_DELETE = "DELETE FROM %I.%I WHERE tenant_id = %L;"
 _PRINT_VALUE = "SELECT %L;"
+# The new location's fence (adx_migrations.tenant_fences): lifted inside the copy's transaction
+# (a stale one of an interrupted run would refuse the copy's own rows), set again before its
+# commit, and lifted for good by the switch.
+_PRINT_UNFENCE = (
+    "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = %L AND tenant_id = %L;"
+)
+_PRINT_FENCE = (
+    "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant_id, reason) "
+    "VALUES (%L, %L, 'a move copies the tenant here; fenced until its switch');"
+)
+_FENCE = sql.SQL(
+    "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant_id, reason) "
+    "VALUES ({schema}, {tenant_id}, {reason}) ON CONFLICT (target_schema, tenant_id) "
+    "DO UPDATE SET reason = EXCLUDED.reason, fenced_at = now();"
+)
+_UNFENCE = sql.SQL(
+    "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = {schema} "
+    "AND tenant_id = {tenant_id};"
+)
 
 
 def _template(name: str) -> sql.SQL:
@@ -238,6 +257,7 @@ def render_export(
         *_target_begin(move, lock_timeout),
         *_target_ready(move, migrations),
         _print(_PRINT_CONTEXT, target_schema, tid),
+        _print(_PRINT_UNFENCE, target_schema, tid),
     ]
     for table in reversed(tables):  # a copy left by an interrupted run: children first
         parts.append(_print(_PRINT_DELETE, target_schema, sql.Literal(table), tid))
@@ -258,7 +278,11 @@ def render_export(
             "the rows copied (count or checksum differs); nothing was committed"
         )
         parts.append(_verify(move, table, move.target, message))
-    parts += [_print("COMMIT;"), _print(_PRINT_VALUE, sql.Literal(COMMITTED))]
+    parts += [
+        _print(_PRINT_FENCE, target_schema, tid),
+        _print("COMMIT;"),
+        _print(_PRINT_VALUE, sql.Literal(COMMITTED)),
+    ]
     parts.append(sql.SQL("\\o :{}").format(sql.SQL(CHECK_FILE_VARIABLE)))
     for table in tables:
         message = (
@@ -268,6 +292,34 @@ def render_export(
         parts.append(_verify(move, table, move.source, message))
     parts += [sql.SQL("\\o"), _COMMIT]
     return _script(parts)
+
+
+def _fences(move: Move) -> list[sql.Composable]:
+    """In the switch's transaction: fence the old location against the tenant's writes, and
+    lift the new location's fence when it is on the primary too (a remote one is lifted by
+    `render_unfence`, right after the switch commits)."""
+    tid = sql.Literal(move.tenant_id)
+    reason = f"tenant moved to {move.to_level} ({move.describe_target()})"
+    statements: list[sql.Composable] = [
+        _FENCE.format(
+            schema=sql.Literal(move.source.schema), tenant_id=tid, reason=sql.Literal(reason)
+        )
+    ]
+    if move.target.address is None:
+        statements.append(_UNFENCE.format(schema=sql.Literal(move.target.schema), tenant_id=tid))
+    return statements
+
+
+def render_unfence(move: Move) -> str:
+    """The psql script that lifts the new location's fence once the registry points there (run
+    at a remote target by the move runner after the switch, and again by any later run)."""
+    return _script(
+        [
+            _UNFENCE.format(
+                schema=sql.Literal(move.target.schema), tenant_id=sql.Literal(move.tenant_id)
+            )
+        ]
+    )
 
 
 def _route_lock(move: Move) -> sql.Composable:
@@ -327,7 +379,7 @@ def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
     for table in reversed(tables):
         tail.append(_DELETE_ROWS.format(_table(move.source, table), sql.Literal(move.tenant_id)))
     retire, after_commit = _retire_source_role(move)
-    tail += [*retire, _COMMIT, *after_commit]
+    tail += [*_fences(move), *retire, _COMMIT, *after_commit]
     # The registry first: the tenant's route lock waits for the tenant transactions that
     # claimed the old route (adxdb.app.routing), and makes the claims that come later wait in
     # line behind it, then read the new route (shared migration 011).

@@ -37,6 +37,11 @@ class Location:
     address: str | None  # None: on the primary itself
 
 
+def _where(location: Location) -> str:
+    place = f"{location.database}.{location.schema}"
+    return place if location.address is None else f"{location.address}:{place}"
+
+
 @dataclass(frozen=True)
 class Move:
     slug: str
@@ -55,14 +60,13 @@ class Move:
         """The migration streams the new location holds (DESIGN.md decision 4)."""
         return ("tenant",) if self.target.schema != "public" else ("shared", "tenant")
 
-    def describe(self) -> str:
-        def where(location: Location) -> str:
-            place = f"{location.database}.{location.schema}"
-            return place if location.address is None else f"{location.address}:{place}"
+    def describe_target(self) -> str:
+        return _where(self.target)
 
+    def describe(self) -> str:
         return (
-            f"move tenant {self.slug}: {self.from_level} ({where(self.source)}) -> "
-            f"{self.to_level} ({where(self.target)})"
+            f"move tenant {self.slug}: {self.from_level} ({_where(self.source)}) -> "
+            f"{self.to_level} ({_where(self.target)})"
         )
 
 

@@ -5,7 +5,8 @@
 #
 #   tenant_move.sh --slug SLUG --work-dir DIR --port PORT --database DB \
 #       --export-sql FILE --switch-sql FILE --state-sql FILE --target-database DB \
-#       [--target-host HOST --target-port PORT --target-user ROLE --ca-file FILE --pgpass FILE]
+#       [--target-host HOST --target-port PORT --target-user ROLE --ca-file FILE --pgpass FILE
+#        --unfence-sql FILE]
 #
 # --database is the primary's main database (the registry and the tenant's rows), reached as
 # postgres on PORT. Without --target-host the new location is on the primary too; with it, it
@@ -16,7 +17,8 @@
 # Steps: one move of a tenant at a time on this primary (flock in the work dir); the registry
 # must still say where this deploy found the tenant; the export's copy stream goes into the new
 # location's psql, whose output is the receipt; only a receipt that says the copy committed
-# lets the switch run.
+# lets the switch run; a remote new location's fence is lifted once the switch committed (and
+# again by a later run that finds the move done, should that have failed).
 set -euo pipefail
 
 readonly COMMITTED=adx-move-committed     # the export's last line (adxdb.plan.move_scripts)
@@ -29,6 +31,7 @@ usage() {
 
 slug="" work_dir="" port="" database="" export_sql="" switch_sql="" state_sql=""
 target_database="" target_host="" target_port="" target_user="" ca_file="" pgpass=""
+unfence_sql=""
 while (($# > 0)); do
     (($# >= 2)) || usage "$1 needs a value"
     case $1 in
@@ -45,13 +48,14 @@ while (($# > 0)); do
         --target-user) target_user=$2 ;;
         --ca-file) ca_file=$2 ;;
         --pgpass) pgpass=$2 ;;
+        --unfence-sql) unfence_sql=$2 ;;
         *) usage "unknown argument $1" ;;
     esac
     shift 2
 done
 required=(slug work_dir port database export_sql switch_sql state_sql target_database)
 if [[ -n $target_host ]]; then
-    required+=(target_port target_user ca_file pgpass)
+    required+=(target_port target_user ca_file pgpass unfence_sql)
 fi
 for name in "${required[@]}"; do
     [[ -n ${!name} ]] || usage "--${name//_/-} is required"
@@ -66,16 +70,6 @@ install -d -m 0700 -o postgres -g postgres "$work_dir"
 # done (and stops) or still to do (and does it).
 exec 9>"$work_dir/$slug.lock"
 flock -w 3600 9
-
-state=$(primary_psql <"$state_sql")
-if [[ $state == target ]]; then
-    echo "tenant $slug: already moved by another deploy"
-    exit 0
-elif [[ $state != source ]]; then
-    echo "tenant $slug: the registry no longer says where this deploy found it;" \
-        "nothing was copied" >&2
-    exit 1
-fi
 
 check_file=$work_dir/$slug.check.sql
 receipt=$work_dir/$slug.receipt
@@ -97,6 +91,23 @@ else
 fi
 trap 'rm -f "${cleanup[@]}"' EXIT
 
+unfence_target() {
+    if [[ -n $unfence_sql ]]; then
+        "${target_psql[@]}" <"$unfence_sql" >/dev/null
+    fi
+}
+
+state=$(primary_psql <"$state_sql")
+if [[ $state == target ]]; then
+    echo "tenant $slug: already moved by another deploy"
+    unfence_target
+    exit 0
+elif [[ $state != source ]]; then
+    echo "tenant $slug: the registry no longer says where this deploy found it;" \
+        "nothing was copied" >&2
+    exit 1
+fi
+
 primary_psql -v "$CHECK_FILE_VARIABLE=$check_file" <"$export_sql" |
     "${target_psql[@]}" >"$receipt"
 if ! grep -qx "$COMMITTED" "$receipt"; then
@@ -104,3 +115,4 @@ if ! grep -qx "$COMMITTED" "$receipt"; then
     exit 1
 fi
 primary_psql -v "$CHECK_FILE_VARIABLE=$check_file" <"$switch_sql"
+unfence_target

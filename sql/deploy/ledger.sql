@@ -34,3 +34,14 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
   AND NOT EXISTS (SELECT 1 FROM "adx_migrations"."stream_tables")
   AND EXISTS (SELECT 1 FROM "adx_migrations"."ledger" WHERE stream <> 'seed')
 ON CONFLICT (relation) DO NOTHING;
+-- Where a tenant may not write (DESIGN.md decision 10): a location a move took it away from,
+-- and the new one until the move's switch. Every tenant-stream table with a tenant_id column
+-- has two restrictive policies (sql/deploy/tenant_fence.sql) that read it through its schema's
+-- adx_tenant_fenced(): for every role but the superuser, on every code path.
+CREATE TABLE IF NOT EXISTS "adx_migrations"."tenant_fences" (
+    target_schema name NOT NULL,
+    tenant_id uuid NOT NULL,
+    reason text NOT NULL,
+    fenced_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (target_schema, tenant_id)
+);

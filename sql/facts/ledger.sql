@@ -1,10 +1,18 @@
--- psql script (fed on stdin): the migration ledger of one database and the INVALID indexes of
--- its schemas, as one JSON line; a database or ledger that does not exist yet reads as empty.
+-- psql script (fed on stdin): the migration ledger of one database, the INVALID indexes of its
+-- schemas, whether its tenant write fences are in place (the fences table, and the schemas
+-- with a tenant-stream table that lacks its fence policies or whose fence function is
+-- missing), as one JSON line; a database or ledger that does not exist yet reads as empty.
 SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'adx_database') AS adx_has_database \gset
 \if :adx_has_database
 \connect :"adx_database"
-SELECT to_regclass('adx_migrations.ledger') IS NOT NULL AS adx_has_ledger \gset
+SELECT to_regclass('adx_migrations.ledger') IS NOT NULL AS adx_has_ledger,
+       to_regclass('adx_migrations.stream_tables') IS NOT NULL AS adx_has_streams \gset
 \if :adx_has_ledger
+\if :adx_has_streams
+\set adx_tenant_relations 'SELECT relation FROM adx_migrations.stream_tables WHERE stream = ''tenant'''
+\else
+\set adx_tenant_relations 'SELECT NULL::regclass WHERE false'
+\endif
 SELECT json_build_object(
     'database', true,
     'ledger', (
@@ -16,10 +24,23 @@ SELECT json_build_object(
         SELECT coalesce(json_agg(n.nspname || '.' || c.relname ORDER BY 1), '[]'::json)
         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid));
+        WHERE NOT i.indisvalid),
+    'fences', to_regclass('adx_migrations.tenant_fences') IS NOT NULL,
+    'unfenced', (
+        SELECT coalesce(json_agg(DISTINCT n.nspname), '[]'::json)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND c.oid IN (:adx_tenant_relations)
+          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                      AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+          AND (to_regprocedure(quote_ident(n.nspname) || '.adx_tenant_fenced(uuid)') IS NULL
+               OR (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid
+                   AND p.polname IN ('adx_fence_insert', 'adx_fence_update')) < 2)));
 \else
-SELECT json_build_object('database', true, 'ledger', '[]'::json, 'invalid_indexes', '[]'::json);
+SELECT json_build_object('database', true, 'ledger', '[]'::json, 'invalid_indexes', '[]'::json,
+                         'fences', false, 'unfenced', '[]'::json);
 \endif
 \else
-SELECT json_build_object('database', false, 'ledger', '[]'::json, 'invalid_indexes', '[]'::json);
+SELECT json_build_object('database', false, 'ledger', '[]'::json, 'invalid_indexes', '[]'::json,
+                         'fences', false, 'unfenced', '[]'::json);
 \endif

@@ -218,7 +218,10 @@ def test_interrupted_switch_keeps_the_tenant_whole_and_the_next_run_finishes(
         # ... but nothing is split: the registry and every row are still at the old one.
         assert _registry(test_env) == "rls - adx_core public"
         assert _rows(test_env, "pg1", "adx_core", "public") == before
-        writer.commit()
+        # The new location is fenced: the tenant's own role cannot write its copy there.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            _write_as(test_env, "adx_tenant_wonka", "tenant1", "adx_tenant_wonka", WONKA)
+        writer.commit()  # the old location takes the tenant's writes until the switch
 
     after_write = _rows(test_env, "pg1", "adx_core", "public")
     assert int(after_write["users"][0]) == int(before["users"][0]) + 1
@@ -230,6 +233,40 @@ def test_interrupted_switch_keeps_the_tenant_whole_and_the_next_run_finishes(
     tenant_host = test_env.env.hosts["tenant1"].address
     assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
     assert converge(moved).changed_ops == {}
+
+    # After the switch the old location refuses the tenant's writes, whatever the code path
+    # (adx_app with the tenant's context set by hand, no helper) ...
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="adx_fence_insert"):
+        _write_as(test_env, "adx_app", "pg1", "adx_core", WONKA)
+    # ... while another tenant of the shared tables writes there as before (the twin) ...
+    _write_as(test_env, "adx_app", "pg1", "adx_core", ACME, rollback=True)
+    # ... and the tenant's own role writes at its new location.
+    _write_as(test_env, "adx_tenant_wonka", "tenant1", "adx_tenant_wonka", WONKA, rollback=True)
+
+
+ACME = uuid.UUID("3f1c9a52-6b0e-4d8a-9f3e-2a7b5c1d0e01")  # an rls tenant of the test inventory
+
+
+def _write_as(
+    test_env: HostsUnderTest,
+    role: str,
+    host: str,
+    database: str,
+    tenant: uuid.UUID,
+    rollback: bool = False,
+) -> None:
+    """One user row for `tenant`, written as `role` with the tenant context set by hand."""
+    with connect(role, test_env.pg_port(host), dbname=database) as conn:
+        conn.autocommit = False
+        conn.execute("SELECT set_config('app.current_tenant', %s, true)", (str(tenant),))
+        conn.execute(
+            "INSERT INTO users (tenant_id, email) VALUES (%s, %s)",
+            (tenant, f"fence-probe-{uuid.uuid4().hex[:8]}@example.test"),
+        )
+        if rollback:
+            conn.rollback()
+        else:
+            conn.commit()
 
 
 def test_two_deploys_moving_the_same_tenant_both_finish_and_copy_once(

@@ -50,7 +50,12 @@ def _run_migrations(ledger: dict[str, Any] | None) -> tuple[list[Any], Operation
 
 def test_converged_ledger_is_a_noop() -> None:
     commands, run = _run_migrations(
-        {"database": True, "ledger": [_row(m) for m in FILES], "invalid_indexes": []}
+        {
+            "database": True,
+            "ledger": [_row(m) for m in FILES],
+            "invalid_indexes": [],
+            "fences": True,
+        }
     )
     assert commands == []
     assert run.noop_description == "migrations are applied in adx_core"

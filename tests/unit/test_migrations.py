@@ -219,3 +219,20 @@ def test_drift_is_checked_again_under_the_lock() -> None:
     assert drift < script.index("AS adx_pending")
     assert f"checksum <> '{migration.checksum}'" in script[drift:]
     assert "with another checksum meanwhile" in script[drift:]
+
+
+def test_every_tenant_stream_file_is_followed_by_its_schemas_fence() -> None:
+    from adxdb.plan import migration_scripts
+    from adxdb.plan.migrations import Step, Target
+
+    files = migration_files.discover()
+    tenant_file = next(m for m in files if m.stream == "tenant")
+    shared_file = next(m for m in files if m.stream == "shared")
+    target = Target("adx_core", "tenant_acme", ("tenant",))
+    text = migration_scripts.render_step(Step(target, tenant_file), "adx_owner", "me")
+    fence = migration_scripts.tenant_fence("tenant_acme")
+    assert fence in text and text.index(fence) < text.index('INSERT INTO "adx_migrations"."ledger"')
+    assert "CREATE POLICY adx_fence_insert ON %s AS RESTRICTIVE FOR INSERT" in fence
+    assert "format('%I.adx_tenant_fenced(uuid)', 'tenant_acme')" in fence
+    shared = Target("adx_core", "public", ("shared", "tenant"))
+    assert "adx_fence" not in migration_scripts.render_step(Step(shared, shared_file), "o", "me")

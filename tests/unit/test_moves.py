@@ -311,8 +311,9 @@ def test_no_rendered_sql_is_fed_back_into_a_printed_statement() -> None:
     script = move_scripts.render_export(move, ["users", "files"], "10s", migrations=[("tenant", 1)])
     templates = re.findall(r"\$adx_template\$(.*?)\$adx_template\$", script)
     templates += re.findall(r"SELECT format\('((?:[^']|'')*)'", script)
-    # lock_timeout, ready, context, 2 deletes, 2 copies, 4 verifies, the receipt's marker
-    assert len(templates) == 12
+    # lock_timeout, ready, context, unfence, 2 deletes, 2 copies, 4 verifies, fence, the
+    # receipt's marker
+    assert len(templates) == 14
     for template in templates:
         assert '"' not in template and move.tenant_id not in template and "acme" not in template
 
@@ -394,6 +395,7 @@ def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> N
         "acme.sh",
         "acme.state.sql",
         "acme.switch.sql",
+        "acme.unfence.sql",
     ]
     pgpass = next(v for k, v in uploads.items() if k.endswith(".pgpass"))
     assert pgpass == f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:s3cr\\:et\\\\pw\n"
@@ -460,6 +462,7 @@ _STANDINS = {
         '    STATE) echo "$FAKE_STATE" ;;\n'
         '    EXPORT) printf "%s\\n" "$FAKE_STREAM" ;;\n'
         '    SWITCH) echo switched >>"$FAKE_LOG" ;;\n'
+        '    UNFENCE) echo unfenced >>"$FAKE_LOG" ;;\n'
         '    *) printf "%s\\n" "$input" ;;\n'
         "esac\n"
     ),
@@ -485,7 +488,8 @@ def _run_runner(
     for name, body in _STANDINS.items():
         (bin_dir / name).write_text("#!/usr/bin/env bash\n" + body)
         (bin_dir / name).chmod(0o755)
-    for name, text in {"state": "STATE", "export": "EXPORT", "switch": "SWITCH"}.items():
+    scripts = {"state": "STATE", "export": "EXPORT", "switch": "SWITCH", "unfence": "UNFENCE"}
+    for name, text in scripts.items():
         (uploads / f"{name}.sql").write_text(text)
     pgpass = uploads / "move.pgpass"
     pgpass.write_text(f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:{PASSWORD}\n")
@@ -498,6 +502,7 @@ def _run_runner(
         arguments += [
             *("--target-host", TENANT_HOST, "--target-port", "5432"),
             *("--target-user", "adx_migrator", "--ca-file", "/ca.crt", "--pgpass", str(pgpass)),
+            *("--unfence-sql", str(uploads / "unfence.sql")),
         ]
     log = tmp_path / "log"
     log.touch()
@@ -522,15 +527,17 @@ def test_runner_takes_the_lock_copies_checks_the_receipt_then_switches(tmp_path:
     steps = [
         f"install -d -m 0700 -o postgres -g postgres {work}",
         "flock -w 3600 9",
-        "psql -X -q -A -t -v ON_ERROR_STOP=1 -p 5432 -d adx_core PGPASSFILE=",  # the state
         f"install -m 0600 -o postgres -g postgres {run.upload} {work}/acme.pgpass",
+        "psql -X -q -A -t -v ON_ERROR_STOP=1 -p 5432 -d adx_core PGPASSFILE=",  # the state
         "switched",
+        "unfenced",  # the new location's fence, lifted once the switch committed
     ]
     assert [line for line in run.log if line in steps] == steps
     check = f"-v adx_check_file={work}/acme.check.sql"
     export, switch = [line for line in run.log if check in line]
     assert export.index(check) > export.index("-d adx_core") and switch.startswith("psql")
-    [target] = [line for line in run.log if "sslmode" in line]
+    target, unfence = [line for line in run.log if "sslmode" in line]
+    assert unfence == target
     assert target == (
         "psql -X -q -A -t -v ON_ERROR_STOP=1 -v VERBOSITY=terse "
         f"host={TENANT_HOST} port=5432 dbname=adx_tenant_acme user=adx_migrator "
@@ -557,7 +564,8 @@ def test_runner_copies_to_a_local_target_through_the_primarys_socket(tmp_path: P
 def test_runner_stops_when_another_deploy_moved_the_tenant(tmp_path: Path) -> None:
     run = _run_runner(tmp_path, "target")
     assert (run.returncode, run.stdout) == (0, "tenant acme: already moved by another deploy\n")
-    assert "switched" not in run.log and not any("install -m" in line for line in run.log)
+    assert "switched" not in run.log
+    assert "unfenced" in run.log  # in case the run that switched could not lift it
 
 
 def test_runner_refuses_when_the_registry_points_elsewhere(tmp_path: Path) -> None:
@@ -640,3 +648,34 @@ def test_the_switch_updates_the_location_only_and_names_the_held_route_lock() ->
     lock = _statement(script, "pg_advisory_xact_lock")
     assert "WHEN lock_not_available" in lock
     assert "tenant acme: a transaction of the tenant held its route lock" in lock
+
+
+def test_the_new_location_is_fenced_from_the_copys_commit_to_the_switch() -> None:
+    script = move_scripts.render_export(_move("rls", "database"), ["users"], "10s")
+    unfence = _statement(script, "DELETE FROM adx_migrations.tenant_fences")
+    fence = _statement(script, "INSERT INTO adx_migrations.tenant_fences")
+    order = [unfence, "INSERT INTO %1$I.%2$I", fence, "SELECT 'COMMIT;';"]
+    positions = [script.index(part) for part in order]
+    assert positions == sorted(positions)  # a stale fence is lifted inside the copy only
+    assert "'public', '00000000-0000-0000-0000-000000000001'" in fence
+
+
+def test_the_switch_fences_the_old_location_and_lifts_a_local_new_ones() -> None:
+    script = move_scripts.render_switch(_move("rls", "schema"), ["users"], "10s")
+    fence = _statement(script, "INSERT INTO adx_migrations.tenant_fences")
+    assert f"VALUES ('public', '{ACME}', 'tenant moved to schema (adx_core.tenant_acme)')" in fence
+    unfence = _statement(script, "DELETE FROM adx_migrations.tenant_fences")
+    assert f"target_schema = 'tenant_acme' AND tenant_id = '{ACME}'" in unfence
+    assert script.index(fence) < script.index("COMMIT;")
+    assert script.index(unfence) < script.index("COMMIT;")
+
+
+def test_a_remote_new_locations_fence_is_lifted_by_its_own_script() -> None:
+    move = _move("rls", "database")
+    switch = move_scripts.render_switch(move, ["users"], "10s")
+    assert "DELETE FROM adx_migrations.tenant_fences" not in switch  # not on the primary
+    unfence = move_scripts.render_unfence(move)
+    assert unfence == (
+        "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = 'public' "
+        f"AND tenant_id = '{ACME}';\n"
+    )
