@@ -72,12 +72,22 @@ def tenant_moves(
         planned = tenant_moves_plan.plan_moves(list(rows), current, primary_address)
     except MoveRefused as refused:
         raise OperationError(str(refused)) from None
-    if not planned:
+    unfences = tenant_moves_plan.plan_unfences(list(rows), current, primary_address)
+    if not planned and not unfences:
         host.noop("every tenant is at its declared isolation level")
         return
     for move in planned:  # before any yield: --dry reads only up to the first
         logger.warning("%s%s", host.print_prefix, move.describe())
+    for move in unfences:
+        logger.warning(
+            "%stenant %s: its move switched; the fence at %s is still to be lifted",
+            host.print_prefix,
+            move.slug,
+            move.describe_target(),
+        )
     access = _MoverAccess(port, ca_file, mover, mover_password)
+    for move in unfences:
+        yield from _runner_commands(move, {}, {"--mode": "unfence"}, access)
     for move in planned:
         found = require(
             host.get_fact(
@@ -110,10 +120,6 @@ def _move_commands(
     lock_timeout: str,
     stream_versions: Sequence[tuple[str, int]],
 ) -> Generator[Any, None, None]:
-    # A folder per run, locked while the runner uses it: the leftovers clean-up of a
-    # concurrent deploy never removes it.
-    folder = f"{PRIVATE_DIR}/move-{move.slug}-{secrets.token_hex(4)}"
-    prefix = f"{folder}/{move.slug}"
     export = move_scripts.render_export(
         move,
         tables.ordered,
@@ -122,20 +128,35 @@ def _move_commands(
         tree_keys=tables.tree_keys,
         migrations=stream_versions,
     )
-    uploads = {
-        f"{prefix}.export.sql": export,
-        f"{prefix}.switch.sql": move_scripts.render_switch(move, tables.ordered, lock_timeout),
-        f"{prefix}.state.sql": move_scripts.registry_state_query(move),
+    scripts = {
+        "export": export,
+        "switch": move_scripts.render_switch(move, tables.ordered, lock_timeout),
+        "state": move_scripts.registry_state_query(move),
     }
+    yield from _runner_commands(move, scripts, {}, access)
+
+
+def _runner_commands(
+    move: tenant_moves_plan.Move,
+    scripts: dict[str, str],
+    extra: dict[str, str],
+    access: _MoverAccess,
+) -> Generator[Any, None, None]:
+    """Upload the runner, the move's `scripts` (name -> psql text, each given as `--NAME-sql`)
+    and, for a remote target, its pgpass and fence scripts; run it; remove the uploads."""
+    # A folder per run, locked while the runner uses it: the leftovers clean-up of a
+    # concurrent deploy never removes it.
+    folder = f"{PRIVATE_DIR}/move-{move.slug}-{secrets.token_hex(4)}"
+    prefix = f"{folder}/{move.slug}"
+    uploads = {f"{prefix}.{name}.sql": text for name, text in scripts.items()}
     arguments = {
         "--slug": move.slug,
         "--work-dir": MOVE_WORK_DIR,
         "--port": str(int(access.port)),
         "--database": MAIN_DATABASE,
-        "--export-sql": f"{prefix}.export.sql",
-        "--switch-sql": f"{prefix}.switch.sql",
-        "--state-sql": f"{prefix}.state.sql",
+        **{f"--{name}-sql": f"{prefix}.{name}.sql" for name in scripts},
         "--target-database": move.target.database,
+        **extra,
     }
     if move.target.address is not None:
         # The password travels in this file only, never in an argument.
@@ -147,8 +168,10 @@ def _move_commands(
             access.mover_password.get_secret_value(),
         )
         uploads[f"{prefix}.unfence.sql"] = move_scripts.render_unfence(move)
+        uploads[f"{prefix}.unfenced.sql"] = move_scripts.render_unfenced(move)
         arguments |= {
             "--unfence-sql": f"{prefix}.unfence.sql",
+            "--unfenced-sql": f"{prefix}.unfenced.sql",
             "--target-host": move.target.address,
             "--target-port": str(int(access.port)),
             "--target-user": access.mover,

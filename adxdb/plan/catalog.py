@@ -303,6 +303,15 @@ def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, 
                     ).format(columns, values)
                 )
             )
+            if row.db_host is None:  # a tenant placed anew where a move once fenced it off
+                statements.append(
+                    _render(
+                        sql.SQL(
+                            "DELETE FROM adx_migrations.tenant_fences "
+                            "WHERE tenant_id = {} AND target_schema = {}"
+                        ).format(sql.Literal(row.id), sql.Literal(row.db_schema))
+                    )
+                )
             continue
         differ = [c for c in REGISTRY_COLUMNS if have.get(c) != row.as_fact()[c]]
         if differ:

@@ -84,6 +84,11 @@ _UNFENCE = sql.SQL(
     "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = {schema} "
     "AND tenant_id = {tenant_id};"
 )
+_PENDING_UNFENCE = sql.SQL(
+    "INSERT INTO adx_migrations.pending_unfences (tenant_id, target) VALUES ({tenant_id}, "
+    "{target}) ON CONFLICT (tenant_id) DO UPDATE SET target = EXCLUDED.target, since = now();"
+)
+_UNFENCED = sql.SQL("DELETE FROM adx_migrations.pending_unfences WHERE tenant_id = {tenant_id};")
 
 
 def _template(name: str) -> sql.SQL:
@@ -307,6 +312,9 @@ def _fences(move: Move) -> list[sql.Composable]:
     ]
     if move.target.address is None:
         statements.append(_UNFENCE.format(schema=sql.Literal(move.target.schema), tenant_id=tid))
+    else:  # lifted there after the commit; until then (and should that fail) it is pending
+        target = sql.Literal(move.describe_target())
+        statements.append(_PENDING_UNFENCE.format(tenant_id=tid, target=target))
     return statements
 
 
@@ -320,6 +328,11 @@ def render_unfence(move: Move) -> str:
             )
         ]
     )
+
+
+def render_unfenced(move: Move) -> str:
+    """The psql script, on the primary, that records the remote fence as lifted."""
+    return _script([_UNFENCED.format(tenant_id=sql.Literal(move.tenant_id))])
 
 
 def _route_lock(move: Move) -> sql.Composable:

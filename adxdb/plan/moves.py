@@ -79,6 +79,38 @@ def _location(row: Mapping[str, Any], primary_address: str) -> Location:
     )
 
 
+def plan_unfences(
+    wanted: Sequence[RegistryRow],
+    current: Mapping[str, Mapping[str, Any]],
+    primary_address: str,
+) -> list[Move]:
+    """Tenants at their declared remote location whose move switched but whose fence there is
+    not lifted yet (the registry fact's `unfence_pending`): each, as a move that only lifts it."""
+    found: list[Move] = []
+    for row in wanted:
+        now = current.get(row.id)
+        if now is None or not now.get("unfence_pending"):
+            continue
+        declared = row.as_fact()
+        if any(now.get(key) != declared[key] for key in LOCATION_COLUMNS):
+            continue  # still to move: the move lifts it
+        location = _location(now, primary_address)
+        if location.address is None:
+            continue
+        found.append(
+            Move(
+                slug=row.slug,
+                tenant_id=row.id,
+                from_level=row.isolation_level,
+                to_level=row.isolation_level,
+                source=location,
+                target=location,
+                registry_row=row,
+            )
+        )
+    return found
+
+
 def plan_moves(
     wanted: Sequence[RegistryRow],
     current: Mapping[str, Mapping[str, Any]],

@@ -6,7 +6,7 @@
 #   tenant_move.sh --slug SLUG --work-dir DIR --port PORT --database DB \
 #       --export-sql FILE --switch-sql FILE --state-sql FILE --target-database DB \
 #       [--target-host HOST --target-port PORT --target-user ROLE --ca-file FILE --pgpass FILE
-#        --unfence-sql FILE]
+#        --unfence-sql FILE --unfenced-sql FILE] [--mode copy|unfence]
 #
 # --database is the primary's main database (the registry and the tenant's rows), reached as
 # postgres on PORT. Without --target-host the new location is on the primary too; with it, it
@@ -18,7 +18,9 @@
 # must still say where this deploy found the tenant; the export's copy stream goes into the new
 # location's psql, whose output is the receipt; only a receipt that says the copy committed
 # lets the switch run; a remote new location's fence is lifted once the switch committed (and
-# again by a later run that finds the move done, should that have failed).
+# again by a later run that finds the move done, should that have failed): --unfence-sql runs
+# there, then --unfenced-sql on the primary clears the switch's pending mark. --mode unfence
+# does only that (a later deploy, for a move whose lift failed).
 set -euo pipefail
 
 readonly COMMITTED=adx-move-committed     # the export's last line (adxdb.plan.move_scripts)
@@ -31,7 +33,7 @@ usage() {
 
 slug="" work_dir="" port="" database="" export_sql="" switch_sql="" state_sql=""
 target_database="" target_host="" target_port="" target_user="" ca_file="" pgpass=""
-unfence_sql=""
+unfence_sql="" unfenced_sql="" mode=copy
 while (($# > 0)); do
     (($# >= 2)) || usage "$1 needs a value"
     case $1 in
@@ -49,13 +51,19 @@ while (($# > 0)); do
         --ca-file) ca_file=$2 ;;
         --pgpass) pgpass=$2 ;;
         --unfence-sql) unfence_sql=$2 ;;
+        --unfenced-sql) unfenced_sql=$2 ;;
+        --mode) mode=$2 ;;
         *) usage "unknown argument $1" ;;
     esac
     shift 2
 done
-required=(slug work_dir port database export_sql switch_sql state_sql target_database)
-if [[ -n $target_host ]]; then
-    required+=(target_port target_user ca_file pgpass unfence_sql)
+[[ $mode == copy || $mode == unfence ]] || usage "--mode must be copy or unfence"
+required=(slug work_dir port database target_database)
+if [[ $mode == copy ]]; then
+    required+=(export_sql switch_sql state_sql)
+fi
+if [[ -n $target_host || $mode == unfence ]]; then
+    required+=(target_host target_port target_user ca_file pgpass unfence_sql unfenced_sql)
 fi
 for name in "${required[@]}"; do
     [[ -n ${!name} ]] || usage "--${name//_/-} is required"
@@ -94,8 +102,15 @@ trap 'rm -f "${cleanup[@]}"' EXIT
 unfence_target() {
     if [[ -n $unfence_sql ]]; then
         "${target_psql[@]}" <"$unfence_sql" >/dev/null
+        primary_psql <"$unfenced_sql" >/dev/null
     fi
 }
+
+if [[ $mode == unfence ]]; then
+    echo "tenant $slug: lifting the fence at its new location"
+    unfence_target
+    exit 0
+fi
 
 state=$(primary_psql <"$state_sql")
 if [[ $state == target ]]; then

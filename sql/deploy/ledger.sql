@@ -45,3 +45,11 @@ CREATE TABLE IF NOT EXISTS "adx_migrations"."tenant_fences" (
     fenced_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (target_schema, tenant_id)
 );
+-- On the primary: the tenants whose move switched to a remote location whose fence is still to
+-- be lifted there (set by the switch, cleared by the move runner once lifted; a later deploy
+-- lifts what a failed one left).
+CREATE TABLE IF NOT EXISTS "adx_migrations"."pending_unfences" (
+    tenant_id uuid PRIMARY KEY,
+    target text NOT NULL,
+    since timestamptz NOT NULL DEFAULT now()
+);

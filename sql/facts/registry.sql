@@ -1,15 +1,23 @@
--- psql script (fed on stdin): the tenants registry of adx_core, keyed by tenant id; empty
--- while the database or its shared migrations do not exist yet.
+-- psql script (fed on stdin): the tenants registry of adx_core, keyed by tenant id, each row
+-- with whether its move's remote fence is still to be lifted; empty while the database or its
+-- shared migrations do not exist yet.
 SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'adx_core') AS adx_has_database \gset
 \if :adx_has_database
 \connect adx_core
-SELECT to_regclass('public.tenants') IS NOT NULL AS adx_has_registry \gset
+SELECT to_regclass('public.tenants') IS NOT NULL AS adx_has_registry,
+       to_regclass('adx_migrations.pending_unfences') IS NOT NULL AS adx_has_unfences \gset
 \if :adx_has_registry
-SELECT coalesce(json_object_agg(id::text, json_build_object(
-    'slug', slug, 'name', name, 'status', status, 'isolation_level', isolation_level,
-    'db_host', db_host, 'db_port', db_port, 'db_name', db_name, 'db_schema', db_schema)
-    ORDER BY slug), '{}'::json)
-FROM public.tenants;
+\if :adx_has_unfences
+\set adx_unfence_pending 'EXISTS (SELECT 1 FROM adx_migrations.pending_unfences p WHERE p.tenant_id = t.id)'
+\else
+\set adx_unfence_pending 'false'
+\endif
+SELECT coalesce(json_object_agg(t.id::text, json_build_object(
+    'slug', t.slug, 'name', t.name, 'status', t.status, 'isolation_level', t.isolation_level,
+    'db_host', t.db_host, 'db_port', t.db_port, 'db_name', t.db_name, 'db_schema', t.db_schema,
+    'unfence_pending', :adx_unfence_pending)
+    ORDER BY t.slug), '{}'::json)
+FROM public.tenants t;
 \else
 SELECT '{}'::json;
 \endif

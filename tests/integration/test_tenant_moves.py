@@ -243,6 +243,28 @@ def test_interrupted_switch_keeps_the_tenant_whole_and_the_next_run_finishes(
     # ... and the tenant's own role writes at its new location.
     _write_as(test_env, "adx_tenant_wonka", "tenant1", "adx_tenant_wonka", WONKA, rollback=True)
 
+    # A run whose lift of the new location's fence failed after the switch (the mark it left on
+    # the primary, the fence at the new location): the next run lifts it, the one after is a
+    # no-op.
+    test_env.psql(
+        "tenant1",
+        "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant_id, reason) "
+        f"VALUES ('public', '{WONKA}', 'probe')",
+        "adx_tenant_wonka",
+    )
+    test_env.psql(
+        "pg1",
+        f"INSERT INTO adx_migrations.pending_unfences (tenant_id, target) VALUES ('{WONKA}', 'x')",
+        "adx_core",
+    )
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="adx_fence_insert"):
+        _write_as(test_env, "adx_tenant_wonka", "tenant1", "adx_tenant_wonka", WONKA)
+    lifted = converge(moved)
+    assert lifted.changed_ops.get(MOVES_OP) == 1
+    assert "tenant wonka: its move switched; the fence at" in lifted.output
+    _write_as(test_env, "adx_tenant_wonka", "tenant1", "adx_tenant_wonka", WONKA, rollback=True)
+    assert converge(moved).changed_ops == {}
+
 
 ACME = uuid.UUID("3f1c9a52-6b0e-4d8a-9f3e-2a7b5c1d0e01")  # an rls tenant of the test inventory
 

@@ -396,6 +396,7 @@ def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> N
         "acme.state.sql",
         "acme.switch.sql",
         "acme.unfence.sql",
+        "acme.unfenced.sql",
     ]
     pgpass = next(v for k, v in uploads.items() if k.endswith(".pgpass"))
     assert pgpass == f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:s3cr\\:et\\\\pw\n"
@@ -463,6 +464,7 @@ _STANDINS = {
         '    EXPORT) printf "%s\\n" "$FAKE_STREAM" ;;\n'
         '    SWITCH) echo switched >>"$FAKE_LOG" ;;\n'
         '    UNFENCE) echo unfenced >>"$FAKE_LOG" ;;\n'
+        '    UNFENCED) echo pending-cleared >>"$FAKE_LOG" ;;\n'
         '    *) printf "%s\\n" "$input" ;;\n'
         "esac\n"
     ),
@@ -480,7 +482,11 @@ class RunnerRun:
 
 
 def _run_runner(
-    tmp_path: Path, state: str, stream: str = f"\n{move_scripts.COMMITTED}", remote: bool = True
+    tmp_path: Path,
+    state: str,
+    stream: str = f"\n{move_scripts.COMMITTED}",
+    remote: bool = True,
+    mode: str = "copy",
 ) -> RunnerRun:
     bin_dir, work, uploads = tmp_path / "bin", tmp_path / "work", tmp_path / "uploads"
     for folder in (bin_dir, uploads):
@@ -488,7 +494,13 @@ def _run_runner(
     for name, body in _STANDINS.items():
         (bin_dir / name).write_text("#!/usr/bin/env bash\n" + body)
         (bin_dir / name).chmod(0o755)
-    scripts = {"state": "STATE", "export": "EXPORT", "switch": "SWITCH", "unfence": "UNFENCE"}
+    scripts = {
+        "state": "STATE",
+        "export": "EXPORT",
+        "switch": "SWITCH",
+        "unfence": "UNFENCE",
+        "unfenced": "UNFENCED",
+    }
     for name, text in scripts.items():
         (uploads / f"{name}.sql").write_text(text)
     pgpass = uploads / "move.pgpass"
@@ -503,7 +515,9 @@ def _run_runner(
             *("--target-host", TENANT_HOST, "--target-port", "5432"),
             *("--target-user", "adx_migrator", "--ca-file", "/ca.crt", "--pgpass", str(pgpass)),
             *("--unfence-sql", str(uploads / "unfence.sql")),
+            *("--unfenced-sql", str(uploads / "unfenced.sql")),
         ]
+    arguments += ["--mode", mode]
     log = tmp_path / "log"
     log.touch()
     env = {
@@ -531,6 +545,8 @@ def test_runner_takes_the_lock_copies_checks_the_receipt_then_switches(tmp_path:
         "psql -X -q -A -t -v ON_ERROR_STOP=1 -p 5432 -d adx_core PGPASSFILE=",  # the state
         "switched",
         "unfenced",  # the new location's fence, lifted once the switch committed
+        "psql -X -q -A -t -v ON_ERROR_STOP=1 -p 5432 -d adx_core PGPASSFILE=",
+        "pending-cleared",  # ... and recorded as lifted on the primary
     ]
     assert [line for line in run.log if line in steps] == steps
     check = f"-v adx_check_file={work}/acme.check.sql"
@@ -679,3 +695,42 @@ def test_a_remote_new_locations_fence_is_lifted_by_its_own_script() -> None:
         "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = 'public' "
         f"AND tenant_id = '{ACME}';\n"
     )
+
+
+def test_a_remote_switch_marks_its_fence_pending_until_the_runner_lifts_it() -> None:
+    move = _move("rls", "database")
+    switch = move_scripts.render_switch(move, ["users"], "10s")
+    pending = _statement(switch, "INSERT INTO adx_migrations.pending_unfences")
+    assert f"VALUES ('{ACME}', '{TENANT_HOST}:adx_tenant_acme.public')" in pending
+    assert switch.index(pending) < switch.index("COMMIT;")
+    assert move_scripts.render_unfenced(move) == (
+        f"DELETE FROM adx_migrations.pending_unfences WHERE tenant_id = '{ACME}';\n"
+    )
+    local = move_scripts.render_switch(_move("rls", "schema"), ["users"], "10s")
+    assert "pending_unfences" not in local  # the twin: a local fence is lifted in the switch
+
+
+def test_a_later_deploy_lifts_a_fence_a_failed_run_left_pending() -> None:
+    row = _row("database")
+    pending = {row.id: {**row.as_fact(), "unfence_pending": True}}
+    [move] = moves.plan_unfences([row], pending, PRIMARY)
+    assert (move.target.address, move.target.database) == (TENANT_HOST, "adx_tenant_acme")
+    assert moves.plan_unfences([row], {row.id: row.as_fact()}, PRIMARY) == []  # none pending
+    # still to move: the move itself lifts it
+    assert moves.plan_unfences([_row("database")], _registry(_row("rls")), PRIMARY) == []
+    run = _run(_facts(pending), [row])
+    command = run.commands[-1].get_raw_value()
+    assert "--mode unfence" in command and "--export-sql" not in command
+    assert sorted(Path(dest).name for dest in run.uploads()) == [
+        "acme.pgpass",
+        "acme.sh",
+        "acme.unfence.sql",
+        "acme.unfenced.sql",
+    ]
+
+
+def test_runner_in_unfence_mode_only_lifts_the_fence(tmp_path: Path) -> None:
+    run = _run_runner(tmp_path, "target", mode="unfence")
+    assert run.returncode == 0, run.stderr
+    assert "switched" not in run.log and "unfenced" in run.log and "pending-cleared" in run.log
+    assert not any("EXPORT" in line for line in run.log)

@@ -123,9 +123,14 @@ def test_registry_plan_updates_only_the_columns_that_differ() -> None:
 def test_registry_plan_inserts_a_new_tenants_row() -> None:
     rows = registry_rows(_env())
     current = {r.id: r.as_fact() for r in rows[1:]}
-    (statement,) = plan_registry(rows, current)
+    statement, unfence = plan_registry(rows, current)
     assert statement.startswith('INSERT INTO public.tenants ("id", "slug"')
     assert statement.endswith("ON CONFLICT (id) DO NOTHING;")
+    # a fence left where a move once took a tenant away does not hold a new one off
+    assert unfence == (
+        f"DELETE FROM adx_migrations.tenant_fences WHERE tenant_id = '{rows[0].id}' "
+        "AND target_schema = 'public';"
+    )
 
 
 def test_schema_plan_creates_grants_and_revokes_tenant_roles_only() -> None:
