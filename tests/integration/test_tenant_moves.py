@@ -462,29 +462,30 @@ def test_a_failed_copy_batch_writes_no_tenant_row_into_the_target_log(
     assert converge(moved).changed_ops == {}
 
 
-def _claims_that_keep_coming(test_env: HostsUnderTest, claim: str, stop: threading.Event) -> int:
-    """Two sessions on the primary take turns holding the tenant's route for a second each,
-    half a second apart, so that a claim is held at every moment until `stop`; returns how
-    many claims were made."""
+def _claims_that_keep_coming(test_env: HostsUnderTest, hold: float, stop: threading.Event) -> int:
+    """Two sessions on the primary take turns claiming the tenant's route (claim_tenant_route,
+    as the application's helper does), each holding it `hold` seconds, half of that apart, so
+    that a claim is held at every moment until `stop`; returns how many claims were made."""
     made = 0
+    claim = f"SELECT * FROM public.claim_tenant_route('{WONKA}')"
 
     def claimer(delay: float) -> None:
         nonlocal made
         time.sleep(delay)
         while not stop.is_set():
-            test_env.psql("pg1", f"BEGIN; {claim}; SELECT pg_sleep(1); COMMIT;", "adx_core")
+            test_env.psql("pg1", f"BEGIN; {claim}; SELECT pg_sleep({hold}); COMMIT;", "adx_core")
             made += 1
 
     with ThreadPoolExecutor(2) as pool:
-        for future in [pool.submit(claimer, 0.0), pool.submit(claimer, 0.5)]:
+        for future in [pool.submit(claimer, 0.0), pool.submit(claimer, hold / 2)]:
             future.result()
     return made
 
 
-def _move_under_claims(test_env: HostsUnderTest, inventory: Path, claim: str) -> tuple[Any, int]:
+def _move_under_claims(test_env: HostsUnderTest, inventory: Path, hold: float) -> tuple[Any, int]:
     stop = threading.Event()
     with ThreadPoolExecutor(1) as pool:
-        claims = pool.submit(_claims_that_keep_coming, test_env, claim, stop)
+        claims = pool.submit(_claims_that_keep_coming, test_env, hold, stop)
         time.sleep(1.0)
         try:
             run = run_deploy(inventory)
@@ -500,21 +501,22 @@ def test_route_claims_that_keep_coming_cannot_starve_the_switch(
     before = _load_rows(test_env)
     moved = _inventory(test_env, tmp_path, "schema", migrations={"lock_timeout": "3s"})
 
-    # Negative twin: plain share locks of the registry row, held the same way, starve the
-    # switch's update for the whole lock_timeout; the deploy says which tenant and which lock.
-    raw = f"SELECT 1 FROM public.tenants WHERE id = '{WONKA}' FOR SHARE"
-    starved, claims = _move_under_claims(test_env, moved, raw)
-    assert claims >= 4
+    # Negative twin: claims each held 8 s, 4 s apart (so one holds 4 s more, longer than
+    # lock_timeout, 3 s, whenever the switch comes): the switch cannot
+    # get the route, and the deploy says which tenant and which lock; nothing is switched.
+    starved, claims = _move_under_claims(test_env, moved, hold=8.0)
+    assert claims >= 2
     assert starved.returncode != 0
     assert (
-        "tenant wonka: its registry row stayed locked longer than lock_timeout"
+        "tenant wonka: a transaction of the tenant held its route lock (claim_tenant_route) "
+        "longer than lock_timeout"
     ) in starved.output, starved.output[-3000:]
     assert _registry(test_env) == "rls - adx_core public"
     assert _rows(test_env, "pg1", "adx_core", "public") == before
 
-    # Claims through claim_tenant_route() queue behind the waiting switch: it goes through.
-    claimed = f"SELECT * FROM public.claim_tenant_route('{WONKA}')"
-    run, claims = _move_under_claims(test_env, moved, claimed)
+    # Claims of one second each, one always held: each new claim queues behind the waiting
+    # switch, which goes through once the claims it found have ended.
+    run, claims = _move_under_claims(test_env, moved, hold=1.0)
     assert claims >= 4
     assert run.returncode == 0, run.output[-3000:]
     assert run.changed_ops.get(MOVES_OP) == 1
