@@ -37,7 +37,7 @@ def _ledger(port: int, database: str) -> dict[str, Any]:
 def _unfenced(state: Mapping[str, Any], targets: Sequence[engine.Target]) -> list[str]:
     """The tenant-stream target schemas of a migrated database that lack write fences."""
     tenant_schemas = [t.schema for t in targets if "tenant" in t.streams]
-    if not state.get("fences", False):
+    if not (state.get("fences", False) and state.get("captures", False)):
         return tenant_schemas
     return [s for s in tenant_schemas if s in set(state.get("unfenced", []))]
 

@@ -17,7 +17,9 @@ from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 
 from adxdb.contract import MAIN_DATABASE
 from adxdb.errors import MoveRefused
-from adxdb.plan import move_scripts
+from adxdb.inventory.model import MoveSettings
+from adxdb.inventory.types import duration_seconds
+from adxdb.plan import move_catch_up, move_scripts
 from adxdb.plan import moves as tenant_moves_plan
 from adxdb.plan.tenants import RegistryRow
 from operations.facts import PgTenantRegistry, PgTenantTables, require
@@ -41,6 +43,7 @@ def tenant_moves(
     mover: str,
     mover_password: SecretStr,
     lock_timeout: str,
+    settings: MoveSettings | None = None,
 ) -> Generator[Any, None, None]:
     """
     Move every tenant whose declared isolation level or location differs from the registry's:
@@ -56,7 +59,8 @@ def tenant_moves(
     + ca_file: the CA the primary verifies a remote target's certificate with
     + mover: the login role that writes the copy into a remote target (`adx_migrator`)
     + mover_password: its password, uploaded in a pgpass file, never in a command line
-    + lock_timeout: how long the switch waits for its table locks
+    + lock_timeout: how long the freeze and the switch wait for the tenant's route lock
+    + settings: the inventory's `moves` (freeze, catch-up passes, start wait)
 
     **Example:**
 
@@ -100,7 +104,9 @@ def tenant_moves(
             tables = tenant_moves_plan.tables_to_move(move, found)
         except MoveRefused as refused:
             raise OperationError(str(refused)) from None
-        yield from _move_commands(move, tables, access, lock_timeout, stream_versions)
+        yield from _move_commands(
+            move, tables, access, lock_timeout, stream_versions, settings or MoveSettings()
+        )
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ def _move_commands(
     access: _MoverAccess,
     lock_timeout: str,
     stream_versions: Sequence[tuple[str, int]],
+    settings: MoveSettings,
 ) -> Generator[Any, None, None]:
     export = move_scripts.render_export(
         move,
@@ -128,12 +135,24 @@ def _move_commands(
         tree_keys=tables.tree_keys,
         migrations=stream_versions,
     )
+    freeze = duration_seconds(settings.freeze)
     scripts = {
-        "export": export,
-        "switch": move_scripts.render_switch(move, tables.ordered, lock_timeout),
         "state": move_scripts.registry_state_query(move),
+        "capture": move_scripts.render_capture_start(move, duration_seconds(settings.start_wait)),
+        "export": export,
+        "catch-up": move_scripts.render_catch_up(move, tables, lock_timeout),
+        "done": move_catch_up.render_catch_up_done(move),
+        "freeze": move_scripts.render_freeze(move, lock_timeout, freeze),
+        "final": move_scripts.render_catch_up(move, tables, lock_timeout, final=True),
+        "switch": move_scripts.render_switch(move, tables.ordered, lock_timeout),
+        "unfreeze": move_catch_up.render_unfreeze(move),
+        "cleanup": move_catch_up.render_delete_old_rows(move, tables.ordered),
     }
-    yield from _runner_commands(move, scripts, {}, access)
+    passes = {
+        "--catch-up-passes": str(settings.catch_up_passes),
+        "--catch-up-rows": str(settings.catch_up_rows),
+    }
+    yield from _runner_commands(move, scripts, passes, access)
 
 
 def _runner_commands(

@@ -131,6 +131,29 @@ class MigrationSettings(Frozen):
     )
 
 
+class MoveSettings(Frozen):
+    """How a tenant moves between isolation levels and hosts while it writes (DESIGN.md
+    decision 10): its writes are captured and caught up in passes, then frozen, for that tenant
+    only, for the last pass and the switch."""
+
+    freeze: Duration = Field(
+        default="5s",
+        description="the longest the moving tenant's writes wait for the transactions that "
+        "began before the freeze; the freeze's length is reported",
+    )
+    start_wait: Duration = Field(
+        default="1min",
+        description="how long a move waits, before its copy, for transactions that began "
+        "before its capture",
+    )
+    catch_up_passes: Annotated[int, Field(ge=1, le=100)] = 5
+    catch_up_rows: Annotated[int, Field(ge=0, le=1_000_000)] = Field(
+        default=100,
+        description="a catch-up pass that copied at most this many changed rows goes on to the "
+        "freeze",
+    )
+
+
 class Backups(Frozen):
     """WAL archiving and backups with pgBackRest: one stanza per cluster, its repository on the
     host itself (keep a copy elsewhere: the repository is only as safe as its disk)."""
@@ -198,6 +221,7 @@ class Environment(Frozen):
     databases: dict[DatabaseName, Database] = Field(default_factory=dict)
     tenants: tuple[Tenant, ...] = ()
     migrations: MigrationSettings = MigrationSettings()
+    moves: MoveSettings = MoveSettings()
     backups: Backups = Backups()
     seed: Literal["development", "test"] | None = None
     container_network: ContainerNetwork | None = None

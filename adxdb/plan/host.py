@@ -29,7 +29,7 @@ from adxdb.contract import (
 )
 from adxdb.inventory.loader import Inventory
 from adxdb.inventory.migration_files import MigrationFile
-from adxdb.inventory.model import Database, Role
+from adxdb.inventory.model import Database, MoveSettings, Role
 from adxdb.inventory.types import RestartPolicy, SettingValue, duration_seconds
 from adxdb.plan import backups as pgbackrest
 from adxdb.plan.config import ClusterPaths, render_conf, render_hba
@@ -114,6 +114,7 @@ class MovesPlan:
     mover: str
     mover_password: SecretStr
     lock_timeout: str
+    settings: MoveSettings = field(default_factory=MoveSettings)
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
             mover=MIGRATOR_ROLE,
             mover_password=inventory.passwords[MIGRATOR_ROLE],
             lock_timeout=env.migrations.lock_timeout,
+            settings=env.moves,
         )
     dropped = dropped_tenants(env, host_name)
     return HostPlan(

@@ -80,10 +80,14 @@ def ledger_setup(readers: Sequence[str]) -> str:
 
 
 def tenant_fence(schema: str) -> str:
-    """The write fence of `schema`: its function and the tenant tables' restrictive policies
-    (`sql/deploy/tenant_fence.sql`); idempotent."""
-    template = sql.SQL(sqlfiles.load("deploy/tenant_fence"))
-    return _render(template.format(schema=sql.Literal(schema))).strip() + "\n"
+    """The move hooks of `schema`: the write fence (its function and the tenant tables'
+    restrictive policies, `sql/deploy/tenant_fence.sql`) and the change capture (its trigger
+    function and the tenant tables' triggers, `sql/deploy/tenant_capture.sql`); idempotent."""
+    return "".join(
+        _render(sql.SQL(sqlfiles.load(f"deploy/{name}")).format(schema=sql.Literal(schema))).strip()
+        + "\n"
+        for name in ("tenant_fence", "tenant_capture")
+    )
 
 
 def render_fences(readers: Sequence[str], schemas: Sequence[str]) -> str:

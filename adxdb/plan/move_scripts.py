@@ -8,8 +8,8 @@ each script is rendered once. The statements the export prints for the new locat
 by the primary's own `format()` from constant templates (`%I` an identifier, `%L` a literal,
 `%s` a count of the snapshot), so no rendered SQL is ever fed back into a statement.
 
-The runner gives both scripts the path of the switch's change check in the psql variable
-`adx_check_file`: the export writes the check there, the switch includes it.
+A busy tenant moves while it writes: its writes are captured from before the copy's snapshot,
+caught up in passes, then frozen for the last pass and the switch (`adxdb.plan.move_catch_up`).
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from psycopg import sql
 
 from adxdb import sqlfiles
 from adxdb.contract import COPY_SESSION_SETTINGS, ROUTE_LOCK_CLASS, tenant_role
+from adxdb.plan import move_catch_up as catch_up
 from adxdb.plan.catalog import registry_update
-from adxdb.plan.moves import Location, Move, SelfKey
+from adxdb.plan.moves import Location, Move, MoveTables, SelfKey
 from adxdb.plan.tenants import LOCATION_COLUMNS
 
 # The export's last line into the copy stream: the runner switches only when the receipt (what
 # the new location's psql printed) holds it, i.e. once the copy committed.
 COMMITTED = "adx-move-committed"
-CHECK_FILE_VARIABLE = "adx_check_file"
 BATCH_ROWS = 500
 BATCH_BYTES = 8 * 1024 * 1024  # of pg_column_size: a statement stays far below 1 GB of text
 ONE_BATCH = 2**62  # a table with several keys to itself goes in one statement
@@ -37,7 +37,6 @@ _BEGIN = sql.SQL("BEGIN;")
 _COMMIT = sql.SQL("COMMIT;")
 _SET_LOCK_TIMEOUT = sql.SQL("SET LOCAL lock_timeout = {};")
 _NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0;"
-_DELETE_ROWS = sql.SQL("DELETE FROM {} WHERE tenant_id = {};")
 _ROUTE_LOCK = sql.SQL(
     "DO $adx_route$ BEGIN PERFORM pg_advisory_xact_lock({lock_class}, hashtext({tenant_id})); "
     "EXCEPTION WHEN lock_not_available THEN RAISE EXCEPTION USING MESSAGE = {message}; "
@@ -249,7 +248,7 @@ def render_export(
     batch_bytes: int = BATCH_BYTES,
 ) -> str:
     """The psql script that prints the copy stream for `move` (run on the primary as postgres,
-    `-A -t`), and writes the switch's change check to the file `:adx_check_file` (`\\o`).
+    `-A -t`), after the capture of the tenant's writes began.
 
     Rows go in batches of `batch`, except in the `self_referencing` tables (a folder's parent
     is a folder): those go in one statement, whose foreign keys are checked at its end."""
@@ -287,15 +286,39 @@ def render_export(
         _print(_PRINT_FENCE, target_schema, tid),
         _print("COMMIT;"),
         _print(_PRINT_VALUE, sql.Literal(COMMITTED)),
+        _COMMIT,
     ]
-    parts.append(sql.SQL("\\o :{}").format(sql.SQL(CHECK_FILE_VARIABLE)))
-    for table in tables:
-        message = (
-            f"tenant {move.slug} changed during its move (table {table}); nothing was "
-            "switched: the next deploy copies it again"
-        )
-        parts.append(_verify(move, table, move.source, message))
-    parts += [sql.SQL("\\o"), _COMMIT]
+    return _script(parts)
+
+
+def render_catch_up(
+    move: Move,
+    tables: MoveTables,
+    lock_timeout: str,
+    final: bool = False,
+    batch: int = BATCH_ROWS,
+    batch_bytes: int = BATCH_BYTES,
+) -> str:
+    """A catch-up pass (`adxdb.plan.move_catch_up`): in one snapshot on the primary, the rows
+    the tenant wrote since its capture began are written again at the new location, in one
+    transaction there that keeps the location fenced; the ids of the keys it applied go to
+    the file `:adx_done_file`. The `final` pass, under the freeze, also checks the counts."""
+    tid = sql.Literal(move.tenant_id)
+    target_schema = sql.Literal(move.target.schema)
+    parts: list[sql.Composable] = [
+        _template("snapshot"),
+        _template("formats"),
+        _still_at_source(move, "caught up"),
+        catch_up.captured_ids(move),
+        *_target_begin(move, lock_timeout),
+        _print(_PRINT_CONTEXT, target_schema, tid),
+        _print(_PRINT_UNFENCE, target_schema, tid),
+        *catch_up.pass_parts(move, tables, final, batch, batch_bytes),
+        _print(_PRINT_FENCE, target_schema, tid),
+        _print("COMMIT;"),
+        _print(_PRINT_VALUE, sql.Literal(COMMITTED)),
+        _COMMIT,
+    ]
     return _script(parts)
 
 
@@ -367,32 +390,43 @@ def _retire_source_role(move: Move) -> tuple[list[sql.Composable], list[sql.Comp
     return [retire], [end]
 
 
-def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
-    """The psql script run on the primary after the copy committed: in one transaction, switch
-    the registry, hold off writers, check nothing changed since the snapshot (the file
-    `:adx_check_file` the export wrote), delete the old rows, and end the access of a tenant's
-    own role to the schema it leaves. Any failure rolls all of it back.
-    """
-    head: list[sql.Composable] = [
+def _switch_head(move: Move, lock_timeout: str, what: str) -> list[sql.Composable]:
+    return [
         _BEGIN,
         _SET_LOCK_TIMEOUT.format(sql.Literal(lock_timeout)),
         sql.SQL(_NO_STATEMENT_TIMEOUT),
         _template("formats"),
-        _still_at_source(move, "switched"),
+        _still_at_source(move, what),
     ]
-    tail: list[sql.Composable] = []
-    if tables:
-        old_tables = sql.SQL(", ").join(_table(move.source, t) for t in tables)
-        tail.append(
-            _template("lock_tables").format(
-                tables=old_tables, lock_timeout=sql.Literal(lock_timeout)
-            )
-        )
-    tail.append(sql.SQL("\\i :{}").format(sql.SQL(CHECK_FILE_VARIABLE)))
-    for table in reversed(tables):
-        tail.append(_DELETE_ROWS.format(_table(move.source, table), sql.Literal(move.tenant_id)))
+
+
+def render_capture_start(move: Move, wait_seconds: float) -> str:
+    """The move's first step on the primary (`adxdb.plan.move_catch_up`)."""
+    return catch_up.render_capture_start(move, _still_at_source(move, "copied"), wait_seconds)
+
+
+def render_freeze(move: Move, lock_timeout: str, freeze_seconds: float) -> str:
+    """The freeze before the last catch-up pass (`adxdb.plan.move_catch_up`)."""
+    head = _switch_head(move, lock_timeout, "switched")
+    return catch_up.render_freeze(move, head, _route_lock(move), freeze_seconds)
+
+
+def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
+    """The psql script run on the primary under the freeze, after the last catch-up pass
+    committed at the new location: in one transaction, take the tenant's route, switch the
+    registry, keep the old location fenced, stop the capture, and end the access of a
+    tenant's own role to the schema it leaves. Any failure rolls all of it back. No table is
+    locked: no other tenant's write waits for it (the old rows go after it,
+    `render_delete_old_rows`)."""
+    head = _switch_head(move, lock_timeout, "switched")
     retire, after_commit = _retire_source_role(move)
-    tail += [*_fences(move), *retire, _COMMIT, *after_commit]
+    tail: list[sql.Composable] = [
+        *_fences(move),
+        *catch_up.render_stop_capture(move),
+        *retire,
+        _COMMIT,
+        *after_commit,
+    ]
     # The registry first: the tenant's route lock waits for the tenant transactions that
     # claimed the old route (adxdb.app.routing), and makes the claims that come later wait in
     # line behind it, then read the new route (shared migration 011).

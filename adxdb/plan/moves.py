@@ -195,6 +195,8 @@ class MoveTables:
     ordered: list[str]
     self_referencing: frozenset[str]
     tree_keys: Mapping[str, SelfKey] = field(default_factory=dict)
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # primary keys
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # not generated
 
 
 def tables_to_move(move: Move, found: Mapping[str, Mapping[str, Any]]) -> MoveTables:
@@ -245,4 +247,6 @@ def tables_to_move(move: Move, found: Mapping[str, Mapping[str, Any]]) -> MoveTa
         ordered=parents_first(chosen),
         self_referencing=self_referencing,
         tree_keys=tree_keys,
+        keys={t: tuple(info.get("primary_key", [])) for t, info in tenant.items()},
+        columns={t: tuple(info.get("columns", [])) for t, info in tenant.items()},
     )

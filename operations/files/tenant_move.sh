@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The tenant move runner (DESIGN.md decision 10): one move of one tenant, run as root on the
 # primary. The operation `tenant_moves` (operations/moves.py) uploads it together with the
-# move's psql scripts (adxdb/plan/move_scripts.py), runs it, then removes every upload.
+# move's psql scripts (adxdb/plan/move_scripts.py, adxdb/plan/move_catch_up.py), runs it,
+# then removes every upload.
 #
-#   tenant_move.sh --slug SLUG --work-dir DIR --port PORT --database DB \
-#       --export-sql FILE --switch-sql FILE --state-sql FILE --target-database DB \
+#   tenant_move.sh --slug SLUG --work-dir DIR --port PORT --database DB --target-database DB \
+#       --state-sql F --capture-sql F --export-sql F --catch-up-sql F --done-sql F \
+#       --freeze-sql F --final-sql F --switch-sql F --unfreeze-sql F --cleanup-sql F \
+#       [--catch-up-passes N] [--catch-up-rows N] \
 #       [--target-host HOST --target-port PORT --target-user ROLE --ca-file FILE --pgpass FILE
 #        --unfence-sql FILE --unfenced-sql FILE] [--mode copy|unfence]
 #
@@ -15,25 +18,33 @@
 # exit. No argument is a secret.
 #
 # Steps: one move of a tenant at a time on this primary (flock in the work dir); the registry
-# must still say where this deploy found the tenant; the export's copy stream goes into the new
-# location's psql, whose output is the receipt; only a receipt that says the copy committed
-# lets the switch run; a remote new location's fence is lifted once the switch committed (and
-# again by a later run that finds the move done, should that have failed): --unfence-sql runs
-# there, then --unfenced-sql on the primary clears the switch's pending mark. --mode unfence
-# does only that (a later deploy, for a move whose lift failed).
+# must still say where this deploy found the tenant; the tenant's writes at the old location
+# are captured from here on (capture); the copy stream goes into the new location's psql,
+# whose output is the receipt (only a receipt that says it committed lets the move go on);
+# catch-up passes copy the captured rows again while the tenant writes, until a pass copies at
+# most --catch-up-rows of them (or after --catch-up-passes); then the tenant's writes, and no
+# other tenant's, are frozen (a fence at the old location), a last pass copies what is left
+# and checks the counts, and the switch points the registry at the new location. The freeze's
+# length is printed. A failure anywhere before the switch's commit lifts the freeze and
+# leaves the registry and every row where they were. After the switch, a remote new
+# location's fence is lifted (--unfence-sql there, then --unfenced-sql on the primary clears
+# the switch's pending mark; --mode unfence does only that, for a later deploy), and the old
+# rows are deleted (--cleanup-sql).
 set -euo pipefail
 
-readonly COMMITTED=adx-move-committed     # the export's last line (adxdb.plan.move_scripts)
-readonly CHECK_FILE_VARIABLE=adx_check_file  # where the export writes the switch's check
+readonly COMMITTED=adx-move-committed        # a stream's last line (adxdb.plan.move_scripts)
+readonly DONE_FILE_VARIABLE=adx_done_file    # where a catch-up pass lists what it applied
 
 usage() {
     echo "tenant_move.sh: $1" >&2
     exit 2
 }
 
-slug="" work_dir="" port="" database="" export_sql="" switch_sql="" state_sql=""
-target_database="" target_host="" target_port="" target_user="" ca_file="" pgpass=""
-unfence_sql="" unfenced_sql="" mode=copy
+slug="" work_dir="" port="" database="" target_database="" mode=copy
+state_sql="" capture_sql="" export_sql="" catch_up_sql="" done_sql="" freeze_sql=""
+final_sql="" switch_sql="" unfreeze_sql="" cleanup_sql="" catch_up_passes=5 catch_up_rows=100
+target_host="" target_port="" target_user="" ca_file="" pgpass="" unfence_sql=""
+unfenced_sql=""
 while (($# > 0)); do
     (($# >= 2)) || usage "$1 needs a value"
     case $1 in
@@ -41,10 +52,20 @@ while (($# > 0)); do
         --work-dir) work_dir=$2 ;;
         --port) port=$2 ;;
         --database) database=$2 ;;
-        --export-sql) export_sql=$2 ;;
-        --switch-sql) switch_sql=$2 ;;
-        --state-sql) state_sql=$2 ;;
         --target-database) target_database=$2 ;;
+        --mode) mode=$2 ;;
+        --state-sql) state_sql=$2 ;;
+        --capture-sql) capture_sql=$2 ;;
+        --export-sql) export_sql=$2 ;;
+        --catch-up-sql) catch_up_sql=$2 ;;
+        --done-sql) done_sql=$2 ;;
+        --freeze-sql) freeze_sql=$2 ;;
+        --final-sql) final_sql=$2 ;;
+        --switch-sql) switch_sql=$2 ;;
+        --unfreeze-sql) unfreeze_sql=$2 ;;
+        --cleanup-sql) cleanup_sql=$2 ;;
+        --catch-up-passes) catch_up_passes=$2 ;;
+        --catch-up-rows) catch_up_rows=$2 ;;
         --target-host) target_host=$2 ;;
         --target-port) target_port=$2 ;;
         --target-user) target_user=$2 ;;
@@ -52,15 +73,17 @@ while (($# > 0)); do
         --pgpass) pgpass=$2 ;;
         --unfence-sql) unfence_sql=$2 ;;
         --unfenced-sql) unfenced_sql=$2 ;;
-        --mode) mode=$2 ;;
         *) usage "unknown argument $1" ;;
     esac
     shift 2
 done
 [[ $mode == copy || $mode == unfence ]] || usage "--mode must be copy or unfence"
+[[ $catch_up_passes =~ ^[0-9]+$ && $catch_up_rows =~ ^[0-9]+$ ]] ||
+    usage "--catch-up-passes and --catch-up-rows must be whole numbers"
 required=(slug work_dir port database target_database)
 if [[ $mode == copy ]]; then
-    required+=(export_sql switch_sql state_sql)
+    required+=(state_sql capture_sql export_sql catch_up_sql done_sql freeze_sql final_sql)
+    required+=(switch_sql unfreeze_sql cleanup_sql)
 fi
 if [[ -n $target_host || $mode == unfence ]]; then
     required+=(target_host target_port target_user ca_file pgpass unfence_sql unfenced_sql)
@@ -79,10 +102,10 @@ install -d -m 0700 -o postgres -g postgres "$work_dir"
 exec 9>"$work_dir/$slug.lock"
 flock -w 3600 9
 
-check_file=$work_dir/$slug.check.sql
 receipt=$work_dir/$slug.receipt
-rm -f "$check_file" "$receipt"
-cleanup=("$check_file" "$receipt")
+done_file=$work_dir/$slug.done
+rm -f "$receipt" "$done_file"
+cleanup=("$receipt" "$done_file")
 if [[ -z $target_host ]]; then
     target_psql=(runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$port"
         -v VERBOSITY=terse -d "$target_database")
@@ -116,6 +139,7 @@ state=$(primary_psql <"$state_sql")
 if [[ $state == target ]]; then
     echo "tenant $slug: already moved by another deploy"
     unfence_target
+    primary_psql <"$cleanup_sql" >/dev/null
     exit 0
 elif [[ $state != source ]]; then
     echo "tenant $slug: the registry no longer says where this deploy found it;" \
@@ -123,11 +147,59 @@ elif [[ $state != source ]]; then
     exit 1
 fi
 
-primary_psql -v "$CHECK_FILE_VARIABLE=$check_file" <"$export_sql" |
-    "${target_psql[@]}" >"$receipt"
-if ! grep -qx "$COMMITTED" "$receipt"; then
+# A stream from the primary into the new location, one transaction there; true when its
+# receipt says it committed.
+stream() {
+    rm -f "$receipt"
+    primary_psql -v "$DONE_FILE_VARIABLE=$done_file" <"$1" | "${target_psql[@]}" >"$receipt" &&
+        grep -qx "$COMMITTED" "$receipt"
+}
+
+# One catch-up pass (its script $1): prints how many captured changes it copied again.
+catch_up() {
+    rm -f "$done_file"
+    stream "$1" || return 1
+    primary_psql -v "$DONE_FILE_VARIABLE=$done_file" <"$done_sql"
+}
+
+unfreeze() {
+    primary_psql <"$unfreeze_sql" >/dev/null || true
+}
+
+primary_psql <"$capture_sql" >/dev/null
+if ! stream "$export_sql"; then
     echo "tenant $slug: the copy did not commit; nothing was switched" >&2
     exit 1
 fi
-primary_psql -v "$CHECK_FILE_VARIABLE=$check_file" <"$switch_sql"
+passes=0
+while :; do
+    passes=$((passes + 1))
+    if ! applied=$(catch_up "$catch_up_sql"); then
+        echo "tenant $slug: catch-up pass $passes did not commit; nothing was switched" >&2
+        exit 1
+    fi
+    echo "tenant $slug: catch-up pass $passes copied $applied changed row(s) again"
+    if ((applied <= catch_up_rows || passes >= catch_up_passes)); then
+        break
+    fi
+done
+frozen_at=$(date +%s.%N)
+if ! primary_psql <"$freeze_sql" >/dev/null; then
+    unfreeze
+    exit 1
+fi
+if ! applied=$(catch_up "$final_sql"); then
+    echo "tenant $slug: the last catch-up pass did not commit; nothing was switched" >&2
+    unfreeze
+    exit 1
+fi
+if ! primary_psql <"$switch_sql" >/dev/null; then
+    unfreeze
+    exit 1
+fi
+thawed_at=$(date +%s.%N)
+frozen_for=$(awk -v a="$frozen_at" -v b="$thawed_at" 'BEGIN { printf "%.2f", b - a }')
+echo "tenant $slug: switched; its writes were frozen for $frozen_for s" \
+    "(the last pass copied $applied changed row(s))"
 unfence_target
+primary_psql <"$cleanup_sql" >/dev/null

@@ -53,3 +53,21 @@ CREATE TABLE IF NOT EXISTS "adx_migrations"."pending_unfences" (
     target text NOT NULL,
     since timestamptz NOT NULL DEFAULT now()
 );
+-- On the primary: the tenants a move is taking out of a schema (their writes there are
+-- captured), and the keys of the rows they wrote since (sql/deploy/tenant_capture.sql): the
+-- move's catch-up passes copy those rows again, then remove their keys.
+CREATE TABLE IF NOT EXISTS "adx_migrations"."move_captures" (
+    target_schema name NOT NULL,
+    tenant_id uuid NOT NULL,
+    since timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (target_schema, tenant_id)
+);
+CREATE TABLE IF NOT EXISTS "adx_migrations"."move_changes" (
+    id bigserial PRIMARY KEY,
+    target_schema name NOT NULL,
+    tenant_id uuid NOT NULL,
+    relation regclass NOT NULL,
+    key jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS move_changes_tenant
+    ON "adx_migrations"."move_changes" (target_schema, tenant_id, relation);

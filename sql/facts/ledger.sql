@@ -1,7 +1,7 @@
 -- psql script (fed on stdin): the migration ledger of one database, the INVALID indexes of its
--- schemas, whether its tenant write fences are in place (the fences table, and the schemas
--- with a tenant-stream table that lacks its fence policies or whose fence function is
--- missing), as one JSON line; a database or ledger that does not exist yet reads as empty.
+-- schemas, whether its move hooks are in place (the fences and capture tables, and the schemas
+-- with a tenant-stream table that lacks its fence policies or capture trigger, or whose
+-- functions are missing), as one JSON line; a database or ledger that does not exist yet reads as empty.
 SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'adx_database') AS adx_has_database \gset
 \if :adx_has_database
 \connect :"adx_database"
@@ -34,8 +34,12 @@ SELECT json_build_object(
           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
                       AND a.attname = 'tenant_id' AND NOT a.attisdropped)
           AND (to_regprocedure(quote_ident(n.nspname) || '.adx_tenant_fenced(uuid)') IS NULL
+               OR to_regprocedure(quote_ident(n.nspname) || '.adx_capture_change()') IS NULL
                OR (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid
-                   AND p.polname IN ('adx_fence_insert', 'adx_fence_update')) < 2)));
+                   AND p.polname IN ('adx_fence_insert', 'adx_fence_update')) < 2
+               OR NOT EXISTS (SELECT 1 FROM pg_trigger t
+                              WHERE t.tgrelid = c.oid AND t.tgname = 'adx_capture'))),
+    'captures', to_regclass('adx_migrations.move_changes') IS NOT NULL);
 \else
 SELECT json_build_object('database', true, 'ledger', '[]'::json, 'invalid_indexes', '[]'::json,
                          'fences', false, 'unfenced', '[]'::json);

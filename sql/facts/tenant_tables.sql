@@ -15,6 +15,17 @@ SELECT to_regclass('adx_migrations.stream_tables') IS NOT NULL AS adx_has_stream
 \endif
 SELECT coalesce(json_object_agg(c.relname, json_build_object(
     'stream', :adx_stream,
+    'primary_key', (
+        SELECT coalesce(json_agg(a.attname ORDER BY k.i), '[]'::json)
+        FROM pg_index x
+        CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(attnum, i)
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+        WHERE x.indrelid = c.oid AND x.indisprimary),
+    'columns', (
+        SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]'::json)
+        FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attgenerated = ''),
     'tenant_id', EXISTS (
         SELECT 1 FROM pg_attribute a
         WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped),

@@ -55,6 +55,7 @@ def test_converged_ledger_is_a_noop() -> None:
             "ledger": [_row(m) for m in FILES],
             "invalid_indexes": [],
             "fences": True,
+            "captures": True,
         }
     )
     assert commands == []
