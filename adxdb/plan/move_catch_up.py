@@ -165,7 +165,7 @@ def render_catch_up_done(move: Move) -> str:
     """Forget the captured keys the pass applied (the ids in `:adx_done_file`); print how many."""
     return (
         "CREATE TEMP TABLE adx_done (id bigint);\n"
-        f"\\copy adx_done FROM :'{DONE_FILE_VARIABLE}'\n"
+        f"COPY adx_done FROM :'{DONE_FILE_VARIABLE}';\n"  # the primary's own file, as postgres
         + _script(
             [
                 sql.SQL(

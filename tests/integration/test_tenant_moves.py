@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,14 @@ def wonka(test_env: HostsUnderTest) -> Iterator[None]:
     deletes = "; ".join(f"DELETE FROM public.{t} WHERE tenant_id = '{WONKA}'" for t in TABLES[::-1])
     test_env.psql("pg1", deletes, "adx_core")
     test_env.psql("pg1", f"DELETE FROM tenants WHERE id = '{WONKA}'", "adx_core")
+    test_env.psql(
+        "pg1",
+        "; ".join(
+            f"DELETE FROM adx_migrations.{table} WHERE tenant_id = '{WONKA}'"
+            for table in ("move_captures", "move_changes", "tenant_fences", "pending_unfences")
+        ),
+        "adx_core",
+    )
     test_env.psql("pg1", "DROP SCHEMA IF EXISTS tenant_wonka CASCADE", "adx_core")
     test_env.psql(
         "pg1", "DELETE FROM adx_migrations.ledger WHERE target_schema = 'tenant_wonka'", "adx_core"
@@ -688,5 +697,97 @@ def test_a_deep_tree_and_large_rows_move_in_bounded_statements(
     run = converge(moved)
     assert run.changed_ops.get(MOVES_OP) == 1
     assert _rows(test_env, "pg1", "adx_core", "tenant_wonka") == before
+    assert _empty_at(test_env, "pg1", "adx_core", "public") == {}
+    assert converge(moved).changed_ops == {}
+
+
+WRITES_PER_SECOND = 20
+
+
+@dataclass
+class _Writers:
+    """What the two writers did while the deploy ran."""
+
+    acknowledged: list[str] = field(default_factory=list)  # WONKA's committed users' emails
+    refused: int = 0  # WONKA's writes refused (during the freeze): never acknowledged
+    other_latencies: list[float] = field(default_factory=list)  # ACME's write latencies, s
+    seconds: float = 0.0
+
+
+def _write_while(test_env: HostsUnderTest, stop: threading.Event, done: _Writers) -> None:
+    """WONKA writes through the tenant helper as fast as it can (at least WRITES_PER_SECOND);
+    ACME, another tenant of the shared tables, writes through adx_app and times each write."""
+
+    def wonka() -> None:
+        with _tenant_connections(test_env) as tenants:
+            while not stop.is_set():
+                email = f"busy-{uuid.uuid4().hex[:12]}@wonka.test"
+                try:
+                    with tenants.connection("wonka") as conn:
+                        conn.execute(
+                            "INSERT INTO users (tenant_id, email) VALUES (%s, %s)", (WONKA, email)
+                        )
+                except (psycopg.Error, TenantRouteChanged):
+                    done.refused += 1
+                    time.sleep(0.05)
+                    continue
+                done.acknowledged.append(email)
+
+    def acme() -> None:
+        with connect("adx_app", test_env.pg_port("pg1")) as conn:
+            while not stop.is_set():
+                started = time.monotonic()
+                with conn.transaction():
+                    conn.execute("SELECT set_tenant_context(%s)", (ACME,))
+                    conn.execute(
+                        "UPDATE users SET updated_at = now() WHERE tenant_id = %s", (ACME,)
+                    )
+                done.other_latencies.append(time.monotonic() - started)
+                time.sleep(0.05)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        for future in [pool.submit(wonka), pool.submit(acme)]:
+            future.result()
+    done.seconds = time.monotonic() - started
+
+
+def test_a_busy_tenant_moves_while_it_writes_and_no_acknowledged_write_is_lost(
+    test_env: HostsUnderTest, tmp_path: Path, wonka: None
+) -> None:
+    converge(_inventory(test_env, tmp_path, "rls"))
+    _load_rows(test_env)
+    moved = _inventory(test_env, tmp_path, "database")
+    stop, done = threading.Event(), _Writers()
+    with ThreadPoolExecutor(1) as pool:
+        writers = pool.submit(_write_while, test_env, stop, done)
+        time.sleep(2.0)
+        try:
+            runs = [run_deploy(moved)]
+            if runs[0].returncode != 0:
+                runs.append(run_deploy(moved))
+            time.sleep(2.0)  # the writers go on at the new location
+        finally:
+            stop.set()
+        writers.result()
+    assert runs[-1].returncode == 0, runs[-1].output[-4000:]
+    rate = len(done.acknowledged) / done.seconds
+    frozen = re.search(r"its writes were frozen for (\d+\.\d+) s", runs[-1].output)
+    assert frozen is not None, runs[-1].output[-4000:]
+    print(
+        f"\nbusy move: {len(runs)} run(s), {len(done.acknowledged)} writes acknowledged "
+        f"({rate:.1f}/s), {done.refused} refused during the freeze, frozen {frozen.group(1)} s; "
+        f"other tenant's max write latency {max(done.other_latencies):.3f} s "
+        f"over {len(done.other_latencies)} writes"
+    )
+    assert rate >= WRITES_PER_SECOND
+    emails = "SELECT email FROM users WHERE email LIKE 'busy-%@wonka.test'"
+    at_new = set(test_env.psql("tenant1", emails, "adx_tenant_wonka").split())
+    at_old = test_env.psql("pg1", emails, "adx_core")
+    assert set(done.acknowledged) <= at_new  # every acknowledged write made it
+    assert at_old == ""  # none stayed behind
+    assert max(done.other_latencies) < 1.0  # no other tenant waited on the move
+    tenant_host = test_env.env.hosts["tenant1"].address
+    assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
     assert _empty_at(test_env, "pg1", "adx_core", "public") == {}
     assert converge(moved).changed_ops == {}

@@ -647,8 +647,9 @@ def test_runner_and_scripts_agree_on_the_receipt_and_the_done_file() -> None:
     tables = moves.MoveTables(["users"], frozenset(), keys={"users": ("id",)})
     catch_up = move_scripts.render_catch_up(_move(), tables, "10s")
     assert f"\\o :{move_catch_up.DONE_FILE_VARIABLE}\n" in catch_up
-    assert f"FROM :'{move_catch_up.DONE_FILE_VARIABLE}'" in move_catch_up.render_catch_up_done(
-        _move()
+    assert (
+        f"COPY adx_done FROM :'{move_catch_up.DONE_FILE_VARIABLE}';"
+        in move_catch_up.render_catch_up_done(_move())
     )
 
 
