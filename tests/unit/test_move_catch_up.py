@@ -1,0 +1,107 @@
+"""A busy tenant's move: capture, catch-up passes, freeze, and the old rows after the switch,
+as rendered SQL (run on real servers by tests/integration/test_tenant_moves.py)."""
+
+from __future__ import annotations
+
+from adxdb import sqlfiles
+from adxdb.plan import move_catch_up, move_scripts, moves
+from tests.unit.test_moves import ACME, _move, _statement
+
+TABLES = moves.MoveTables(
+    ordered=["users", "folders", "probe"],
+    self_referencing=frozenset({"folders"}),
+    keys={"users": ("id",), "folders": ("tenant_id", "id")},
+    columns={
+        "users": ("id", "tenant_id", "email"),
+        "folders": ("id", "tenant_id", "parent_id", "name"),
+        "probe": ("tenant_id", "n"),
+    },
+)
+
+
+def test_the_capture_starts_before_the_copy_and_waits_for_older_transactions() -> None:
+    script = move_scripts.render_capture_start(_move("rls", "database"), 60.0)
+    order = [
+        "another deploy moved it; nothing was copied",  # the registry, checked first
+        'DELETE FROM "adx_migrations"."move_changes" WHERE target_schema = \'public\'',
+        'DELETE FROM "adx_migrations"."tenant_fences"',  # a freeze a killed run left
+        'INSERT INTO "adx_migrations"."move_captures" (target_schema, tenant_id) VALUES '
+        f"('public', '{ACME}')",
+        "COMMIT;",
+        "DO $adx_wait$",
+    ]
+    positions = [script.index(part) for part in order]
+    assert positions == sorted(positions)
+    assert "make_interval(secs => 60.0)" in script
+    assert "PERFORM pg_stat_clear_snapshot();" in script  # a fresh look each time round
+    assert "transactions that began before its move still run after 60 s" in script
+
+
+def test_a_catch_up_pass_writes_the_captured_rows_again_in_one_fenced_transaction() -> None:
+    script = move_scripts.render_catch_up(_move("rls", "database"), TABLES, "10s")
+    order = [
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
+        "\\o :adx_done_file",  # the keys this pass applies, listed in its own snapshot
+        "SELECT 'BEGIN;';",
+        "DELETE FROM adx_migrations.tenant_fences",  # lifted for this transaction only
+        "DELETE FROM %1$I.%2$I t USING json_populate_recordset",  # children first ...
+        "INSERT INTO %1$I.%2$I OVERRIDING SYSTEM VALUE SELECT * FROM json_populate_recordset",
+        "INSERT INTO adx_migrations.tenant_fences",
+        "SELECT 'COMMIT;';",
+    ]
+    positions = [script.index(part) for part in order]
+    assert positions == sorted(positions)
+    users = _statement(script, "ON CONFLICT (%4$s)", "'public', 'users'")
+    assert '\'"id"\', \'"tenant_id" = EXCLUDED."tenant_id", "email" = EXCLUDED."email"\'' in (users)
+    assert 'relation = \'"public"."users"\'::regclass' in users
+    assert 'WHERE "r"."id" = "k"."id"' in users
+    folders = _statement(script, "ON CONFLICT (%4$s)", "'public', 'folders'")
+    assert f"(n - 1) / {2**62}" in folders  # a tree's changed rows: one statement
+    assert "$adx_count$" not in script  # counts are checked by the last pass only
+
+
+def test_a_table_without_a_key_goes_again_whole_when_the_tenant_wrote_to_it() -> None:
+    script = move_scripts.render_catch_up(_move("rls", "database"), TABLES, "10s")
+    delete = _statement(script, "DELETE FROM %I.%I WHERE tenant_id = %L;", "'probe'")
+    assert "WHERE EXISTS (SELECT key FROM" in delete
+    again = _statement(script, "INSERT INTO %1$I.%2$I OVERRIDING", "'public', 'probe'")
+    assert 'FROM (SELECT * FROM "public"."probe" WHERE EXISTS (SELECT key' in again
+    assert "ON CONFLICT" not in again
+
+
+def test_the_last_pass_checks_every_tables_count_against_the_frozen_source() -> None:
+    script = move_scripts.render_catch_up(_move("rls", "database"), TABLES, "10s", final=True)
+    for table in TABLES.ordered:
+        count = _statement(script, "$adx_count$", f"'public', '{table}'")
+        assert f'(SELECT count(*) FROM "public"."{table}" r WHERE r.tenant_id' in count
+
+
+def test_the_freeze_fences_the_old_location_under_the_route_lock_then_waits() -> None:
+    script = move_scripts.render_freeze(_move("rls", "database"), "10s", 5.0)
+    order = [
+        "SET LOCAL lock_timeout = '10s';",
+        "pg_advisory_xact_lock(1094996564",
+        'INSERT INTO "adx_migrations"."tenant_fences" (target_schema, tenant_id, reason) '
+        f"VALUES ('public', '{ACME}', 'frozen: a move switches the tenant away')",
+        "COMMIT;",
+        "make_interval(secs => 5.0)",
+    ]
+    positions = [script.index(part) for part in order]
+    assert positions == sorted(positions)
+    assert "its writes could not be frozen within 5 s (moves.freeze)" in script
+    assert move_catch_up.render_unfreeze(_move("rls", "database")) == (
+        'DELETE FROM "adx_migrations"."tenant_fences" WHERE target_schema = \'public\' '
+        f"AND tenant_id = '{ACME}';\n"
+    )
+
+
+def test_the_old_rows_go_after_the_switch_children_first_in_committed_batches() -> None:
+    script = move_catch_up.render_delete_old_rows(_move("rls", "database"), ["users", "files"])
+    assert script.index('"public"."files"') < script.index('"public"."users"')
+    assert "LIMIT 10000" in script and "COMMIT;" in script
+
+
+def test_every_tenant_table_gets_its_capture_trigger() -> None:
+    text = sqlfiles.load("deploy/tenant_capture")
+    assert "CREATE TRIGGER adx_capture AFTER INSERT OR UPDATE OR DELETE ON %s" in text
+    assert "coalesce(pg_partition_root(TG_RELID), TG_RELID)" in text  # a partition's parent
