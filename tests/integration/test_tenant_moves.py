@@ -201,39 +201,70 @@ def test_rls_to_schema_to_database_moves_every_row_and_leaves_none_behind(
         assert users == (int(before["users"][0]),)
 
 
+def _fenced_at(test_env: HostsUnderTest, host: str, database: str) -> bool:
+    """Whether WONKA is fenced in `database` (false while the database does not exist)."""
+    exists = test_env.psql(host, f"SELECT count(*) FROM pg_database WHERE datname = '{database}'")
+    if exists != "1":
+        return False
+    fenced = test_env.psql(
+        host,
+        "SELECT to_regclass('adx_migrations.tenant_fences') IS NOT NULL AND EXISTS (SELECT 1 "
+        "FROM pg_class WHERE oid = to_regclass('adx_migrations.tenant_fences'))",
+        database,
+    )
+    if fenced != "t":
+        return False
+    fence = f"SELECT count(*) FROM adx_migrations.tenant_fences WHERE tenant_id = '{WONKA}'"
+    return test_env.psql(host, fence, database) != "0"
+
+
 def test_interrupted_switch_keeps_the_tenant_whole_and_the_next_run_finishes(
     test_env: HostsUnderTest, tmp_path: Path, wonka: None
 ) -> None:
     converge(_inventory(test_env, tmp_path, "rls"))
     before = _load_rows(test_env)
-    moved = _inventory(test_env, tmp_path, "database", migrations={"lock_timeout": "2s"})
-
-    # A writer of the tenant holds its transaction open across the deploy: the switch cannot
-    # lock the old tables and gives up after lock_timeout, after the copy committed.
-    with connect("adx_app", test_env.pg_port("pg1")) as writer:
-        writer.autocommit = False
-        writer.execute("SELECT set_tenant_context(%s)", (WONKA,))
-        writer.execute(
-            "INSERT INTO users (tenant_id, email) VALUES (%s, 'late@wonka.test')", (WONKA,)
-        )
-        failed = run_deploy(moved)
-        assert failed.returncode != 0
-        # the LOCK of the old tables waits at most lock_timeout in all
-        assert "canceling statement due to statement timeout" in failed.output, failed.output[
-            -3000:
-        ]
-        # The copy had committed at the new location ...
-        assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
-        # ... but nothing is split: the registry and every row are still at the old one.
-        assert _registry(test_env) == "rls - adx_core public"
-        assert _rows(test_env, "pg1", "adx_core", "public") == before
-        # The new location is fenced: the tenant's own role cannot write its copy there.
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
-            _write_as(test_env, "adx_tenant_wonka", "tenant1", "adx_tenant_wonka", WONKA)
-        writer.commit()  # the old location takes the tenant's writes until the switch
-
+    # Catch-up passes go on while the tenant writes (catch_up_rows 0), so the freeze comes
+    # seconds after the copy committed; a transaction opened meanwhile outlives moves.freeze.
+    moved = _inventory(
+        test_env,
+        tmp_path,
+        "database",
+        migrations={"lock_timeout": "2s"},
+        moves={"freeze": "2s", "catch_up_rows": 0, "catch_up_passes": 30},
+    )
+    stop, done = threading.Event(), _Writers()
+    with ThreadPoolExecutor(2) as pool:
+        writers = pool.submit(_write_while, test_env, stop, done)
+        time.sleep(1.0)
+        deploy = pool.submit(run_deploy, moved)
+        try:
+            while not _fenced_at(test_env, "tenant1", "adx_tenant_wonka"):  # the copy committed
+                assert not deploy.done(), deploy.result().output[-4000:]
+                time.sleep(0.05)
+            with connect("adx_app", test_env.pg_port("pg1")) as old:
+                old.autocommit = False
+                old.execute("SELECT 1")  # a transaction older than the freeze, held open
+                failed = deploy.result()
+                # The new location is fenced: the tenant's own role cannot write its copy.
+                with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level"):
+                    _write_as(test_env, "adx_tenant_wonka", "tenant1", "adx_tenant_wonka", WONKA)
+        finally:
+            stop.set()
+        writers.result()
+    assert failed.returncode != 0
+    assert "its writes could not be frozen within 2 s (moves.freeze)" in failed.output, (
+        failed.output[-4000:]
+    )
+    # Nothing is split: the registry and every row are still at the old location, which took
+    # the tenant's writes all along (the freeze was lifted).
+    assert _registry(test_env) == "rls - adx_core public"
+    assert not _fenced_at(test_env, "pg1", "adx_core")
+    emails = "SELECT email FROM users WHERE email LIKE 'busy-%@wonka.test'"
+    assert set(done.acknowledged) <= set(test_env.psql("pg1", emails, "adx_core").split())
+    assert len(done.acknowledged) > 0
     after_write = _rows(test_env, "pg1", "adx_core", "public")
-    assert int(after_write["users"][0]) == int(before["users"][0]) + 1
+    assert int(after_write["users"][0]) >= int(before["users"][0]) + len(done.acknowledged)
+
     run = converge(moved)
     assert run.changed_ops.get(MOVES_OP) == 1
     # The stale copy of the interrupted run was replaced, not added to.
