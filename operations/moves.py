@@ -77,7 +77,8 @@ def tenant_moves(
     except MoveRefused as refused:
         raise OperationError(str(refused)) from None
     unfences = tenant_moves_plan.plan_unfences(list(rows), current, primary_address)
-    if not planned and not unfences:
+    tidies = tenant_moves_plan.plan_tidies(list(rows), current, primary_address)
+    if not planned and not unfences and not tidies:
         host.noop("every tenant is at its declared isolation level")
         return
     for move in planned:  # before any yield: --dry reads only up to the first
@@ -89,7 +90,29 @@ def tenant_moves(
             move.slug,
             move.describe_target(),
         )
+    for tidy in tidies:
+        logger.warning(
+            "%stenant %s: tidying what a move left (capture: %s, freeze lifted: %s, rows "
+            "deleted at: %s)",
+            host.print_prefix,
+            tidy.slug,
+            "stopped" if tidy.capturing else "none",
+            tidy.fenced_here or "-",
+            ", ".join(tidy.old_rows) or "-",
+        )
     access = _MoverAccess(port, ca_file, mover, mover_password)
+    for tidy in tidies:
+        old_tables = {
+            schema: tenant_moves_plan.tenant_tables_of(
+                require(
+                    host.get_fact(PgTenantTables, port=port, database=MAIN_DATABASE, schema=schema),
+                    f"the tables of {MAIN_DATABASE}.{schema}",
+                    port,
+                )
+            )
+            for schema in tidy.old_rows
+        }
+        yield from _tidy_commands(tidy, move_catch_up.render_tidy(tidy, old_tables), access)
     for move in unfences:
         yield from _runner_commands(move, {}, {"--mode": "unfence"}, access)
     for move in planned:
@@ -155,6 +178,25 @@ def _move_commands(
     yield from _runner_commands(move, scripts, passes, access)
 
 
+def _tidy_commands(
+    tidy: tenant_moves_plan.Tidy, script: str, access: _MoverAccess
+) -> Generator[Any, None, None]:
+    """Run the runner in tidy mode (under the tenant's move lock) with its one script."""
+    folder = f"{PRIVATE_DIR}/move-{tidy.slug}-{secrets.token_hex(4)}"
+    prefix = f"{folder}/{tidy.slug}"
+    uploads = {f"{prefix}.tidy.sql": script, f"{prefix}.sh": RUNNER.read_text(encoding="utf-8")}
+    arguments = {
+        "--slug": tidy.slug,
+        "--work-dir": MOVE_WORK_DIR,
+        "--port": str(int(access.port)),
+        "--database": MAIN_DATABASE,
+        "--target-database": MAIN_DATABASE,
+        "--mode": "tidy",
+        "--tidy-sql": f"{prefix}.tidy.sql",
+    }
+    yield from _run_uploaded(folder, f"{prefix}.sh", uploads, arguments)
+
+
 def _runner_commands(
     move: tenant_moves_plan.Move,
     scripts: dict[str, str],
@@ -199,6 +241,13 @@ def _runner_commands(
         }
     runner = f"{prefix}.sh"
     uploads[runner] = RUNNER.read_text(encoding="utf-8")
+    yield from _run_uploaded(folder, runner, uploads, arguments)
+
+
+def _run_uploaded(
+    folder: str, runner: str, uploads: dict[str, str], arguments: dict[str, str]
+) -> Generator[Any, None, None]:
+    """Upload into `folder`, run the runner there (the folder locked meanwhile), remove it."""
     for directory in (PRIVATE_DIR, folder):
         yield StringCommand("install", "-d", "-m", "0700", "-o", "root", "-g", "root", directory)
     for path, text in uploads.items():

@@ -20,12 +20,12 @@ the primary by the move runner (`operations/files/tenant_move.sh`) around the co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from psycopg import sql
 
 from adxdb import sqlfiles
-from adxdb.plan.moves import Move, MoveTables
+from adxdb.plan.moves import Move, MoveTables, Tidy
 
 DONE_FILE_VARIABLE = "adx_done_file"
 DELETE_BATCH = 10000
@@ -195,7 +195,8 @@ def render_freeze(
             route_lock,
             sql.SQL(
                 "INSERT INTO {} (target_schema, tenant_id, reason) VALUES ({}, {}, {}) "
-                "ON CONFLICT (target_schema, tenant_id) DO UPDATE SET reason = EXCLUDED.reason;"
+                "ON CONFLICT (target_schema, tenant_id) DO UPDATE SET reason = EXCLUDED.reason, "
+                "cleared = false;"
             ).format(_FENCES, sql.Literal(move.source.schema), _tenant(move), sql.Literal(reason)),
             sql.SQL("COMMIT;"),
             wait_older(freeze_seconds, message),
@@ -218,16 +219,49 @@ def render_stop_capture(move: Move) -> list[sql.Composable]:
     ]
 
 
-def render_delete_old_rows(move: Move, tables: Sequence[str], batch: int = DELETE_BATCH) -> str:
-    """After the switch: the tenant's rows at the old location, children first, in batches."""
-    return _script(
-        [
+def _delete_rows(
+    schema: str, tenant_id: str, tables: Sequence[str], batch: int
+) -> list[sql.Composable]:
+    """The tenant's rows of `tables` in `schema`, children first, in batches; then the fence
+    there records them as gone."""
+    return [
+        *(
             _template("delete_old_rows").format(
-                source=_source(move, table), tenant_id=_tenant(move), batch=sql.Literal(batch)
+                source=sql.Identifier(schema, table),
+                tenant_id=sql.Literal(tenant_id),
+                batch=sql.Literal(batch),
             )
             for table in reversed(tables)
-        ]
-    )
+        ),
+        sql.SQL("UPDATE {} SET cleared = true WHERE target_schema = {} AND tenant_id = {};").format(
+            _FENCES, sql.Literal(schema), sql.Literal(tenant_id)
+        ),
+    ]
+
+
+def render_delete_old_rows(move: Move, tables: Sequence[str], batch: int = DELETE_BATCH) -> str:
+    """After the switch: the tenant's rows at the old location, children first, in batches."""
+    return _script(_delete_rows(move.source.schema, move.tenant_id, tables, batch))
+
+
+def render_tidy(tidy: Tidy, tables: Mapping[str, Sequence[str]], batch: int = DELETE_BATCH) -> str:
+    """What moves left for a tenant now in place (a run killed after its switch, or a move given
+    up): its capture stopped, a freeze at its registered location lifted, and the rows left
+    at each old location (`tables`: schema -> its tenant tables, parents first) deleted."""
+    where = sql.SQL("tenant_id = {}").format(sql.Literal(tidy.tenant_id))
+    parts: list[sql.Composable] = [
+        sql.SQL("DELETE FROM {} WHERE {};").format(_CAPTURES, where),
+        sql.SQL("DELETE FROM {} WHERE {};").format(_CHANGES, where),
+    ]
+    if tidy.fenced_here is not None:
+        parts.append(
+            sql.SQL("DELETE FROM {} WHERE target_schema = {} AND {};").format(
+                _FENCES, sql.Literal(tidy.fenced_here), where
+            )
+        )
+    for schema in tidy.old_rows:
+        parts += _delete_rows(schema, tidy.tenant_id, tables.get(schema, ()), batch)
+    return _script(parts)
 
 
 def pass_parts(
@@ -280,5 +314,6 @@ __all__ = [
     "render_delete_old_rows",
     "render_freeze",
     "render_stop_capture",
+    "render_tidy",
     "render_unfreeze",
 ]

@@ -77,7 +77,7 @@ _PRINT_FENCE = (
 _FENCE = sql.SQL(
     "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant_id, reason) "
     "VALUES ({schema}, {tenant_id}, {reason}) ON CONFLICT (target_schema, tenant_id) "
-    "DO UPDATE SET reason = EXCLUDED.reason, fenced_at = now();"
+    "DO UPDATE SET reason = EXCLUDED.reason, fenced_at = now(), cleared = false;"
 )
 _UNFENCE = sql.SQL(
     "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = {schema} "

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from adxdb.contract import MAIN_DATABASE as _MAIN
 from adxdb.errors import MoveRefused
 from adxdb.plan.tenants import LOCATION_COLUMNS, RegistryRow
 
@@ -77,6 +78,46 @@ def _location(row: Mapping[str, Any], primary_address: str) -> Location:
         schema=str(row["db_schema"]),
         address=None if address in (None, primary_address) else str(address),
     )
+
+
+@dataclass(frozen=True)
+class Tidy:
+    """What moves left for a tenant that is where the inventory declares it (no move to run):
+    its writes still captured, a freeze at its registered location (`fenced_here`, a schema
+    of the primary), rows left at old locations (`old_rows`: schemas of the primary)."""
+
+    slug: str
+    tenant_id: str
+    capturing: bool
+    fenced_here: str | None
+    old_rows: tuple[str, ...]
+
+
+def plan_tidies(
+    wanted: Sequence[RegistryRow],
+    current: Mapping[str, Mapping[str, Any]],
+    primary_address: str,
+) -> list[Tidy]:
+    """The tenants in place that a killed or abandoned move left something for (the registry
+    fact's `capturing` and `fences`: schema -> whether the rows left there are deleted)."""
+    found: list[Tidy] = []
+    for row in wanted:
+        now = current.get(row.id)
+        if now is None:
+            continue
+        declared = row.as_fact()
+        if any(now.get(key) != declared[key] for key in LOCATION_COLUMNS):
+            continue  # still to move: the move sees to it
+        here = _location(now, primary_address)
+        registered = here.schema if here.address is None and here.database == _MAIN else None
+        fences: Mapping[str, bool] = now.get("fences") or {}
+        fenced_here = registered if registered in fences else None
+        old_rows = tuple(
+            sorted(s for s, cleared in fences.items() if not cleared and s != registered)
+        )
+        if now.get("capturing") or fenced_here or old_rows:
+            found.append(Tidy(row.slug, row.id, bool(now.get("capturing")), fenced_here, old_rows))
+    return found
 
 
 def plan_unfences(
@@ -197,6 +238,17 @@ class MoveTables:
     tree_keys: Mapping[str, SelfKey] = field(default_factory=dict)
     keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # primary keys
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # not generated
+
+
+def tenant_tables_of(found: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The tables of a location (the PgTenantTables fact) that hold a tenant's rows, parents
+    first: the tenant stream's, with a tenant_id column."""
+    tenant = {
+        t: [p for p in info.get("parents", []) if p != t]
+        for t, info in found.items()
+        if info.get("stream") == "tenant" and info.get("tenant_id")
+    }
+    return parents_first({t: [p for p in parents if p in tenant] for t, parents in tenant.items()})
 
 
 def tables_to_move(move: Move, found: Mapping[str, Mapping[str, Any]]) -> MoveTables:

@@ -9,7 +9,7 @@
 #       --freeze-sql F --final-sql F --switch-sql F --unfreeze-sql F --cleanup-sql F \
 #       [--catch-up-passes N] [--catch-up-rows N] \
 #       [--target-host HOST --target-port PORT --target-user ROLE --ca-file FILE --pgpass FILE
-#        --unfence-sql FILE --unfenced-sql FILE] [--mode copy|unfence]
+#        --unfence-sql FILE --unfenced-sql FILE] [--mode copy|unfence|tidy --tidy-sql F]
 #
 # --database is the primary's main database (the registry and the tenant's rows), reached as
 # postgres on PORT. Without --target-host the new location is on the primary too; with it, it
@@ -29,7 +29,8 @@
 # leaves the registry and every row where they were. After the switch, a remote new
 # location's fence is lifted (--unfence-sql there, then --unfenced-sql on the primary clears
 # the switch's pending mark; --mode unfence does only that, for a later deploy), and the old
-# rows are deleted (--cleanup-sql).
+# rows are deleted (--cleanup-sql). --mode tidy runs --tidy-sql on the primary, under the
+# tenant's lock: what a killed or abandoned move left for a tenant now in place.
 set -euo pipefail
 
 readonly COMMITTED=adx-move-committed        # a stream's last line (adxdb.plan.move_scripts)
@@ -44,7 +45,7 @@ slug="" work_dir="" port="" database="" target_database="" mode=copy
 state_sql="" capture_sql="" export_sql="" catch_up_sql="" done_sql="" freeze_sql=""
 final_sql="" switch_sql="" unfreeze_sql="" cleanup_sql="" catch_up_passes=5 catch_up_rows=100
 target_host="" target_port="" target_user="" ca_file="" pgpass="" unfence_sql=""
-unfenced_sql=""
+unfenced_sql="" tidy_sql=""
 while (($# > 0)); do
     (($# >= 2)) || usage "$1 needs a value"
     case $1 in
@@ -73,17 +74,22 @@ while (($# > 0)); do
         --pgpass) pgpass=$2 ;;
         --unfence-sql) unfence_sql=$2 ;;
         --unfenced-sql) unfenced_sql=$2 ;;
+        --tidy-sql) tidy_sql=$2 ;;
         *) usage "unknown argument $1" ;;
     esac
     shift 2
 done
-[[ $mode == copy || $mode == unfence ]] || usage "--mode must be copy or unfence"
+[[ $mode == copy || $mode == unfence || $mode == tidy ]] ||
+    usage "--mode must be copy, unfence or tidy"
 [[ $catch_up_passes =~ ^[0-9]+$ && $catch_up_rows =~ ^[0-9]+$ ]] ||
     usage "--catch-up-passes and --catch-up-rows must be whole numbers"
 required=(slug work_dir port database target_database)
 if [[ $mode == copy ]]; then
     required+=(state_sql capture_sql export_sql catch_up_sql done_sql freeze_sql final_sql)
     required+=(switch_sql unfreeze_sql cleanup_sql)
+fi
+if [[ $mode == tidy ]]; then
+    required+=(tidy_sql)
 fi
 if [[ -n $target_host || $mode == unfence ]]; then
     required+=(target_host target_port target_user ca_file pgpass unfence_sql unfenced_sql)
@@ -132,6 +138,10 @@ unfence_target() {
 if [[ $mode == unfence ]]; then
     echo "tenant $slug: lifting the fence at its new location"
     unfence_target
+    exit 0
+elif [[ $mode == tidy ]]; then
+    echo "tenant $slug: tidying what a move left"
+    primary_psql <"$tidy_sql" >/dev/null
     exit 0
 fi
 

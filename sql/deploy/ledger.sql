@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS "adx_migrations"."tenant_fences" (
     fenced_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (target_schema, tenant_id)
 );
+-- false while the rows a move left at this (old) location are still to be deleted.
+ALTER TABLE "adx_migrations"."tenant_fences"
+    ADD COLUMN IF NOT EXISTS cleared boolean NOT NULL DEFAULT false;
 -- On the primary: the tenants whose move switched to a remote location whose fence is still to
 -- be lifted there (set by the switch, cleared by the move runner once lifted; a later deploy
 -- lifts what a failed one left).

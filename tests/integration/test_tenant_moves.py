@@ -192,6 +192,26 @@ def test_rls_to_schema_to_database_moves_every_row_and_leaves_none_behind(
     with connect("adx_tenant_wonka", test_env.pg_port("tenant1"), dbname="adx_tenant_wonka"):
         pass  # where the registry points, it logs in
 
+    # A run killed after its switch leaves its capture on and rows at the old location: the
+    # next run tidies them (the twin: before it, the probe sees them).
+    test_env.psql(
+        "pg1",
+        "INSERT INTO adx_migrations.move_captures (target_schema, tenant_id) "
+        f"VALUES ('tenant_wonka', '{WONKA}'); "
+        "UPDATE adx_migrations.tenant_fences SET cleared = false "
+        f"WHERE target_schema = 'tenant_wonka' AND tenant_id = '{WONKA}'; "
+        f"INSERT INTO tenant_wonka.users (tenant_id, email) VALUES ('{WONKA}', 'left@wonka.test')",
+        "adx_core",
+    )
+    assert _empty_at(test_env, "pg1", "adx_core", "tenant_wonka") == {"users": "1"}
+    tidied = converge(to_database)
+    assert tidied.changed_ops.get(MOVES_OP) == 1
+    assert "tenant wonka: tidying what a move left" in tidied.output
+    assert _empty_at(test_env, "pg1", "adx_core", "tenant_wonka") == {}
+    left = f"SELECT count(*) FROM adx_migrations.move_captures WHERE tenant_id = '{WONKA}'"
+    assert test_env.psql("pg1", left, "adx_core") == "0"
+    assert converge(to_database).changed_ops == {}
+
     # The application reaches the moved rows where the registry now points, under RLS.
     with connect("adx_app", test_env.pg_port("tenant1"), dbname="adx_tenant_wonka") as conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)  # no context
@@ -359,25 +379,33 @@ def _tenant_connections(test_env: HostsUnderTest) -> TenantConnections:
     return TenantConnections(settings)
 
 
-def test_a_tenant_transaction_in_flight_holds_off_the_switch(
+def test_a_transaction_older_than_the_move_holds_it_off(
     test_env: HostsUnderTest, tmp_path: Path, wonka: None
 ) -> None:
     converge(_inventory(test_env, tmp_path, "rls"))
     before = _load_rows(test_env)
-    moved = _inventory(test_env, tmp_path, "database", migrations={"lock_timeout": "2s"})
+    moved = _inventory(
+        test_env,
+        tmp_path,
+        "database",
+        migrations={"lock_timeout": "2s"},
+        moves={"start_wait": "3s"},
+    )
     tenant_host = test_env.env.hosts["tenant1"].address
 
     with _tenant_connections(test_env) as tenants:
-        # Only reading: no table lock stands in the switch's way, only the claimed route.
+        # A tenant transaction that began before the move (it might write without seeing the
+        # capture): the move waits moves.start_wait for it, then stops, naming it.
         with tenants.connection("wonka") as conn:
             users = conn.execute("SELECT count(*) FROM users").fetchone()
             assert users == (int(before["users"][0]),)
             failed = run_deploy(moved)
         assert failed.returncode != 0
         assert (
-            "tenant wonka: a transaction of the tenant held its route lock (claim_tenant_route) "
-            "longer than lock_timeout; nothing was switched"
+            "tenant wonka: transactions that began before its move still run after 3 s; "
+            "nothing was copied: the next deploy tries again ("
         ) in failed.output, failed.output[-3000:]
+        assert " adx_app since " in failed.output  # which session, whose, since when
         assert _registry(test_env) == "rls - adx_core public"
         assert _rows(test_env, "pg1", "adx_core", "public") == before
 

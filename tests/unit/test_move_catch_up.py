@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from adxdb import sqlfiles
 from adxdb.plan import move_catch_up, move_scripts, moves
-from tests.unit.test_moves import ACME, _move, _statement
+from tests.unit.test_moves import ACME, PRIMARY, _move, _row, _statement
 
 TABLES = moves.MoveTables(
     ordered=["users", "folders", "probe"],
@@ -105,3 +105,55 @@ def test_every_tenant_table_gets_its_capture_trigger() -> None:
     text = sqlfiles.load("deploy/tenant_capture")
     assert "CREATE TRIGGER adx_capture AFTER INSERT OR UPDATE OR DELETE ON %s" in text
     assert "coalesce(pg_partition_root(TG_RELID), TG_RELID)" in text  # a partition's parent
+
+
+def test_a_tenant_in_place_gets_what_a_killed_move_left_tidied() -> None:
+    row = _row("database")
+    now = {
+        **row.as_fact(),
+        "capturing": True,
+        "fences": {"public": False, "tenant_acme": True},  # rows left in public; schema clear
+    }
+    [tidy] = moves.plan_tidies([row], {row.id: now}, PRIMARY)
+    assert (tidy.capturing, tidy.fenced_here, tidy.old_rows) == (True, None, ("public",))
+    script = move_catch_up.render_tidy(tidy, {"public": ["users", "files"]})
+    order = [
+        'DELETE FROM "adx_migrations"."move_captures"',
+        'DELETE FROM "adx_migrations"."move_changes"',
+        'DELETE FROM "public"."files"',  # children first
+        'DELETE FROM "public"."users"',
+        'UPDATE "adx_migrations"."tenant_fences" SET cleared = true WHERE target_schema = '
+        "'public'",
+    ]
+    positions = [script.index(part) for part in order]
+    assert positions == sorted(positions)
+
+
+def test_a_freeze_left_at_the_registered_location_is_lifted_not_its_rows_deleted() -> None:
+    row = _row("rls")
+    now = {**row.as_fact(), "capturing": False, "fences": {"public": False}}
+    [tidy] = moves.plan_tidies([row], {row.id: now}, PRIMARY)
+    assert (tidy.fenced_here, tidy.old_rows) == ("public", ())
+    script = move_catch_up.render_tidy(tidy, {})
+    assert 'DELETE FROM "adx_migrations"."tenant_fences" WHERE target_schema = \'public\'' in (
+        script
+    )
+    assert '"public"."users"' not in script
+
+
+def test_nothing_is_tidied_for_a_tenant_still_to_move_or_left_clean() -> None:
+    """The twin: a tenant still to move (its move sees to it) and one with nothing left."""
+    moving = {**_row("rls").as_fact(), "capturing": True, "fences": {"public": False}}
+    assert moves.plan_tidies([_row("database")], {ACME: moving}, PRIMARY) == []
+    clean = {**_row("database").as_fact(), "capturing": False, "fences": {"public": True}}
+    assert moves.plan_tidies([_row("database")], {ACME: clean}, PRIMARY) == []
+
+
+def test_tenant_tables_of_a_location_are_the_tenant_streams_parents_first() -> None:
+    found = {
+        "files": {"stream": "tenant", "tenant_id": True, "parents": ["users", "folders"]},
+        "folders": {"stream": "tenant", "tenant_id": True, "parents": ["folders"]},
+        "users": {"stream": "tenant", "tenant_id": True, "parents": []},
+        "tenant_billing": {"stream": "shared", "tenant_id": True, "parents": []},
+    }
+    assert moves.tenant_tables_of(found) == ["folders", "users", "files"]
