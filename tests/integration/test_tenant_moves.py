@@ -567,7 +567,8 @@ def test_route_claims_that_keep_coming_cannot_starve_the_switch(
 ) -> None:
     converge(_inventory(test_env, tmp_path, "rls"))
     before = _load_rows(test_env)
-    moved = _inventory(test_env, tmp_path, "schema", migrations={"lock_timeout": "3s"})
+    # To a database on the tenant host: its migrations do not wait for the claims here.
+    moved = _inventory(test_env, tmp_path, "database", migrations={"lock_timeout": "3s"})
 
     # Negative twin: claims each held 8 s, 4 s apart (so one holds 4 s more, longer than
     # lock_timeout, 3 s, whenever the switch comes): the switch cannot
@@ -588,8 +589,9 @@ def test_route_claims_that_keep_coming_cannot_starve_the_switch(
     assert claims >= 4
     assert run.returncode == 0, run.output[-3000:]
     assert run.changed_ops.get(MOVES_OP) == 1
-    assert _registry(test_env) == "schema - adx_core tenant_wonka"
-    assert _rows(test_env, "pg1", "adx_core", "tenant_wonka") == before
+    tenant_host = test_env.env.hosts["tenant1"].address
+    assert _registry(test_env) == f"database {tenant_host} adx_tenant_wonka public"
+    assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before
     assert converge(moved).changed_ops == {}
 
 
