@@ -196,7 +196,7 @@ def render_freeze(
             sql.SQL(
                 "INSERT INTO {} (target_schema, tenant_id, reason) VALUES ({}, {}, {}) "
                 "ON CONFLICT (target_schema, tenant_id) DO UPDATE SET reason = EXCLUDED.reason, "
-                "cleared = false;"
+                "cleared = false, fenced_at = now();"
             ).format(_FENCES, sql.Literal(move.source.schema), _tenant(move), sql.Literal(reason)),
             sql.SQL("COMMIT;"),
             wait_older(freeze_seconds, message),
@@ -208,6 +208,25 @@ def render_unfreeze(move: Move) -> str:
     """After a failed freeze, last pass or switch: the old location takes the tenant's writes
     again (the registry still points there)."""
     return _script([sql.SQL("DELETE FROM {};").format(_where_tenant(_FENCES, move))])
+
+
+def render_history(move: Move) -> sql.Composable:
+    """In the switch's transaction, before the old location's fence is rewritten: the move, and
+    how long the tenant's writes have been frozen (since the freeze's fence)."""
+    return sql.SQL(
+        "INSERT INTO {} (tenant_id, slug, from_location, to_location, frozen_ms) "
+        "SELECT {}, {}, {}, {}, round(extract(epoch FROM clock_timestamp() - f.fenced_at) * 1000) "
+        "FROM {} f WHERE f.target_schema = {} AND f.tenant_id = {};"
+    ).format(
+        sql.Identifier("adx_migrations", "move_history"),
+        _tenant(move),
+        sql.Literal(move.slug),
+        sql.Literal(f"{move.from_level} ({move.describe_source()})"),
+        sql.Literal(f"{move.to_level} ({move.describe_target()})"),
+        _FENCES,
+        sql.Literal(move.source.schema),
+        _tenant(move),
+    )
 
 
 def render_stop_capture(move: Move) -> list[sql.Composable]:

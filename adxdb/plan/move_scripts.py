@@ -421,6 +421,7 @@ def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
     head = _switch_head(move, lock_timeout, "switched")
     retire, after_commit = _retire_source_role(move)
     tail: list[sql.Composable] = [
+        catch_up.render_history(move),
         *_fences(move),
         *catch_up.render_stop_capture(move),
         *retire,

@@ -64,6 +64,9 @@ class Move:
     def describe_target(self) -> str:
         return _where(self.target)
 
+    def describe_source(self) -> str:
+        return _where(self.source)
+
     def describe(self) -> str:
         return (
             f"move tenant {self.slug}: {self.from_level} ({_where(self.source)}) -> "

@@ -74,3 +74,14 @@ CREATE TABLE IF NOT EXISTS "adx_migrations"."move_changes" (
 );
 CREATE INDEX IF NOT EXISTS move_changes_tenant
     ON "adx_migrations"."move_changes" (target_schema, tenant_id, relation);
+-- On the primary: every tenant move that switched, with how long the tenant's writes were
+-- frozen for its switch (from its fence at the old location to the switch's commit).
+CREATE TABLE IF NOT EXISTS "adx_migrations"."move_history" (
+    id bigserial PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    slug text NOT NULL,
+    from_location text NOT NULL,
+    to_location text NOT NULL,
+    switched_at timestamptz NOT NULL DEFAULT now(),
+    frozen_ms integer NOT NULL
+);

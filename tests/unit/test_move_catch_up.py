@@ -157,3 +157,12 @@ def test_tenant_tables_of_a_location_are_the_tenant_streams_parents_first() -> N
         "tenant_billing": {"stream": "shared", "tenant_id": True, "parents": []},
     }
     assert moves.tenant_tables_of(found) == ["folders", "users", "files"]
+
+
+def test_the_switch_records_the_move_and_how_long_it_froze_the_tenant() -> None:
+    script = move_scripts.render_switch(_move("rls", "database"), ["users"], "10s")
+    history = _statement(script, 'INSERT INTO "adx_migrations"."move_history"')
+    assert "round(extract(epoch FROM clock_timestamp() - f.fenced_at) * 1000)" in history
+    assert "'rls (adx_core.public)'" in history
+    # measured before the switch rewrites the old location's fence
+    assert script.index(history) < script.index("INSERT INTO adx_migrations.tenant_fences")
