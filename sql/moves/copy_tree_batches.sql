@@ -3,19 +3,20 @@
 -- bounded statements, with the tenant's rows in tree order: the roots (a null in the key's
 -- columns), then their children, and so on, so every row comes in the statement of the row it
 -- references or a later one, and each statement's foreign keys hold at its end. A row no root
--- leads to (a cycle) is not copied: the count check after the copy refuses the move.
-WITH RECURSIVE tree AS (
-    SELECT r, 0 AS depth FROM {source} r WHERE r.tenant_id = {tenant_id} AND ({roots})
-    UNION ALL
-    SELECT c, t.depth + 1
-    FROM tree t JOIN {source} c ON {join}
-    WHERE c.tenant_id = {tenant_id}
-)
+-- leads to (a cycle) is not copied: the count check after the copy refuses the move. The query
+-- starts with SELECT (its WITH inside), so that psql fetches it a row at a time (FETCH_COUNT).
 SELECT format(
     $adx_template$INSERT INTO %1$I.%2$I OVERRIDING SYSTEM VALUE SELECT * FROM json_populate_recordset(NULL::%1$I.%2$I, %3$L);$adx_template$,
     {schema}, {table}, json_agg(b.r ORDER BY b.n)
 )
 FROM (
+    WITH RECURSIVE tree AS (
+        SELECT r, 0 AS depth FROM {source} r WHERE r.tenant_id = {tenant_id} AND ({roots})
+        UNION ALL
+        SELECT c, t.depth + 1
+        FROM tree t JOIN {source} c ON {join}
+        WHERE c.tenant_id = {tenant_id}
+    )
     SELECT r, n, greatest((n - 1) / {batch}, (bytes - 1) / {batch_bytes}) AS batch
     FROM (
         SELECT r, row_number() OVER w AS n, sum(pg_column_size(r)) OVER w AS bytes

@@ -82,9 +82,11 @@ def _deploy_measured(inventory: Path) -> tuple[int, str, int]:
 
 
 def _peak_psql_rss(test_env: HostsUnderTest, stop: threading.Event, peak: list[int]) -> None:
-    """The largest resident size of any psql process on the primary, sampled (kB)."""
+    """The largest resident size of any psql process on either host, sampled (kB)."""
     while not stop.is_set():
         sizes = test_env.run_as_root("pg1", "sh", "-c", "ps -C psql -o rss= || true")
+        peak.extend(int(size) for size in sizes.split())
+        sizes = test_env.run_as_root("tenant1", "sh", "-c", "ps -C psql -o rss= || true")
         peak.extend(int(size) for size in sizes.split())
         time.sleep(0.5)
 

@@ -3,6 +3,8 @@ as rendered SQL (run on real servers by tests/integration/test_tenant_moves.py).
 
 from __future__ import annotations
 
+import re
+
 from adxdb import sqlfiles
 from adxdb.plan import move_catch_up, move_scripts, moves
 from tests.unit.test_moves import ACME, PRIMARY, _move, _row, _statement
@@ -54,7 +56,9 @@ def test_a_catch_up_pass_writes_the_captured_rows_again_in_one_fenced_transactio
     users = _statement(script, "ON CONFLICT (%4$s)", "'public', 'users'")
     assert '\'"id"\', \'"tenant_id" = EXCLUDED."tenant_id", "email" = EXCLUDED."email"\'' in (users)
     assert 'relation = \'"public"."users"\'::regclass' in users
-    assert 'WHERE "r"."id" = "k"."id"' in users
+    # rows looked up by their captured keys: a pass costs what the tenant wrote
+    assert 'JOIN "public"."users" r ON r.tenant_id = ' in users
+    assert 'AND "r"."id" = "k"."id"' in users
     folders = _statement(script, "ON CONFLICT (%4$s)", "'public', 'folders'")
     assert f"(n - 1) / {2**62}" in folders  # a tree's changed rows: one statement
     assert "$adx_count$" not in script  # counts are checked by the last pass only
@@ -166,3 +170,20 @@ def test_the_switch_records_the_move_and_how_long_it_froze_the_tenant() -> None:
     assert "'rls (adx_core.public)'" in history
     # measured before the switch rewrites the old location's fence
     assert script.index(history) < script.index("INSERT INTO adx_migrations.tenant_fences")
+
+
+def _unfetched(script: str) -> list[str]:
+    """Statements psql would not fetch a row at a time (FETCH_COUNT only applies to a query
+    that starts with SELECT): a WITH query at the start of a line would be read whole."""
+    return re.findall(r"^WITH\b.*$", script, re.MULTILINE)
+
+
+def test_psql_fetches_every_copy_query_a_row_at_a_time() -> None:
+    key = moves.SelfKey(("tenant_id", "parent_id"), ("tenant_id", "id"))
+    export = move_scripts.render_export(
+        _move(), ["folders"], "10s", {"folders"}, tree_keys={"folders": key}
+    )
+    catch = move_scripts.render_catch_up(_move(), TABLES, "10s", final=True)
+    assert "WITH RECURSIVE tree AS" in export
+    assert _unfetched(export) == [] and _unfetched(catch) == []
+    assert _unfetched("WITH RECURSIVE t AS (SELECT 1) SELECT * FROM t;") != []  # the twin
