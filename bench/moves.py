@@ -169,7 +169,7 @@ def main() -> int:
             move = moved - noop
             frozen = _psql("pg1", "adx_core", (
                 "SELECT frozen_ms FROM adx_migrations.move_history "
-                f"WHERE tenant_id = '{TENANT}' ORDER BY id DESC LIMIT 1"
+                f"WHERE tenant = '{TENANT}' ORDER BY id DESC LIMIT 1"
             ))  # fmt: skip
             print(f"{'':28} {'s':>8} {'rows/s':>10} {'MB/s':>7}")
             print(

@@ -308,7 +308,7 @@ def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, 
                     _render(
                         sql.SQL(
                             "DELETE FROM adx_migrations.tenant_fences "
-                            "WHERE tenant_id = {} AND target_schema = {}"
+                            "WHERE tenant = {} AND target_schema = {}"
                         ).format(sql.Literal(row.id), sql.Literal(row.db_schema))
                     )
                 )

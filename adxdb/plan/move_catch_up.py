@@ -48,7 +48,7 @@ def _tenant(move: Move) -> sql.Composable:
 
 
 def _where_tenant(table: sql.Composable, move: Move) -> sql.Composable:
-    return sql.SQL("{} WHERE target_schema = {} AND tenant_id = {}").format(
+    return sql.SQL("{} WHERE target_schema = {} AND tenant = {}").format(
         table, sql.Literal(move.source.schema), _tenant(move)
     )
 
@@ -78,7 +78,7 @@ def render_capture_start(move: Move, still_at_source: sql.Composable, wait_secon
             sql.SQL("DELETE FROM {};").format(_where_tenant(_CHANGES, move)),
             sql.SQL("DELETE FROM {};").format(_where_tenant(_FENCES, move)),
             sql.SQL(
-                "INSERT INTO {} (target_schema, tenant_id) VALUES ({}, {}) ON CONFLICT DO NOTHING;"
+                "INSERT INTO {} (target_schema, tenant) VALUES ({}, {}) ON CONFLICT DO NOTHING;"
             ).format(_CAPTURES, sql.Literal(move.source.schema), _tenant(move)),
             sql.SQL("COMMIT;"),
             wait_older(wait_seconds, message),
@@ -89,8 +89,7 @@ def render_capture_start(move: Move, still_at_source: sql.Composable, wait_secon
 def _changes(move: Move, table: str) -> sql.Composable:
     """The keys captured for `table` (a subquery; `c.key`), as the pass's snapshot sees them."""
     return sql.SQL(
-        "(SELECT key FROM {} WHERE target_schema = {} AND tenant_id = {} "
-        "AND relation = {}::regclass)"
+        "(SELECT key FROM {} WHERE target_schema = {} AND tenant = {} AND relation = {}::regclass)"
     ).format(
         _CHANGES,
         sql.Literal(move.source.schema),
@@ -194,8 +193,8 @@ def render_freeze(
             *head,
             route_lock,
             sql.SQL(
-                "INSERT INTO {} (target_schema, tenant_id, reason) VALUES ({}, {}, {}) "
-                "ON CONFLICT (target_schema, tenant_id) DO UPDATE SET reason = EXCLUDED.reason, "
+                "INSERT INTO {} (target_schema, tenant, reason) VALUES ({}, {}, {}) "
+                "ON CONFLICT (target_schema, tenant) DO UPDATE SET reason = EXCLUDED.reason, "
                 "cleared = false, fenced_at = now();"
             ).format(_FENCES, sql.Literal(move.source.schema), _tenant(move), sql.Literal(reason)),
             sql.SQL("COMMIT;"),
@@ -214,9 +213,9 @@ def render_history(move: Move) -> sql.Composable:
     """In the switch's transaction, before the old location's fence is rewritten: the move, and
     how long the tenant's writes have been frozen (since the freeze's fence)."""
     return sql.SQL(
-        "INSERT INTO {} (tenant_id, slug, from_location, to_location, frozen_ms) "
+        "INSERT INTO {} (tenant, slug, from_location, to_location, frozen_ms) "
         "SELECT {}, {}, {}, {}, round(extract(epoch FROM clock_timestamp() - f.fenced_at) * 1000) "
-        "FROM {} f WHERE f.target_schema = {} AND f.tenant_id = {};"
+        "FROM {} f WHERE f.target_schema = {} AND f.tenant = {};"
     ).format(
         sql.Identifier("adx_migrations", "move_history"),
         _tenant(move),
@@ -252,7 +251,7 @@ def _delete_rows(
             )
             for table in reversed(tables)
         ),
-        sql.SQL("UPDATE {} SET cleared = true WHERE target_schema = {} AND tenant_id = {};").format(
+        sql.SQL("UPDATE {} SET cleared = true WHERE target_schema = {} AND tenant = {};").format(
             _FENCES, sql.Literal(schema), sql.Literal(tenant_id)
         ),
     ]
@@ -267,7 +266,7 @@ def render_tidy(tidy: Tidy, tables: Mapping[str, Sequence[str]], batch: int = DE
     """What moves left for a tenant now in place (a run killed after its switch, or a move given
     up): its capture stopped, a freeze at its registered location lifted, and the rows left
     at each old location (`tables`: schema -> its tenant tables, parents first) deleted."""
-    where = sql.SQL("tenant_id = {}").format(sql.Literal(tidy.tenant_id))
+    where = sql.SQL("tenant = {}").format(sql.Literal(tidy.tenant_id))
     parts: list[sql.Composable] = [
         sql.SQL("DELETE FROM {} WHERE {};").format(_CAPTURES, where),
         sql.SQL("DELETE FROM {} WHERE {};").format(_CHANGES, where),

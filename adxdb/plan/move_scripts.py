@@ -68,26 +68,26 @@ _PRINT_VALUE = "SELECT %L;"
 # (a stale one of an interrupted run would refuse the copy's own rows), set again before its
 # commit, and lifted for good by the switch.
 _PRINT_UNFENCE = (
-    "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = %L AND tenant_id = %L;"
+    "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = %L AND tenant = %L;"
 )
 _PRINT_FENCE = (
-    "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant_id, reason) "
+    "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant, reason) "
     "VALUES (%L, %L, 'a move copies the tenant here; fenced until its switch');"
 )
 _FENCE = sql.SQL(
-    "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant_id, reason) "
-    "VALUES ({schema}, {tenant_id}, {reason}) ON CONFLICT (target_schema, tenant_id) "
+    "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant, reason) "
+    "VALUES ({schema}, {tenant_id}, {reason}) ON CONFLICT (target_schema, tenant) "
     "DO UPDATE SET reason = EXCLUDED.reason, fenced_at = now(), cleared = false;"
 )
 _UNFENCE = sql.SQL(
     "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = {schema} "
-    "AND tenant_id = {tenant_id};"
+    "AND tenant = {tenant_id};"
 )
 _PENDING_UNFENCE = sql.SQL(
-    "INSERT INTO adx_migrations.pending_unfences (tenant_id, target) VALUES ({tenant_id}, "
-    "{target}) ON CONFLICT (tenant_id) DO UPDATE SET target = EXCLUDED.target, since = now();"
+    "INSERT INTO adx_migrations.pending_unfences (tenant, target) VALUES ({tenant_id}, "
+    "{target}) ON CONFLICT (tenant) DO UPDATE SET target = EXCLUDED.target, since = now();"
 )
-_UNFENCED = sql.SQL("DELETE FROM adx_migrations.pending_unfences WHERE tenant_id = {tenant_id};")
+_UNFENCED = sql.SQL("DELETE FROM adx_migrations.pending_unfences WHERE tenant = {tenant_id};")
 
 
 def _template(name: str) -> sql.SQL:

@@ -34,16 +34,18 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
   AND NOT EXISTS (SELECT 1 FROM "adx_migrations"."stream_tables")
   AND EXISTS (SELECT 1 FROM "adx_migrations"."ledger" WHERE stream <> 'seed')
 ON CONFLICT (relation) DO NOTHING;
+-- The move tables below name the tenant `tenant`, not `tenant_id`: they are the deploy's
+-- bookkeeping, not tenant data (tenant_isolation_audit() lists every tenant_id table).
 -- Where a tenant may not write (DESIGN.md decision 10): a location a move took it away from,
 -- and the new one until the move's switch. Every tenant-stream table with a tenant_id column
 -- has two restrictive policies (sql/deploy/tenant_fence.sql) that read it through its schema's
 -- adx_tenant_fenced(): for every role but the superuser, on every code path.
 CREATE TABLE IF NOT EXISTS "adx_migrations"."tenant_fences" (
     target_schema name NOT NULL,
-    tenant_id uuid NOT NULL,
+    tenant uuid NOT NULL,
     reason text NOT NULL,
     fenced_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (target_schema, tenant_id)
+    PRIMARY KEY (target_schema, tenant)
 );
 -- false while the rows a move left at this (old) location are still to be deleted.
 ALTER TABLE "adx_migrations"."tenant_fences"
@@ -52,7 +54,7 @@ ALTER TABLE "adx_migrations"."tenant_fences"
 -- be lifted there (set by the switch, cleared by the move runner once lifted; a later deploy
 -- lifts what a failed one left).
 CREATE TABLE IF NOT EXISTS "adx_migrations"."pending_unfences" (
-    tenant_id uuid PRIMARY KEY,
+    tenant uuid PRIMARY KEY,
     target text NOT NULL,
     since timestamptz NOT NULL DEFAULT now()
 );
@@ -61,24 +63,24 @@ CREATE TABLE IF NOT EXISTS "adx_migrations"."pending_unfences" (
 -- move's catch-up passes copy those rows again, then remove their keys.
 CREATE TABLE IF NOT EXISTS "adx_migrations"."move_captures" (
     target_schema name NOT NULL,
-    tenant_id uuid NOT NULL,
+    tenant uuid NOT NULL,
     since timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (target_schema, tenant_id)
+    PRIMARY KEY (target_schema, tenant)
 );
 CREATE TABLE IF NOT EXISTS "adx_migrations"."move_changes" (
     id bigserial PRIMARY KEY,
     target_schema name NOT NULL,
-    tenant_id uuid NOT NULL,
+    tenant uuid NOT NULL,
     relation regclass NOT NULL,
     key jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS move_changes_tenant
-    ON "adx_migrations"."move_changes" (target_schema, tenant_id, relation);
+    ON "adx_migrations"."move_changes" (target_schema, tenant, relation);
 -- On the primary: every tenant move that switched, with how long the tenant's writes were
 -- frozen for its switch (from its fence at the old location to the switch's commit).
 CREATE TABLE IF NOT EXISTS "adx_migrations"."move_history" (
     id bigserial PRIMARY KEY,
-    tenant_id uuid NOT NULL,
+    tenant uuid NOT NULL,
     slug text NOT NULL,
     from_location text NOT NULL,
     to_location text NOT NULL,

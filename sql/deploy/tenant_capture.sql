@@ -21,23 +21,23 @@ BEGIN
             BEGIN
                 IF TG_OP <> 'INSERT' AND EXISTS (
                     SELECT 1 FROM adx_migrations.move_captures c
-                    WHERE c.target_schema = TG_TABLE_SCHEMA AND c.tenant_id = OLD.tenant_id
+                    WHERE c.target_schema = TG_TABLE_SCHEMA AND c.tenant = OLD.tenant_id
                 ) THEN
                     SELECT coalesce(jsonb_object_agg(k, to_jsonb(OLD) -> k), '{{}}')
                     INTO old_key FROM unnest(TG_ARGV) k;
-                    INSERT INTO adx_migrations.move_changes (target_schema, tenant_id, relation, key)
+                    INSERT INTO adx_migrations.move_changes (target_schema, tenant, relation, key)
                     VALUES (TG_TABLE_SCHEMA, OLD.tenant_id,
                             coalesce(pg_partition_root(TG_RELID), TG_RELID), old_key);
                 END IF;
                 IF TG_OP <> 'DELETE' AND EXISTS (
                     SELECT 1 FROM adx_migrations.move_captures c
-                    WHERE c.target_schema = TG_TABLE_SCHEMA AND c.tenant_id = NEW.tenant_id
+                    WHERE c.target_schema = TG_TABLE_SCHEMA AND c.tenant = NEW.tenant_id
                 ) THEN
                     SELECT coalesce(jsonb_object_agg(k, to_jsonb(NEW) -> k), '{{}}')
                     INTO new_key FROM unnest(TG_ARGV) k;
                     IF new_key IS DISTINCT FROM old_key THEN
                         INSERT INTO adx_migrations.move_changes
-                            (target_schema, tenant_id, relation, key)
+                            (target_schema, tenant, relation, key)
                         VALUES (TG_TABLE_SCHEMA, NEW.tenant_id,
                                 coalesce(pg_partition_root(TG_RELID), TG_RELID), new_key);
                     END IF;

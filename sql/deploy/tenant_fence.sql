@@ -15,7 +15,7 @@ BEGIN
                 AS %L$f$,
             {schema},
             format('SELECT EXISTS (SELECT 1 FROM adx_migrations.tenant_fences f '
-                   'WHERE f.target_schema = %L AND f.tenant_id = p_tenant_id)', {schema}));
+                   'WHERE f.target_schema = %L AND f.tenant = p_tenant_id)', {schema}));
     END IF;
     FOR item IN
         SELECT c.oid::regclass AS relation,

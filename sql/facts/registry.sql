@@ -9,9 +9,9 @@ SELECT to_regclass('public.tenants') IS NOT NULL AS adx_has_registry,
        to_regclass('adx_migrations.pending_unfences') IS NOT NULL AS adx_has_unfences \gset
 \if :adx_has_registry
 \if :adx_has_unfences
-\set adx_unfence_pending 'EXISTS (SELECT 1 FROM adx_migrations.pending_unfences p WHERE p.tenant_id = t.id)'
-\set adx_capturing 'EXISTS (SELECT 1 FROM adx_migrations.move_captures c WHERE c.tenant_id = t.id)'
-\set adx_fences '(SELECT coalesce(json_object_agg(f.target_schema, f.cleared), ''{}'') FROM adx_migrations.tenant_fences f WHERE f.tenant_id = t.id)'
+\set adx_unfence_pending 'EXISTS (SELECT 1 FROM adx_migrations.pending_unfences p WHERE p.tenant = t.id)'
+\set adx_capturing 'EXISTS (SELECT 1 FROM adx_migrations.move_captures c WHERE c.tenant = t.id)'
+\set adx_fences '(SELECT coalesce(json_object_agg(f.target_schema, f.cleared), ''{}'') FROM adx_migrations.tenant_fences f WHERE f.tenant = t.id)'
 \else
 \set adx_unfence_pending 'false'
 \set adx_capturing 'false'

@@ -104,7 +104,7 @@ def wonka(test_env: HostsUnderTest) -> Iterator[None]:
     test_env.psql(
         "pg1",
         "; ".join(
-            f"DELETE FROM adx_migrations.{table} WHERE tenant_id = '{WONKA}'"
+            f"DELETE FROM adx_migrations.{table} WHERE tenant = '{WONKA}'"
             for table in (
                 "move_captures",
                 "move_changes",
@@ -202,10 +202,10 @@ def test_rls_to_schema_to_database_moves_every_row_and_leaves_none_behind(
     # next run tidies them (the twin: before it, the probe sees them).
     test_env.psql(
         "pg1",
-        "INSERT INTO adx_migrations.move_captures (target_schema, tenant_id) "
+        "INSERT INTO adx_migrations.move_captures (target_schema, tenant) "
         f"VALUES ('tenant_wonka', '{WONKA}'); "
         "UPDATE adx_migrations.tenant_fences SET cleared = false "
-        f"WHERE target_schema = 'tenant_wonka' AND tenant_id = '{WONKA}'; "
+        f"WHERE target_schema = 'tenant_wonka' AND tenant = '{WONKA}'; "
         f"INSERT INTO tenant_wonka.users (tenant_id, email) VALUES ('{WONKA}', 'left@wonka.test')",
         "adx_core",
     )
@@ -214,7 +214,7 @@ def test_rls_to_schema_to_database_moves_every_row_and_leaves_none_behind(
     assert tidied.changed_ops.get(MOVES_OP) == 1
     assert "tenant wonka: tidying what a move left" in tidied.output
     assert _empty_at(test_env, "pg1", "adx_core", "tenant_wonka") == {}
-    left = f"SELECT count(*) FROM adx_migrations.move_captures WHERE tenant_id = '{WONKA}'"
+    left = f"SELECT count(*) FROM adx_migrations.move_captures WHERE tenant = '{WONKA}'"
     assert test_env.psql("pg1", left, "adx_core") == "0"
     assert converge(to_database).changed_ops == {}
 
@@ -240,7 +240,7 @@ def _fenced_at(test_env: HostsUnderTest, host: str, database: str) -> bool:
     )
     if fenced != "t":
         return False
-    fence = f"SELECT count(*) FROM adx_migrations.tenant_fences WHERE tenant_id = '{WONKA}'"
+    fence = f"SELECT count(*) FROM adx_migrations.tenant_fences WHERE tenant = '{WONKA}'"
     return test_env.psql(host, fence, database) != "0"
 
 
@@ -314,13 +314,13 @@ def test_interrupted_switch_keeps_the_tenant_whole_and_the_next_run_finishes(
     # no-op.
     test_env.psql(
         "tenant1",
-        "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant_id, reason) "
+        "INSERT INTO adx_migrations.tenant_fences (target_schema, tenant, reason) "
         f"VALUES ('public', '{WONKA}', 'probe')",
         "adx_tenant_wonka",
     )
     test_env.psql(
         "pg1",
-        f"INSERT INTO adx_migrations.pending_unfences (tenant_id, target) VALUES ('{WONKA}', 'x')",
+        f"INSERT INTO adx_migrations.pending_unfences (tenant, target) VALUES ('{WONKA}', 'x')",
         "adx_core",
     )
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="adx_fence_insert"):
@@ -775,7 +775,7 @@ def _frozen_ms(test_env: HostsUnderTest) -> int:
     """How long WONKA's last move froze its writes, as the primary recorded it."""
     last = (
         "SELECT frozen_ms FROM adx_migrations.move_history "
-        f"WHERE tenant_id = '{WONKA}' ORDER BY id DESC LIMIT 1"
+        f"WHERE tenant = '{WONKA}' ORDER BY id DESC LIMIT 1"
     )
     return int(test_env.psql("pg1", last, "adx_core"))
 

@@ -27,7 +27,7 @@ def test_the_capture_starts_before_the_copy_and_waits_for_older_transactions() -
         "another deploy moved it; nothing was copied",  # the registry, checked first
         'DELETE FROM "adx_migrations"."move_changes" WHERE target_schema = \'public\'',
         'DELETE FROM "adx_migrations"."tenant_fences"',  # a freeze a killed run left
-        'INSERT INTO "adx_migrations"."move_captures" (target_schema, tenant_id) VALUES '
+        'INSERT INTO "adx_migrations"."move_captures" (target_schema, tenant) VALUES '
         f"('public', '{ACME}')",
         "COMMIT;",
         "DO $adx_wait$",
@@ -85,7 +85,7 @@ def test_the_freeze_fences_the_old_location_under_the_route_lock_then_waits() ->
     order = [
         "SET LOCAL lock_timeout = '10s';",
         "pg_advisory_xact_lock(1094996564",
-        'INSERT INTO "adx_migrations"."tenant_fences" (target_schema, tenant_id, reason) '
+        'INSERT INTO "adx_migrations"."tenant_fences" (target_schema, tenant, reason) '
         f"VALUES ('public', '{ACME}', 'frozen: a move switches the tenant away')",
         "COMMIT;",
         "make_interval(secs => 5.0)",
@@ -95,7 +95,7 @@ def test_the_freeze_fences_the_old_location_under_the_route_lock_then_waits() ->
     assert "its writes could not be frozen within 5 s (moves.freeze)" in script
     assert move_catch_up.render_unfreeze(_move("rls", "database")) == (
         'DELETE FROM "adx_migrations"."tenant_fences" WHERE target_schema = \'public\' '
-        f"AND tenant_id = '{ACME}';\n"
+        f"AND tenant = '{ACME}';\n"
     )
 
 

@@ -724,7 +724,7 @@ def test_the_switch_fences_the_old_location_and_lifts_a_local_new_ones() -> None
     fence = _statement(script, "INSERT INTO adx_migrations.tenant_fences")
     assert f"VALUES ('public', '{ACME}', 'tenant moved to schema (adx_core.tenant_acme)')" in fence
     unfence = _statement(script, "DELETE FROM adx_migrations.tenant_fences")
-    assert f"target_schema = 'tenant_acme' AND tenant_id = '{ACME}'" in unfence
+    assert f"target_schema = 'tenant_acme' AND tenant = '{ACME}'" in unfence
     assert script.index(fence) < script.index("COMMIT;")
     assert script.index(unfence) < script.index("COMMIT;")
 
@@ -736,7 +736,7 @@ def test_a_remote_new_locations_fence_is_lifted_by_its_own_script() -> None:
     unfence = move_scripts.render_unfence(move)
     assert unfence == (
         "DELETE FROM adx_migrations.tenant_fences WHERE target_schema = 'public' "
-        f"AND tenant_id = '{ACME}';\n"
+        f"AND tenant = '{ACME}';\n"
     )
 
 
@@ -747,7 +747,7 @@ def test_a_remote_switch_marks_its_fence_pending_until_the_runner_lifts_it() -> 
     assert f"VALUES ('{ACME}', '{TENANT_HOST}:adx_tenant_acme.public')" in pending
     assert switch.index(pending) < switch.index("COMMIT;")
     assert move_scripts.render_unfenced(move) == (
-        f"DELETE FROM adx_migrations.pending_unfences WHERE tenant_id = '{ACME}';\n"
+        f"DELETE FROM adx_migrations.pending_unfences WHERE tenant = '{ACME}';\n"
     )
     local = move_scripts.render_switch(_move("rls", "schema"), ["users"], "10s")
     assert "pending_unfences" not in local  # the twin: a local fence is lifted in the switch

@@ -128,7 +128,7 @@ def test_registry_plan_inserts_a_new_tenants_row() -> None:
     assert statement.endswith("ON CONFLICT (id) DO NOTHING;")
     # a fence left where a move once took a tenant away does not hold a new one off
     assert unfence == (
-        f"DELETE FROM adx_migrations.tenant_fences WHERE tenant_id = '{rows[0].id}' "
+        f"DELETE FROM adx_migrations.tenant_fences WHERE tenant = '{rows[0].id}' "
         "AND target_schema = 'public';"
     )
 
