@@ -45,6 +45,8 @@ BEGIN
                 RETURN NULL;
             END
             $body$$f$, {schema});
+        -- A trigger function: fired by its triggers, never called; nobody needs EXECUTE.
+        EXECUTE format('REVOKE ALL ON FUNCTION %I.adx_capture_change() FROM PUBLIC', {schema});
     END IF;
     FOR item IN
         SELECT c.oid::regclass AS relation,

@@ -60,16 +60,24 @@ def test_every_tenant_table_has_forced_rls_and_a_closed_policy(test_env: HostsUn
         name, enabled, forced, policies = row.split()
         assert (enabled, forced) == ("true", "true"), name
         assert int(policies) >= 1, name
-    # Every policy the application is subject to compares tenant_id with the context.
+    # Every policy that lets the application see or write rows compares tenant_id with the
+    # context; the only others are the move fences, restrictive (they can only take away).
     open_policies = test_env.psql(
         "pg1",
         "SELECT string_agg(tablename || '.' || policyname, ',') FROM pg_policies "
         "WHERE schemaname = 'public' AND roles && ARRAY['public', 'adx_app']::name[] "
-        "AND coalesce(qual, '') || coalesce(with_check, '') !~ "
+        "AND permissive = 'PERMISSIVE' AND coalesce(qual, '') || coalesce(with_check, '') !~ "
         "'current_setting\\(''app.current_tenant''|current_tenant_id\\(\\)'",
         "adx_core",
     )
     assert open_policies == ""
+    fences = test_env.psql(
+        "pg1",
+        "SELECT string_agg(DISTINCT permissive || ' ' || cmd, ',') FROM pg_policies "
+        "WHERE schemaname = 'public' AND policyname LIKE 'adx\\_fence\\_%'",
+        "adx_core",
+    )
+    assert fences == "RESTRICTIVE INSERT,RESTRICTIVE UPDATE"
 
 
 def _insert_user(conn: psycopg.Connection[object], tenant: uuid.UUID, email: str) -> None:
@@ -127,12 +135,21 @@ def test_migrated_objects_belong_to_the_owner_role(test_env: HostsUnderTest) -> 
 def test_schema_design_rules_hold_in_every_migrated_database(test_env: HostsUnderTest) -> None:
     """SECURITY DEFINER functions pin search_path and are not PUBLIC's; views are
     security_invoker; the application and read-only roles hold data privileges only."""
+    # One exception to "not PUBLIC's": adx_tenant_fenced(uuid), which every writing role's
+    # fence policies call (a policy's functions run as the querying role); it answers one
+    # boolean, whether a tenant id is fenced in its schema (checked below).
     definer = (
         "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
         "ON n.oid = p.pronamespace WHERE p.prosecdef AND n.nspname NOT LIKE 'pg\\_%' "
         "AND n.nspname <> 'information_schema' AND ("
         "NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%') "
-        "OR has_function_privilege('public', p.oid, 'EXECUTE')) ORDER BY 1"
+        "OR (has_function_privilege('public', p.oid, 'EXECUTE') "
+        "AND p.proname <> 'adx_tenant_fenced')) ORDER BY 1"
+    )
+    fenced = (
+        "SELECT string_agg(DISTINCT pg_get_function_result(p.oid) || ' ' || p.provolatile "
+        "|| ' ' || pg_get_function_identity_arguments(p.oid), ',') FROM pg_proc p "
+        "WHERE p.proname = 'adx_tenant_fenced'"
     )
     views = (
         "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n "
@@ -157,6 +174,7 @@ def test_schema_design_rules_hold_in_every_migrated_database(test_env: HostsUnde
     for host, database in (("pg1", "adx_core"), ("tenant1", "adx_tenant_initech")):
         assert test_env.psql(host, counted, database) == "t"
         assert test_env.psql(host, definer, database) == ""
+        assert test_env.psql(host, fenced, database) == "boolean s p_tenant_id uuid"
         assert test_env.psql(host, views, database) == ""
         assert test_env.psql(host, excess, database) == ""
 
