@@ -8,6 +8,7 @@ fed on stdin, so it never appears in a process's argument list or in pyinfra's o
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from pyinfra.api import FileUploadCommand, HiddenValue, QuoteString, StringCommand
 
@@ -62,7 +63,9 @@ def run_sql_script(
     opened, then removed, before psql starts: a run killed meanwhile leaves nothing behind.
     With `lock`, psql runs holding a shared lock on that path (a folder its script includes
     files from), which tells the leftovers clean-up the folder is in use."""
-    name = f"{PRIVATE_DIR}/{tag}-{hashlib.sha256(script.encode()).hexdigest()[:16]}.sql"
+    # A name per run: two deploys sending the same script never remove each other's file.
+    digest = hashlib.sha256(script.encode()).hexdigest()[:16]
+    name = f"{PRIVATE_DIR}/{tag}-{digest}-{secrets.token_hex(4)}.sql"
     locked = ["flock", "-s", QuoteString(lock)] if lock is not None else []
     run = StringCommand(
         "{", "rm", "-f", name, ";", *locked, *psql_base(port, database), ";", "}", "<", name

@@ -147,7 +147,7 @@ def test_schema_design_rules_hold_in_every_migrated_database(test_env: HostsUnde
         "AND p.proname <> 'adx_tenant_fenced')) ORDER BY 1"
     )
     fenced = (
-        "SELECT string_agg(DISTINCT pg_get_function_result(p.oid) || ' ' || p.provolatile "
+        "SELECT string_agg(DISTINCT pg_get_function_result(p.oid) || ' ' || p.provolatile::text "
         "|| ' ' || pg_get_function_identity_arguments(p.oid), ',') FROM pg_proc p "
         "WHERE p.proname = 'adx_tenant_fenced'"
     )
