@@ -42,7 +42,7 @@ if [[ -d $move_dir ]]; then
     while IFS= read -r -d '' lock; do
         base=${lock%.lock}
         if unused "$lock"; then
-            for extra in "$base.pgpass" "$base.check.sql" "$base.receipt"; do
+            for extra in "$base.pgpass" "$base.check.sql" "$base.receipt" "$base.done"; do
                 if [[ -e $extra ]]; then
                     found+=("$extra")
                 fi
