@@ -75,7 +75,8 @@ def _deploy_measured(inventory: Path) -> tuple[int, str, int]:
             stderr=subprocess.STDOUT,
         )
         assert process.stdout is not None
-        output = process.stdout.read().decode(errors="replace")
+        with process.stdout as stdout:
+            output = stdout.read().decode(errors="replace")
         _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return process.returncode, output, int(usage.ru_maxrss)
