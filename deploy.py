@@ -89,6 +89,7 @@ if plan.moves is not None:
         mover_password=plan.moves.mover_password,
         lock_timeout=plan.moves.lock_timeout,
         settings=plan.moves.settings,
+        hosts=plan.moves.hosts,
     )
 if plan.dropped_schemas or plan.dropped_databases:
     tenants.dropped_tenant_data(

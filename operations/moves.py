@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from pyinfra import host
+from pyinfra import host, state
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 
 from adxdb.contract import MAIN_DATABASE
@@ -44,6 +44,7 @@ def tenant_moves(
     mover_password: SecretStr,
     lock_timeout: str,
     settings: MoveSettings | None = None,
+    hosts: Mapping[str, str] | None = None,
 ) -> Generator[Any, None, None]:
     """
     Move every tenant whose declared isolation level or location differs from the registry's:
@@ -61,6 +62,8 @@ def tenant_moves(
     + mover_password: its password, uploaded in a pgpass file, never in a command line
     + lock_timeout: how long the freeze and the switch wait for the tenant's route lock
     + settings: the inventory's `moves` (freeze, catch-up passes, start wait)
+    + hosts: address -> name of every host of the inventory (an old location on another host
+      is read there; a registered address no host has is a re-addressed host, or refused)
 
     **Example:**
 
@@ -73,7 +76,7 @@ def tenant_moves(
     """
     current = require(host.get_fact(PgTenantRegistry, port=port), "the tenants registry", port)
     try:
-        planned = tenant_moves_plan.plan_moves(list(rows), current, primary_address)
+        planned = tenant_moves_plan.plan_moves(list(rows), current, primary_address, hosts)
     except MoveRefused as refused:
         raise OperationError(str(refused)) from None
     unfences = tenant_moves_plan.plan_unfences(list(rows), current, primary_address)
@@ -116,11 +119,16 @@ def tenant_moves(
     for move in unfences:
         yield from _runner_commands(move, {}, {"--mode": "unfence"}, access)
     for move in planned:
+        if move.readdress:
+            yield from _readdress_commands(move, access, lock_timeout)
+            continue
+        # The old location's tables, read where it is (the primary, or its own host).
+        where = host if move.source_host is None else inventory_host(move.source_host)
         found = require(
-            host.get_fact(
+            where.get_fact(
                 PgTenantTables, port=port, database=move.source.database, schema=move.source.schema
             ),
-            f"the tables of {move.source.database}.{move.source.schema}",
+            f"the tables of {move.describe_source()}",
             port,
         )
         try:
@@ -130,6 +138,11 @@ def tenant_moves(
         yield from _move_commands(
             move, tables, access, lock_timeout, stream_versions, settings or MoveSettings()
         )
+
+
+def inventory_host(name: str) -> Any:
+    """The pyinfra host of the inventory named `name` (facts are read there over its SSH)."""
+    return state.inventory.get_host(name)
 
 
 @dataclass(frozen=True)
@@ -164,13 +177,15 @@ def _move_commands(
         "capture": move_scripts.render_capture_start(move, duration_seconds(settings.start_wait)),
         "export": export,
         "catch-up": move_scripts.render_catch_up(move, tables, lock_timeout),
-        "done": move_catch_up.render_catch_up_done(move),
+        "done": move_catch_up.render_catch_up_done(move, f"{MOVE_WORK_DIR}/{move.slug}.done"),
         "freeze": move_scripts.render_freeze(move, lock_timeout, freeze),
         "final": move_scripts.render_catch_up(move, tables, lock_timeout, final=True),
         "switch": move_scripts.render_switch(move, tables.ordered, lock_timeout),
         "unfreeze": move_catch_up.render_unfreeze(move),
         "cleanup": move_catch_up.render_delete_old_rows(move, tables.ordered),
     }
+    if not move.source.in_registry_database:
+        scripts["moved"] = move_scripts.render_moved(move)
     passes = {
         "--catch-up-passes": str(settings.catch_up_passes),
         "--catch-up-rows": str(settings.catch_up_rows),
@@ -197,6 +212,19 @@ def _tidy_commands(
     yield from _run_uploaded(folder, f"{prefix}.sh", uploads, arguments)
 
 
+def _readdress_commands(
+    move: tenant_moves_plan.Move, access: _MoverAccess, lock_timeout: str
+) -> Generator[Any, None, None]:
+    """Re-address a tenant's database: check it at the new address, then switch the registry."""
+    scripts = {
+        "state": move_scripts.registry_state_query(move),
+        "readdress-check": move_scripts.render_readdress_check(move),
+        "identity": move_scripts.render_identity(),
+        "switch": move_scripts.render_readdress(move, lock_timeout),
+    }
+    yield from _runner_commands(move, scripts, {"--mode": "readdress"}, access)
+
+
 def _runner_commands(
     move: tenant_moves_plan.Move,
     scripts: dict[str, str],
@@ -204,7 +232,8 @@ def _runner_commands(
     access: _MoverAccess,
 ) -> Generator[Any, None, None]:
     """Upload the runner, the move's `scripts` (name -> psql text, each given as `--NAME-sql`)
-    and, for a remote target, its pgpass and fence scripts; run it; remove the uploads."""
+    and, for a location on another host, the pgpass file; for a new location outside the main
+    database, its unfence scripts; run it; remove the uploads."""
     # A folder per run, locked while the runner uses it: the leftovers clean-up of a
     # concurrent deploy never removes it.
     folder = f"{PRIVATE_DIR}/move-{move.slug}-{secrets.token_hex(4)}"
@@ -217,25 +246,31 @@ def _runner_commands(
         "--database": MAIN_DATABASE,
         **{f"--{name}-sql": f"{prefix}.{name}.sql" for name in scripts},
         "--target-database": move.target.database,
+        "--source-database": move.source.database,
         **extra,
     }
-    if move.target.address is not None:
-        # The password travels in this file only, never in an argument.
-        uploads[f"{prefix}.pgpass"] = move_scripts.pgpass_line(
-            move.target.address,
-            access.port,
-            move.target.database,
-            access.mover,
-            access.mover_password.get_secret_value(),
-        )
+    if not move.target.in_registry_database and not move.readdress:
         uploads[f"{prefix}.unfence.sql"] = move_scripts.render_unfence(move)
         uploads[f"{prefix}.unfenced.sql"] = move_scripts.render_unfenced(move)
         arguments |= {
             "--unfence-sql": f"{prefix}.unfence.sql",
             "--unfenced-sql": f"{prefix}.unfenced.sql",
-            "--target-host": move.target.address,
-            "--target-port": str(int(access.port)),
-            "--target-user": access.mover,
+        }
+    # A re-address only asks the old address which database answers there, if any does.
+    sides = [("target", move.target), ("old" if move.readdress else "source", move.source)]
+    remote = [(side, loc) for side, loc in sides if loc.address is not None]
+    if remote:
+        # The password travels in this file only, never in an argument.
+        password = access.mover_password.get_secret_value()
+        uploads[f"{prefix}.pgpass"] = "".join(
+            move_scripts.pgpass_line(address, access.port, database, access.mover, password)
+            for address, database in dict.fromkeys((loc.address, loc.database) for _, loc in remote)
+            if address is not None
+        )
+        arguments |= {
+            **{f"--{side}-host": str(loc.address) for side, loc in remote},
+            "--mover-port": str(int(access.port)),
+            "--mover": access.mover,
             "--ca-file": access.ca_file,
             "--pgpass": f"{prefix}.pgpass",
         }

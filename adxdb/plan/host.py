@@ -115,6 +115,8 @@ class MovesPlan:
     mover_password: SecretStr
     lock_timeout: str
     settings: MoveSettings = field(default_factory=MoveSettings)
+    # address -> name of every host of the inventory: where a tenant's old location is.
+    hosts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,7 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
             mover_password=inventory.passwords[MIGRATOR_ROLE],
             lock_timeout=env.migrations.lock_timeout,
             settings=env.moves,
+            hosts={h.address: name for name, h in env.hosts.items()},
         )
     dropped = dropped_tenants(env, host_name)
     return HostPlan(

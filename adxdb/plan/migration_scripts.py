@@ -27,6 +27,8 @@ from adxdb.plan.schema_grants import tenant_table_grants
 LEDGER = sql.Identifier(LEDGER_SCHEMA, LEDGER_TABLE)
 STREAM_TABLES = sql.Identifier(LEDGER_SCHEMA, STREAM_TABLES_TABLE)
 TENANT_FENCES = sql.Identifier(LEDGER_SCHEMA, TENANT_FENCES_TABLE)
+# The move bookkeeping adx_migrator writes when a move reaches a database over TLS.
+MOVER_TABLES = (TENANT_FENCES_TABLE, "move_captures", "move_changes")
 _ELAPSED_MS = sql.SQL(
     "(extract(epoch FROM clock_timestamp() - :'adx_started'::timestamptz) * 1000)::integer"
 )
@@ -69,11 +71,13 @@ def ledger_setup(readers: Sequence[str]) -> str:
         )
         for r in readers
     )
-    # The copy of a move into a dedicated database runs as adx_migrator: it fences the tenant
-    # there until the switch, which lifts it.
+    # A move reaches a dedicated database as adx_migrator: a copy into it fences the tenant
+    # there until the switch, which lifts it; a move out of it captures the tenant's writes
+    # there, freezes them, and fences them for good after the switch.
     fences = _render(
-        sql.SQL("GRANT SELECT, INSERT, DELETE ON {} TO {};\n").format(
-            TENANT_FENCES, sql.Identifier(MIGRATOR_ROLE)
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {};\n").format(
+            sql.SQL(", ").join(sql.Identifier(LEDGER_SCHEMA, t) for t in MOVER_TABLES),
+            sql.Identifier(MIGRATOR_ROLE),
         )
     )
     return sqlfiles.load("deploy/ledger").strip() + "\n" + grants + fences

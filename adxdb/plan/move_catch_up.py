@@ -64,7 +64,9 @@ def wait_older(seconds: float, message: str) -> sql.Composable:
     )
 
 
-def render_capture_start(move: Move, still_at_source: sql.Composable, wait_seconds: float) -> str:
+def render_capture_start(
+    move: Move, still_at_source: Sequence[sql.Composable], wait_seconds: float
+) -> str:
     """Start capturing the tenant's writes at the old location (forgetting what an earlier run
     captured, lifting a freeze a killed run left), then wait for the older transactions."""
     message = (
@@ -74,7 +76,7 @@ def render_capture_start(move: Move, still_at_source: sql.Composable, wait_secon
     return _script(
         [
             sql.SQL("BEGIN;"),
-            still_at_source,
+            *still_at_source,
             sql.SQL("DELETE FROM {};").format(_where_tenant(_CHANGES, move)),
             sql.SQL("DELETE FROM {};").format(_where_tenant(_FENCES, move)),
             sql.SQL(
@@ -160,11 +162,14 @@ def _copy_again(
     return [deletes, upserts]
 
 
-def render_catch_up_done(move: Move) -> str:
-    """Forget the captured keys the pass applied (the ids in `:adx_done_file`); print how many."""
+def render_catch_up_done(move: Move, done_file: str) -> str:
+    """Forget the captured keys the pass applied (the ids in `done_file`, on the primary, where
+    psql runs: the old location may be another host); print how many."""
+    if "'" in done_file or "\n" in done_file:
+        raise ValueError(f"a move's file name cannot hold quotes or new lines: {done_file!r}")
     return (
         "CREATE TEMP TABLE adx_done (id bigint);\n"
-        f"COPY adx_done FROM :'{DONE_FILE_VARIABLE}';\n"  # the primary's own file, as postgres
+        f"\\copy adx_done FROM '{done_file}'\n"  # psql reads it; \copy takes no variable
         + _script(
             [
                 sql.SQL(
@@ -179,7 +184,7 @@ def render_catch_up_done(move: Move) -> str:
 def render_freeze(
     move: Move,
     head: Sequence[sql.Composable],
-    route_lock: sql.Composable,
+    route_lock: sql.Composable | None,
     freeze_seconds: float,
 ) -> str:
     """Fence the old location against the tenant's writes, then wait for what began before."""
@@ -191,7 +196,7 @@ def render_freeze(
     return _script(
         [
             *head,
-            route_lock,
+            *([] if route_lock is None else [route_lock]),
             sql.SQL(
                 "INSERT INTO {} (target_schema, tenant, reason) VALUES ({}, {}, {}) "
                 "ON CONFLICT (target_schema, tenant) DO UPDATE SET reason = EXCLUDED.reason, "
@@ -209,9 +214,24 @@ def render_unfreeze(move: Move) -> str:
     return _script([sql.SQL("DELETE FROM {};").format(_where_tenant(_FENCES, move))])
 
 
-def render_history(move: Move) -> sql.Composable:
+def render_history(move: Move, measured: bool | None = None) -> sql.Composable:
     """In the switch's transaction, before the old location's fence is rewritten: the move, and
-    how long the tenant's writes have been frozen (since the freeze's fence)."""
+    how long the tenant's writes have been frozen: since the freeze's fence (`measured` None,
+    the old location in the same database), as the runner measured it (`measured`, the psql
+    variable `adx_frozen_ms`), or not at all (False: a re-address)."""
+    if measured is not None:
+        frozen = sql.SQL(":adx_frozen_ms" if measured else "0")
+        return sql.SQL(
+            "INSERT INTO {} (tenant, slug, from_location, to_location, frozen_ms) "
+            "VALUES ({}, {}, {}, {}, {});"
+        ).format(
+            sql.Identifier("adx_migrations", "move_history"),
+            _tenant(move),
+            sql.Literal(move.slug),
+            sql.Literal(f"{move.from_level} ({move.describe_source()})"),
+            sql.Literal(f"{move.to_level} ({move.describe_target()})"),
+            frozen,
+        )
     return sql.SQL(
         "INSERT INTO {} (tenant, slug, from_location, to_location, frozen_ms) "
         "SELECT {}, {}, {}, {}, round(extract(epoch FROM clock_timestamp() - f.fenced_at) * 1000) "

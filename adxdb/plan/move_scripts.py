@@ -135,6 +135,14 @@ def _still_at_source(move: Move, what: str) -> sql.Composable:
     )
 
 
+def _source_guard(move: Move, what: str) -> list[sql.Composable]:
+    """In a script at the old location: stop unless the registry still points there, when the
+    registry is in the same database (a schema of the main database); a dedicated database
+    cannot see the registry, and the runner checked it first (`registry_state_query`), under
+    the tenant's move lock."""
+    return [_still_at_source(move, what)] if move.source.in_registry_database else []
+
+
 def registry_state_query(move: Move) -> str:
     """One word: `source` while the registry points at the old location, `target` once it
     points at the new one, `other` otherwise (the runner's first step)."""
@@ -257,7 +265,7 @@ def render_export(
     parts: list[sql.Composable] = [
         _template("snapshot"),
         _template("formats"),
-        _still_at_source(move, "copied"),
+        *_source_guard(move, "copied"),
         *_target_begin(move, lock_timeout),
         *_target_ready(move, migrations),
         _print(_PRINT_CONTEXT, target_schema, tid),
@@ -308,7 +316,7 @@ def render_catch_up(
     parts: list[sql.Composable] = [
         _template("snapshot"),
         _template("formats"),
-        _still_at_source(move, "caught up"),
+        *_source_guard(move, "caught up"),
         catch_up.captured_ids(move),
         *_target_begin(move, lock_timeout),
         _print(_PRINT_CONTEXT, target_schema, tid),
@@ -322,23 +330,24 @@ def render_catch_up(
     return _script(parts)
 
 
-def _fences(move: Move) -> list[sql.Composable]:
-    """In the switch's transaction: fence the old location against the tenant's writes, and
-    lift the new location's fence when it is on the primary too (a remote one is lifted by
-    `render_unfence`, right after the switch commits)."""
-    tid = sql.Literal(move.tenant_id)
+def _fence_old(move: Move) -> sql.Composable:
+    """The old location's fence against the tenant's writes, for good (its reason rewritten)."""
     reason = f"tenant moved to {move.to_level} ({move.describe_target()})"
-    statements: list[sql.Composable] = [
-        _FENCE.format(
-            schema=sql.Literal(move.source.schema), tenant_id=tid, reason=sql.Literal(reason)
-        )
-    ]
-    if move.target.address is None:
-        statements.append(_UNFENCE.format(schema=sql.Literal(move.target.schema), tenant_id=tid))
-    else:  # lifted there after the commit; until then (and should that fail) it is pending
-        target = sql.Literal(move.describe_target())
-        statements.append(_PENDING_UNFENCE.format(tenant_id=tid, target=target))
-    return statements
+    return _FENCE.format(
+        schema=sql.Literal(move.source.schema),
+        tenant_id=sql.Literal(move.tenant_id),
+        reason=sql.Literal(reason),
+    )
+
+
+def _unfence_new(move: Move) -> sql.Composable:
+    """In the switch's transaction: lift the new location's fence when it is in the registry's
+    database; any other is lifted by `render_unfence`, right after the switch commits, and is
+    marked pending until then (and should that fail)."""
+    tid = sql.Literal(move.tenant_id)
+    if move.target.in_registry_database:
+        return _UNFENCE.format(schema=sql.Literal(move.target.schema), tenant_id=tid)
+    return _PENDING_UNFENCE.format(tenant_id=tid, target=sql.Literal(move.describe_target()))
 
 
 def render_unfence(move: Move) -> str:
@@ -391,6 +400,7 @@ def _retire_source_role(move: Move) -> tuple[list[sql.Composable], list[sql.Comp
 
 
 def _switch_head(move: Move, lock_timeout: str, what: str) -> list[sql.Composable]:
+    """The start of a transaction on the primary's main database that changes the registry."""
     return [
         _BEGIN,
         _SET_LOCK_TIMEOUT.format(sql.Literal(lock_timeout)),
@@ -400,42 +410,102 @@ def _switch_head(move: Move, lock_timeout: str, what: str) -> list[sql.Composabl
     ]
 
 
+def _source_head(move: Move, lock_timeout: str, what: str) -> list[sql.Composable]:
+    """The start of a transaction at the old location (the registry's database or not)."""
+    return [
+        _BEGIN,
+        _SET_LOCK_TIMEOUT.format(sql.Literal(lock_timeout)),
+        sql.SQL(_NO_STATEMENT_TIMEOUT),
+        _template("formats"),
+        *_source_guard(move, what),
+    ]
+
+
 def render_capture_start(move: Move, wait_seconds: float) -> str:
     """The move's first step on the primary (`adxdb.plan.move_catch_up`)."""
-    return catch_up.render_capture_start(move, _still_at_source(move, "copied"), wait_seconds)
+    return catch_up.render_capture_start(move, _source_guard(move, "copied"), wait_seconds)
 
 
 def render_freeze(move: Move, lock_timeout: str, freeze_seconds: float) -> str:
-    """The freeze before the last catch-up pass (`adxdb.plan.move_catch_up`)."""
-    head = _switch_head(move, lock_timeout, "switched")
-    return catch_up.render_freeze(move, head, _route_lock(move), freeze_seconds)
+    """The freeze before the last catch-up pass (`adxdb.plan.move_catch_up`), at the old
+    location. In the registry's database it also waits for the tenant transactions that hold
+    its route (a dedicated database's transactions are waited for there, by the freeze)."""
+    head = _source_head(move, lock_timeout, "switched")
+    route_lock = _route_lock(move) if move.source.in_registry_database else None
+    return catch_up.render_freeze(move, head, route_lock, freeze_seconds)
 
 
 def render_switch(move: Move, tables: Sequence[str], lock_timeout: str) -> str:
     """The psql script run on the primary under the freeze, after the last catch-up pass
     committed at the new location: in one transaction, take the tenant's route, switch the
-    registry, keep the old location fenced, stop the capture, and end the access of a
-    tenant's own role to the schema it leaves. Any failure rolls all of it back. No table is
-    locked: no other tenant's write waits for it (the old rows go after it,
-    `render_delete_old_rows`)."""
+    registry, lift (or mark pending) the new location's fence and record the move; when the
+    old location is a schema of the main database, in the same transaction keep it fenced,
+    stop the capture and end the access of a tenant's own role to the schema it leaves
+    (elsewhere `render_moved` does that there, after the commit: it stays frozen meanwhile).
+    Any failure rolls all of it back. No table is locked: no other tenant's write waits for it
+    (the old rows go after it, `render_delete_old_rows`)."""
+    del tables  # the tables are the old location's business: render_delete_old_rows
     head = _switch_head(move, lock_timeout, "switched")
-    retire, after_commit = _retire_source_role(move)
-    tail: list[sql.Composable] = [
-        catch_up.render_history(move),
-        *_fences(move),
-        *catch_up.render_stop_capture(move),
-        *retire,
-        _COMMIT,
-        *after_commit,
-    ]
+    if move.source.in_registry_database:
+        retire, after_commit = _retire_source_role(move)
+        tail: list[sql.Composable] = [
+            catch_up.render_history(move),
+            _fence_old(move),
+            _unfence_new(move),
+            *catch_up.render_stop_capture(move),
+            *retire,
+            _COMMIT,
+            *after_commit,
+        ]
+    else:
+        tail = [catch_up.render_history(move, measured=True), _unfence_new(move), _COMMIT]
     # The registry first: the tenant's route lock waits for the tenant transactions that
     # claimed the old route (adxdb.app.routing), and makes the claims that come later wait in
     # line behind it, then read the new route (shared migration 011).
+    return _script(head) + _script(_registry_switch(move)) + "\n" + _script(tail)
+
+
+def _registry_switch(move: Move) -> list[sql.Composable]:
+    """The tenant's route lock, then the registry's location columns that differ."""
     before = dict(move.registry_before)
     target = move.registry_row.as_fact()
     changed = [c for c in LOCATION_COLUMNS if before.get(c) != target[c]]
-    registry = [_route_lock(move), sql.SQL(registry_update(move.registry_row, changed))]
-    return _script(head) + _script(registry) + "\n" + _script(tail)
+    return [_route_lock(move), sql.SQL(registry_update(move.registry_row, changed))]
+
+
+def render_moved(move: Move) -> str:
+    """At an old location outside the registry's database, after the switch committed: its
+    freeze becomes the fence for good, and the tenant's writes there are not captured any
+    more."""
+    return _script([_fence_old(move), *catch_up.render_stop_capture(move)])
+
+
+def render_readdress_check(move: Move) -> str:
+    """At the re-addressed database (the new address): one line, `fenced`, `rows` or `empty`
+    (whether a move fences the tenant there, or it holds rows of the tenant) and the database's
+    identity (`render_identity`). The runner re-addresses a database that holds the tenant's
+    rows, or whose identity the old address shows too (the same database, two addresses); an
+    empty one made by this deploy on a new host never takes the registry's row."""
+    return _script(
+        [
+            _template("readdress_check").format(
+                schema=sql.Literal(move.target.schema), tenant_id=sql.Literal(move.tenant_id)
+            )
+        ]
+    )
+
+
+def render_identity() -> str:
+    """Which database a connection reached: `SYSTEM_IDENTIFIER:DATABASE_OID`."""
+    return _script([_template("identity")])
+
+
+def render_readdress(move: Move, lock_timeout: str) -> str:
+    """On the primary: point the registry at the database's new address (under the tenant's
+    route lock, within lock_timeout) and record it; nothing is copied."""
+    head = _switch_head(move, lock_timeout, "re-addressed")
+    tail = [catch_up.render_history(move, measured=False), _COMMIT]
+    return _script(head) + _script(_registry_switch(move)) + "\n" + _script(tail)
 
 
 def pgpass_line(host: str, port: int, database: str, user: str, password: str) -> str:

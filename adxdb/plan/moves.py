@@ -1,23 +1,30 @@
-"""Moving a tenant between isolation levels (DESIGN.md decisions 5 and 10), planned from the
-model and the registry: which tenants move, from where to where, and which tables go with them.
+"""Moving a tenant between isolation levels and hosts (DESIGN.md decisions 5 and 10), planned
+from the model and the registry: which tenants move, from where to where, and which tables go
+with them.
 
 The registry in adx_core says where a tenant's data lives now; the inventory says where it
-should live. When they differ, the tenant moves, in three steps that each either finish or
-change nothing:
+should live. When they differ, the tenant moves, while it keeps writing:
 
-1. copy: one REPEATABLE READ snapshot of the tenant's rows on the primary is streamed, as SQL,
-   into the new location, inside one transaction there that first clears any copy an earlier,
-   interrupted run left, then verifies row count and checksum per table before it commits;
-2. switch: one transaction on the primary locks the old tables against writes, checks that
-   the tenant's rows did not change since the snapshot, points the registry at the new
-   location and deletes the old rows;
+1. its writes at the old location are captured; one REPEATABLE READ snapshot of its rows there
+   is streamed, as SQL, into the new location, in one transaction that first clears any copy
+   an interrupted run left and verifies row count and checksum per table before it commits;
+   the new location stays fenced against the tenant's writes;
+2. catch-up passes copy the captured rows again; then the tenant's writes at the old location
+   (its own, no other tenant's) are frozen, a last pass copies the rest and checks the counts,
+   and one transaction on the primary switches the registry; the old location stays fenced,
+   the new one is unfenced, the old rows are deleted in batches;
 3. a second run finds registry and inventory agreeing and does nothing.
 
-An interruption between 1 and 2 leaves the registry and the data at the old location (the
+An interruption before the switch leaves the registry and the data at the old location (the
 application keeps using it); the next run copies again. Nothing is ever split.
 
-The psql scripts of steps 1 and 2 are rendered by `adxdb.plan.move_scripts`; the runner that
-runs them on the primary is `operations/files/tenant_move.sh`.
+The old location may be anywhere: a schema of the primary's main database (rls, schema), a
+dedicated database on the primary, or one on another host (reached from the primary over TLS
+as adx_migrator). A host that only changed its address is re-addressed: the registry follows,
+nothing is copied.
+
+The psql scripts are rendered by `adxdb.plan.move_scripts` and `adxdb.plan.move_catch_up`; the
+runner that runs them on the primary is `operations/files/tenant_move.sh`.
 """
 
 from __future__ import annotations
@@ -37,6 +44,12 @@ class Location:
     schema: str
     address: str | None  # None: on the primary itself
 
+    @property
+    def in_registry_database(self) -> bool:
+        """Whether the location is a schema of the primary's main database, where the registry
+        lives: one transaction there can switch the registry and fence or unfence it."""
+        return self.address is None and self.database == _MAIN
+
 
 def _where(location: Location) -> str:
     place = f"{location.database}.{location.schema}"
@@ -55,6 +68,11 @@ class Move:
     # The registry's location columns as they are now: the scripts re-check them in their
     # own snapshot, so a move another deploy finished meanwhile is never copied again.
     registry_before: tuple[tuple[str, Any], ...] = ()
+    # The host of the inventory at the source's address (None: the primary).
+    source_host: str | None = None
+    # A re-addressed host: the database stays where it is and only the registry's address of
+    # it changes (the inventory lists no host at the old address any more).
+    readdress: bool = False
 
     @property
     def target_streams(self) -> tuple[str, ...]:
@@ -68,6 +86,11 @@ class Move:
         return _where(self.source)
 
     def describe(self) -> str:
+        if self.readdress:
+            return (
+                f"re-address tenant {self.slug}: its database {self.target.database} is now "
+                f"reached at {self.target.address or 'the primary'} (was {self.source.address})"
+            )
         return (
             f"move tenant {self.slug}: {self.from_level} ({_where(self.source)}) -> "
             f"{self.to_level} ({_where(self.target)})"
@@ -139,8 +162,8 @@ def plan_unfences(
         if any(now.get(key) != declared[key] for key in LOCATION_COLUMNS):
             continue  # still to move: the move lifts it
         location = _location(now, primary_address)
-        if location.address is None:
-            continue
+        if location.in_registry_database:
+            continue  # lifted by the switch itself
         found.append(
             Move(
                 slug=row.slug,
@@ -159,12 +182,16 @@ def plan_moves(
     wanted: Sequence[RegistryRow],
     current: Mapping[str, Mapping[str, Any]],
     primary_address: str,
+    hosts: Mapping[str, str] | None = None,
 ) -> list[Move]:
     """The tenants whose declared level or location differs from the registry's.
 
-    Raises `MoveRefused` for what the deploy does not move on its own: data out of a
-    dedicated tenant database (the source is not on the primary), or an offboarded tenant.
+    `hosts`: address -> name of every host of the inventory. A tenant registered at an address
+    no host has any more, declared in a database of the same name elsewhere, is re-addressed
+    (`Move.readdress`: its host's address changed, the data stays); any other move out of such
+    an address is refused, as is a move of an offboarded tenant (`MoveRefused`).
     """
+    hosts = {primary_address: "", **(hosts or {})}
     moves: list[Move] = []
     refused: list[str] = []
     for row in wanted:
@@ -174,29 +201,40 @@ def plan_moves(
         declared = row.as_fact()
         if all(now.get(key) == declared[key] for key in LOCATION_COLUMNS):
             continue
-        if now.get("isolation_level") == "database":
-            refused.append(
-                f"tenant {row.slug}: moving out of its dedicated database "
-                f"{now.get('db_host')}/{now.get('db_name')} (to {row.isolation_level}) is not "
-                "done by the deploy: export it (pg_dump) and restore it, or declare it back"
-            )
-            continue
         if row.status != "active" or now.get("status") != "active":
             refused.append(
                 f"tenant {row.slug}: an offboarded tenant does not change isolation level "
                 f"({now.get('isolation_level')} -> {row.isolation_level}); declare it as it was"
             )
             continue
+        source = _location(now, primary_address)
+        readdress = False
+        if source.address is not None and source.address not in hosts:
+            readdress = (
+                now.get("isolation_level") == "database"
+                and row.isolation_level == "database"
+                and now.get("db_name") == declared["db_name"]
+            )
+            if not readdress:
+                refused.append(
+                    f"tenant {row.slug}: registered at {source.address} "
+                    f"({now.get('isolation_level')}, {source.database}), an address no host of "
+                    "the inventory has: list that host again to move the tenant from it, or "
+                    "declare the tenant's database on the host now at that address"
+                )
+                continue
         moves.append(
             Move(
                 slug=row.slug,
                 tenant_id=row.id,
                 from_level=str(now["isolation_level"]),
                 to_level=row.isolation_level,
-                source=_location(now, primary_address),
+                source=source,
                 target=_location(declared, primary_address),
                 registry_row=row,
                 registry_before=tuple((key, now.get(key)) for key in LOCATION_COLUMNS),
+                source_host=None if source.address is None else hosts.get(source.address),
+                readdress=readdress,
             )
         )
     if refused:

@@ -5,17 +5,22 @@
 # then removes every upload.
 #
 #   tenant_move.sh --slug SLUG --work-dir DIR --port PORT --database DB --target-database DB \
+#       [--source-database DB] \
 #       --state-sql F --capture-sql F --export-sql F --catch-up-sql F --done-sql F \
 #       --freeze-sql F --final-sql F --switch-sql F --unfreeze-sql F --cleanup-sql F \
-#       [--catch-up-passes N] [--catch-up-rows N] \
-#       [--target-host HOST --target-port PORT --target-user ROLE --ca-file FILE --pgpass FILE
-#        --unfence-sql FILE --unfenced-sql FILE] [--mode copy|unfence|tidy --tidy-sql F]
+#       [--moved-sql F] [--catch-up-passes N] [--catch-up-rows N] \
+#       [--target-host HOST] [--source-host HOST] \
+#       [--mover-port PORT --mover ROLE --ca-file FILE --pgpass FILE] \
+#       [--unfence-sql FILE --unfenced-sql FILE] \
+#       [--mode copy|unfence|tidy|readdress --tidy-sql F --readdress-check-sql F
+#        --identity-sql F --old-host HOST]
 #
-# --database is the primary's main database (the registry and the tenant's rows), reached as
-# postgres on PORT. Without --target-host the new location is on the primary too; with it, it
-# is reached over TLS (verify-full against --ca-file) as --target-user, whose password is in
-# the --pgpass file: installed for postgres (0600), the upload removed, the copy removed on
-# exit. No argument is a secret.
+# --database is the primary's main database (the registry), reached as postgres on PORT. The
+# old location is --source-database (default: --database): on the primary too, or with
+# --source-host on another host; the new one is --target-database, with --target-host on
+# another host. A location on another host is reached over TLS (verify-full against
+# --ca-file) as --mover, whose password is in the --pgpass file: installed for postgres
+# (0600), the upload removed, the copy removed on exit. No argument is a secret.
 #
 # Steps: one move of a tenant at a time on this primary (flock in the work dir); the registry
 # must still say where this deploy found the tenant; the tenant's writes at the old location
@@ -26,11 +31,16 @@
 # other tenant's, are frozen (a fence at the old location), a last pass copies what is left
 # and checks the counts, and the switch points the registry at the new location. The freeze's
 # length is printed. A failure anywhere before the switch's commit lifts the freeze and
-# leaves the registry and every row where they were. After the switch, a remote new
-# location's fence is lifted (--unfence-sql there, then --unfenced-sql on the primary clears
-# the switch's pending mark; --mode unfence does only that, for a later deploy), and the old
-# rows are deleted (--cleanup-sql). --mode tidy runs --tidy-sql on the primary, under the
-# tenant's lock: what a killed or abandoned move left for a tenant now in place.
+# leaves the registry and every row where they were. After the switch, an old location outside
+# the main database keeps its freeze as its fence for good and stops capturing (--moved-sql); a
+# new location outside the main database has its fence lifted (--unfence-sql there, then
+# --unfenced-sql on the primary clears the switch's pending mark; --mode unfence does only
+# that, for a later deploy); the old rows are deleted (--cleanup-sql). --mode tidy runs
+# --tidy-sql on the primary, under the tenant's lock: what a killed or abandoned move left for
+# a tenant now in place. --mode readdress checks that the database at --target-host is the
+# tenant's live one (--readdress-check-sql there: not fenced, and holding the tenant's rows or
+# answering with the identity --old-host shows, --identity-sql), then switches the registry
+# (--switch-sql).
 set -euo pipefail
 
 readonly COMMITTED=adx-move-committed        # a stream's last line (adxdb.plan.move_scripts)
@@ -41,11 +51,11 @@ usage() {
     exit 2
 }
 
-slug="" work_dir="" port="" database="" target_database="" mode=copy
+slug="" work_dir="" port="" database="" target_database="" source_database="" mode=copy
 state_sql="" capture_sql="" export_sql="" catch_up_sql="" done_sql="" freeze_sql=""
-final_sql="" switch_sql="" unfreeze_sql="" cleanup_sql="" catch_up_passes=5 catch_up_rows=100
-target_host="" target_port="" target_user="" ca_file="" pgpass="" unfence_sql=""
-unfenced_sql="" tidy_sql=""
+final_sql="" switch_sql="" unfreeze_sql="" cleanup_sql="" moved_sql="" catch_up_passes=5
+catch_up_rows=100 target_host="" source_host="" mover_port="" mover="" ca_file="" pgpass=""
+unfence_sql="" unfenced_sql="" tidy_sql="" readdress_check_sql="" identity_sql="" old_host=""
 while (($# > 0)); do
     (($# >= 2)) || usage "$1 needs a value"
     case $1 in
@@ -54,6 +64,7 @@ while (($# > 0)); do
         --port) port=$2 ;;
         --database) database=$2 ;;
         --target-database) target_database=$2 ;;
+        --source-database) source_database=$2 ;;
         --mode) mode=$2 ;;
         --state-sql) state_sql=$2 ;;
         --capture-sql) capture_sql=$2 ;;
@@ -65,22 +76,27 @@ while (($# > 0)); do
         --switch-sql) switch_sql=$2 ;;
         --unfreeze-sql) unfreeze_sql=$2 ;;
         --cleanup-sql) cleanup_sql=$2 ;;
+        --moved-sql) moved_sql=$2 ;;
         --catch-up-passes) catch_up_passes=$2 ;;
         --catch-up-rows) catch_up_rows=$2 ;;
         --target-host) target_host=$2 ;;
-        --target-port) target_port=$2 ;;
-        --target-user) target_user=$2 ;;
+        --source-host) source_host=$2 ;;
+        --mover-port) mover_port=$2 ;;
+        --mover) mover=$2 ;;
         --ca-file) ca_file=$2 ;;
         --pgpass) pgpass=$2 ;;
         --unfence-sql) unfence_sql=$2 ;;
         --unfenced-sql) unfenced_sql=$2 ;;
         --tidy-sql) tidy_sql=$2 ;;
+        --readdress-check-sql) readdress_check_sql=$2 ;;
+        --identity-sql) identity_sql=$2 ;;
+        --old-host) old_host=$2 ;;
         *) usage "unknown argument $1" ;;
     esac
     shift 2
 done
-[[ $mode == copy || $mode == unfence || $mode == tidy ]] ||
-    usage "--mode must be copy, unfence or tidy"
+[[ $mode == copy || $mode == unfence || $mode == tidy || $mode == readdress ]] ||
+    usage "--mode must be copy, unfence, tidy or readdress"
 [[ $catch_up_passes =~ ^[0-9]+$ && $catch_up_rows =~ ^[0-9]+$ ]] ||
     usage "--catch-up-passes and --catch-up-rows must be whole numbers"
 required=(slug work_dir port database target_database)
@@ -91,9 +107,19 @@ fi
 if [[ $mode == tidy ]]; then
     required+=(tidy_sql)
 fi
-if [[ -n $target_host || $mode == unfence ]]; then
-    required+=(target_host target_port target_user ca_file pgpass unfence_sql unfenced_sql)
+if [[ $mode == readdress ]]; then
+    required+=(state_sql switch_sql readdress_check_sql identity_sql target_host old_host)
 fi
+if [[ $mode == unfence ]]; then
+    required+=(unfence_sql unfenced_sql)
+fi
+if [[ -n $target_host || -n $source_host || -n $old_host ]]; then
+    required+=(mover_port mover ca_file pgpass)
+fi
+if [[ -n $source_host && $mode == copy ]]; then
+    required+=(moved_sql)
+fi
+source_database=${source_database:-$database}
 for name in "${required[@]}"; do
     [[ -n ${!name} ]] || usage "--${name//_/-} is required"
 done
@@ -112,20 +138,28 @@ receipt=$work_dir/$slug.receipt
 done_file=$work_dir/$slug.done
 rm -f "$receipt" "$done_file"
 cleanup=("$receipt" "$done_file")
-if [[ -z $target_host ]]; then
-    target_psql=(runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$port"
-        -v VERBOSITY=terse -d "$target_database")
-else
+if [[ -n $target_host || -n $source_host || -n $old_host ]]; then
     installed_pgpass=$work_dir/$slug.pgpass
     install -m 0600 -o postgres -g postgres "$pgpass" "$installed_pgpass"
     rm -f "$pgpass"
     cleanup+=("$installed_pgpass")
-    conninfo="host=$target_host port=$target_port dbname=$target_database user=$target_user"
-    conninfo+=" sslmode=verify-full sslrootcert=$ca_file connect_timeout=30"
-    conninfo+=" application_name=adx-move"
-    target_psql=(runuser -u postgres -- env "PGPASSFILE=$installed_pgpass" psql -X -q -A -t
-        -v ON_ERROR_STOP=1 -v VERBOSITY=terse "$conninfo")
 fi
+# The psql command line of a location: local (as postgres) or on HOST (as the mover, TLS).
+location_psql() {
+    local host=$1 db=$2 timeout=${3:-30}
+    if [[ -z $host ]]; then
+        printf '%s\0' runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p "$port" \
+            -v VERBOSITY=terse -d "$db"
+    else
+        local conninfo="host=$host port=$mover_port dbname=$db user=$mover"
+        conninfo+=" sslmode=verify-full sslrootcert=$ca_file connect_timeout=$timeout"
+        conninfo+=" application_name=adx-move"
+        printf '%s\0' runuser -u postgres -- env "PGPASSFILE=$installed_pgpass" psql -X -q -A \
+            -t -v ON_ERROR_STOP=1 -v VERBOSITY=terse "$conninfo"
+    fi
+}
+mapfile -d '' -t target_psql < <(location_psql "$target_host" "$target_database")
+mapfile -d '' -t source_psql < <(location_psql "$source_host" "$source_database")
 trap 'rm -f "${cleanup[@]}"' EXIT
 
 unfence_target() {
@@ -143,13 +177,43 @@ elif [[ $mode == tidy ]]; then
     echo "tenant $slug: tidying what a move left"
     primary_psql <"$tidy_sql" >/dev/null
     exit 0
+elif [[ $mode == readdress ]]; then
+    state=$(primary_psql <"$state_sql")
+    if [[ $state == target ]]; then
+        echo "tenant $slug: already re-addressed by another deploy"
+        exit 0
+    elif [[ $state != source ]]; then
+        echo "tenant $slug: the registry no longer says where this deploy found it;" \
+            "nothing was changed" >&2
+        exit 1
+    fi
+    read -r found identity < <("${target_psql[@]}" <"$readdress_check_sql")
+    if [[ $found == empty ]]; then
+        # No row of the tenant there: the same database only if the old address shows it too.
+        mapfile -d '' -t old_psql < <(location_psql "$old_host" "$target_database" 5)
+        old_identity=$("${old_psql[@]}" <"$identity_sql" 2>/dev/null) || old_identity=""
+        [[ $old_identity == "$identity" ]] && found=same
+    fi
+    if [[ $found != rows && $found != same ]]; then
+        echo "tenant $slug: the database at $target_host is not the one registered at" \
+            "$old_host (${found:-unreadable}: it holds none of the tenant's rows, or a move" \
+            "fences it there, and $old_host does not answer as the same database); if that" \
+            "host is gone, restore the database onto the new one first; nothing was changed" >&2
+        exit 1
+    fi
+    primary_psql <"$switch_sql" >/dev/null
+    echo "tenant $slug: re-addressed: the registry points at $target_host"
+    exit 0
 fi
 
 state=$(primary_psql <"$state_sql")
 if [[ $state == target ]]; then
     echo "tenant $slug: already moved by another deploy"
+    if [[ -n $moved_sql ]]; then
+        "${source_psql[@]}" <"$moved_sql" >/dev/null
+    fi
     unfence_target
-    primary_psql <"$cleanup_sql" >/dev/null
+    "${source_psql[@]}" <"$cleanup_sql" >/dev/null
     exit 0
 elif [[ $state != source ]]; then
     echo "tenant $slug: the registry no longer says where this deploy found it;" \
@@ -161,22 +225,22 @@ fi
 # receipt says it committed.
 stream() {
     rm -f "$receipt"
-    primary_psql -v "$DONE_FILE_VARIABLE=$done_file" <"$1" | "${target_psql[@]}" >"$receipt" &&
-        grep -qx "$COMMITTED" "$receipt"
+    "${source_psql[@]}" -v "$DONE_FILE_VARIABLE=$done_file" <"$1" |
+        "${target_psql[@]}" >"$receipt" && grep -qx "$COMMITTED" "$receipt"
 }
 
 # One catch-up pass (its script $1): prints how many captured changes it copied again.
 catch_up() {
     rm -f "$done_file"
     stream "$1" || return 1
-    primary_psql -v "$DONE_FILE_VARIABLE=$done_file" <"$done_sql"
+    "${source_psql[@]}" <"$done_sql"
 }
 
 unfreeze() {
-    primary_psql <"$unfreeze_sql" >/dev/null || true
+    "${source_psql[@]}" <"$unfreeze_sql" >/dev/null || true
 }
 
-primary_psql <"$capture_sql" >/dev/null
+"${source_psql[@]}" <"$capture_sql" >/dev/null
 if ! stream "$export_sql"; then
     echo "tenant $slug: the copy did not commit; nothing was switched" >&2
     exit 1
@@ -194,7 +258,7 @@ while :; do
     fi
 done
 frozen_at=$(date +%s.%N)
-if ! primary_psql <"$freeze_sql" >/dev/null; then
+if ! "${source_psql[@]}" <"$freeze_sql" >/dev/null; then
     unfreeze
     exit 1
 fi
@@ -203,7 +267,8 @@ if ! applied=$(catch_up "$final_sql"); then
     unfreeze
     exit 1
 fi
-if ! primary_psql <"$switch_sql" >/dev/null; then
+frozen_ms=$(awk -v a="$frozen_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", (b - a) * 1000 }')
+if ! primary_psql -v "adx_frozen_ms=$frozen_ms" <"$switch_sql" >/dev/null; then
     unfreeze
     exit 1
 fi
@@ -211,5 +276,8 @@ thawed_at=$(date +%s.%N)
 frozen_for=$(awk -v a="$frozen_at" -v b="$thawed_at" 'BEGIN { printf "%.2f", b - a }')
 echo "tenant $slug: switched; its writes were frozen for $frozen_for s" \
     "(the last pass copied $applied changed row(s))"
+if [[ -n $moved_sql ]]; then
+    "${source_psql[@]}" <"$moved_sql" >/dev/null
+fi
 unfence_target
-primary_psql <"$cleanup_sql" >/dev/null
+"${source_psql[@]}" <"$cleanup_sql" >/dev/null

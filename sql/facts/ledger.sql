@@ -1,7 +1,8 @@
 -- psql script (fed on stdin): the migration ledger of one database, the INVALID indexes of its
 -- schemas, whether its move hooks are in place (the fences and capture tables, and the schemas
 -- with a tenant-stream table that lacks its fence policies or capture trigger, or whose
--- functions are missing), as one JSON line; a database or ledger that does not exist yet reads as empty.
+-- functions are missing, and adx_migrator's grants on them), as one JSON line; a database or
+-- ledger that does not exist yet reads as empty.
 SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'adx_database') AS adx_has_database \gset
 \if :adx_has_database
 \connect :"adx_database"
@@ -39,7 +40,11 @@ SELECT json_build_object(
                    AND p.polname IN ('adx_fence_insert', 'adx_fence_update')) < 2
                OR NOT EXISTS (SELECT 1 FROM pg_trigger t
                               WHERE t.tgrelid = c.oid AND t.tgname = 'adx_capture'))),
-    'captures', to_regclass('adx_migrations.move_changes') IS NOT NULL);
+    'captures', to_regclass('adx_migrations.move_changes') IS NOT NULL
+                AND to_regclass('adx_migrations.move_captures') IS NOT NULL
+                AND has_table_privilege('adx_migrator', 'adx_migrations.move_changes', 'SELECT, DELETE')
+                AND has_table_privilege('adx_migrator', 'adx_migrations.move_captures', 'INSERT, DELETE')
+                AND has_table_privilege('adx_migrator', 'adx_migrations.tenant_fences', 'INSERT, UPDATE, DELETE'));
 \else
 SELECT json_build_object('database', true, 'ledger', '[]'::json, 'invalid_indexes', '[]'::json,
                          'fences', false, 'unfenced', '[]'::json);

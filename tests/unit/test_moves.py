@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from uuid import UUID
 
 import pytest
@@ -25,7 +26,7 @@ from adxdb.plan import move_catch_up, move_scripts, moves
 from adxdb.plan.tenants import RegistryRow
 from operations import facts
 from operations import moves as ops
-from tests.unit.conftest import FIXED_TOKEN, OperationRun, run_operation
+from tests.unit.conftest import FIXED_TOKEN, OperationRun, fake_host, run_operation
 
 ACME = str(UUID(int=1))
 PRIMARY = "10.0.0.10"
@@ -110,9 +111,36 @@ def test_a_database_on_the_primary_itself_is_a_local_target() -> None:
     assert move.target.address is None
 
 
-def test_moving_out_of_a_dedicated_database_is_refused_with_the_way_out() -> None:
-    with pytest.raises(MoveRefused, match=r"tenant acme: moving out of its dedicated"):
-        moves.plan_moves([_row("rls")], _registry(_row("database")), PRIMARY)
+HOSTS = {PRIMARY: "pg1", TENANT_HOST: "tenant1"}
+
+
+def test_a_dedicated_database_moves_out_from_its_own_host() -> None:
+    [move] = moves.plan_moves([_row("rls")], _registry(_row("database")), PRIMARY, HOSTS)
+    assert move.source == moves.Location("adx_tenant_acme", "public", TENANT_HOST)
+    assert move.source_host == "tenant1" and not move.source.in_registry_database
+    assert move.target == moves.Location("adx_core", "public", None)
+    assert move.target.in_registry_database and not move.readdress
+
+
+def test_a_move_out_of_an_address_no_host_has_is_refused_with_the_way_out() -> None:
+    with pytest.raises(MoveRefused, match=r"tenant acme: registered at 10.0.0.11 \(database, "):
+        moves.plan_moves([_row("rls")], _registry(_row("database")), PRIMARY, {PRIMARY: "pg1"})
+
+
+def test_a_database_whose_host_changed_address_is_re_addressed() -> None:
+    wanted = _row("database", db_host="10.0.0.12")
+    hosts = {PRIMARY: "pg1", "10.0.0.12": "tenant1"}  # 10.0.0.11 is no host's any more
+    [move] = moves.plan_moves([wanted], _registry(_row("database")), PRIMARY, hosts)
+    assert move.readdress and move.target.address == "10.0.0.12"
+    assert move.describe() == (
+        "re-address tenant acme: its database adx_tenant_acme is now reached at 10.0.0.12 "
+        "(was 10.0.0.11)"
+    )
+    # the twin: with the old host still listed, it is a move between two hosts
+    [between] = moves.plan_moves(
+        [wanted], _registry(_row("database")), PRIMARY, {**hosts, TENANT_HOST: "tenant2"}
+    )
+    assert not between.readdress and between.source_host == "tenant2"
 
 
 def test_an_offboarded_tenant_does_not_move() -> None:
@@ -427,8 +455,8 @@ def test_a_local_move_gives_the_runner_no_target_host_and_uploads_no_pgpass() ->
     assert "--target-host" not in command and "--pgpass" not in command
 
 
-def test_operation_refuses_a_move_out_of_a_dedicated_database() -> None:
-    with pytest.raises(OperationError, match="moving out of its dedicated database"):
+def test_operation_refuses_a_move_out_of_an_address_no_host_has() -> None:
+    with pytest.raises(OperationError, match="an address no host of the inventory has"):
         _run(_facts(_registry(_row("database"))), [_row("rls")])
 
 
@@ -454,7 +482,7 @@ def test_tenant_tables_fact_reads_tables_their_stream_and_parents() -> None:
 # prints FAKE_STREAM, the switch logs `switched`, and the target echoes the stream (its receipt).
 _SCRIPTS = (
     "state", "capture", "export", "catch-up", "done", "freeze", "final", "switch", "unfreeze",
-    "cleanup", "unfence", "unfenced",
+    "cleanup", "unfence", "unfenced", "moved", "readdress-check", "identity",
 )  # fmt: skip
 _STANDINS = {
     "runuser": 'while [[ $1 != -- ]]; do shift; done; shift; exec "$@"\n',
@@ -469,12 +497,16 @@ _STANDINS = {
         'echo "psql $* PGPASSFILE=${PGPASSFILE:-}" >>"$FAKE_LOG"\n'
         "input=$(cat)\n"
         'echo "script:${input%%$\'\\n\'*}" >>"$FAKE_LOG"\n'
+        "if [[ $* == *sslmode* ]]; then where=tls; else where=socket; fi\n"
+        'echo "where:$where:${input%%$\'\\n\'*}" >>"$FAKE_LOG"\n'
         "case $input in\n"
         '    state) echo "$FAKE_STATE" ;;\n'
         '    export|catch-up|final) printf "%s\\n" "$FAKE_STREAM" ;;\n'
         '    done) echo "${FAKE_APPLIED:-0}" ;;\n'
         "    freeze) [[ -z ${FAKE_FREEZE_FAILS:-} ]] ;;\n"
-        "    capture|switch|unfreeze|cleanup|unfence|unfenced) ;;\n"
+        '    readdress-check) echo "${FAKE_CHECK:-rows} 7:16384" ;;\n'
+        '    identity) echo "${FAKE_IDENTITY:-7:16384}" ;;\n'
+        "    capture|switch|unfreeze|cleanup|unfence|unfenced|moved) ;;\n"
         '    *) printf "%s\\n" "$input" ;;\n'
         "esac\n"
     ),
@@ -506,6 +538,8 @@ def _run_runner(
     stream: str = f"\n{move_scripts.COMMITTED}",
     remote: bool = True,
     mode: str = "copy",
+    source_remote: bool = False,
+    readdress: bool = False,
     **env_extra: str,
 ) -> RunnerRun:
     bin_dir, work, uploads = tmp_path / "bin", tmp_path / "work", tmp_path / "uploads"
@@ -523,15 +557,27 @@ def _run_runner(
         *("--target-database", "adx_tenant_acme", "--mode", mode),
         *("--catch-up-passes", "3", "--catch-up-rows", "10"),
     ]
-    for name in _SCRIPTS[:10]:
-        arguments += [f"--{name}-sql", str(uploads / f"{name}.sql")]
-    if remote:
+    if readdress:
+        arguments += ["--state-sql", str(uploads / "state.sql")]
+        arguments += ["--switch-sql", str(uploads / "switch.sql")]
+        arguments += ["--readdress-check-sql", str(uploads / "readdress-check.sql")]
+        arguments += ["--identity-sql", str(uploads / "identity.sql"), "--old-host", "10.0.0.9"]
+    else:
+        for name in _SCRIPTS[:10]:
+            arguments += [f"--{name}-sql", str(uploads / f"{name}.sql")]
+    if remote or source_remote:
         arguments += [
-            *("--target-host", TENANT_HOST, "--target-port", "5432"),
-            *("--target-user", "adx_migrator", "--ca-file", "/ca.crt", "--pgpass", str(pgpass)),
-            *("--unfence-sql", str(uploads / "unfence.sql")),
-            *("--unfenced-sql", str(uploads / "unfenced.sql")),
+            *("--mover-port", "5432", "--mover", "adx_migrator"),
+            *("--ca-file", "/ca.crt", "--pgpass", str(pgpass)),
         ]
+    if remote:
+        arguments += ["--target-host", TENANT_HOST]
+        if not readdress:
+            arguments += ["--unfence-sql", str(uploads / "unfence.sql")]
+            arguments += ["--unfenced-sql", str(uploads / "unfenced.sql")]
+    if source_remote:
+        arguments += ["--source-host", TENANT_HOST, "--source-database", "adx_tenant_acme"]
+        arguments += ["--moved-sql", str(uploads / "moved.sql")]
     log = tmp_path / "log"
     log.touch()
     env = {
@@ -647,10 +693,11 @@ def test_runner_and_scripts_agree_on_the_receipt_and_the_done_file() -> None:
     tables = moves.MoveTables(["users"], frozenset(), keys={"users": ("id",)})
     catch_up = move_scripts.render_catch_up(_move(), tables, "10s")
     assert f"\\o :{move_catch_up.DONE_FILE_VARIABLE}\n" in catch_up
-    assert (
-        f"COPY adx_done FROM :'{move_catch_up.DONE_FILE_VARIABLE}';"
-        in move_catch_up.render_catch_up_done(_move())
-    )
+    # psql reads the list on the primary (the old location may be another host's database)
+    done = move_catch_up.render_catch_up_done(_move(), "/work/acme.done")
+    assert "\\copy adx_done FROM '/work/acme.done'\n" in done
+    with pytest.raises(ValueError, match="quotes or new lines"):
+        move_catch_up.render_catch_up_done(_move(), "/work/a'b.done")
 
 
 def test_leaving_a_schema_ends_its_roles_access_with_the_switch() -> None:
@@ -776,3 +823,170 @@ def test_runner_in_unfence_mode_only_lifts_the_fence(tmp_path: Path) -> None:
     run = _run_runner(tmp_path, "target", mode="unfence")
     assert run.returncode == 0, run.stderr
     assert run.scripts == ["unfence", "unfenced"]
+
+
+# Out of a dedicated database, and re-addressed hosts --------------------------------------------
+
+
+def _move_out(target: str = "rls", **changes: Any) -> moves.Move:
+    [move] = moves.plan_moves(
+        [_row(target, **changes)], _registry(_row("database")), PRIMARY, HOSTS
+    )
+    return move
+
+
+def test_scripts_at_a_dedicated_database_do_not_look_for_the_registry() -> None:
+    """The old location cannot see adx_core: the runner checked the registry first, under the
+    tenant's move lock; the scripts there hold no registry guard and no route lock."""
+    move = _move_out()
+    tables = moves.MoveTables(["users"], frozenset(), keys={"users": ("id",)})
+    scripts = {
+        "capture": move_scripts.render_capture_start(move, 60),
+        "export": move_scripts.render_export(move, ["users"], "10s"),
+        "catch-up": move_scripts.render_catch_up(move, tables, "10s"),
+        "freeze": move_scripts.render_freeze(move, "10s", 5),
+    }
+    for name, script in scripts.items():
+        assert "public.tenants" not in script, name
+        assert "pg_advisory_xact_lock" not in script, name
+    assert 'INSERT INTO "adx_migrations"."tenant_fences"' in scripts["freeze"]
+    # the twin: out of a schema of adx_core, both are there
+    local = move_scripts.render_freeze(_move("schema", "database"), "10s", 5)
+    assert "public.tenants" in local and "pg_advisory_xact_lock" in local
+
+
+def test_the_switch_out_of_a_dedicated_database_changes_only_the_primary() -> None:
+    move = _move_out()
+    switch = move_scripts.render_switch(move, ["users"], "10s")
+    assert "UPDATE public.tenants" in switch and "pg_advisory_xact_lock" in switch
+    # the frozen time, as the runner measured it; the new location (adx_core.public) unfenced
+    assert ":adx_frozen_ms);" in _statement(switch, "move_history")
+    assert _statement(switch, "DELETE FROM adx_migrations.tenant_fences").endswith(
+        f"WHERE target_schema = 'public' AND tenant = '{ACME}';"
+    )
+    # the old location is left alone here: render_moved fences it for good there
+    assert "INSERT INTO adx_migrations.tenant_fences" not in switch
+    assert "move_captures" not in switch
+    moved = move_scripts.render_moved(move)
+    assert "INSERT INTO adx_migrations.tenant_fences" in moved
+    assert "tenant moved to rls (adx_core.public)" in moved
+    assert 'DELETE FROM "adx_migrations"."move_captures"' in moved
+
+
+def test_a_new_database_on_the_primary_is_unfenced_after_the_switch_like_a_remote_one() -> None:
+    """Its fence is in that database, not in adx_core: the switch marks it pending and the
+    runner lifts it there (a DELETE in adx_core would lift nothing)."""
+    move = _move_out("database", db_host=PRIMARY)
+    assert move.target == moves.Location("adx_tenant_acme", "public", None)
+    switch = move_scripts.render_switch(move, ["users"], "10s")
+    assert "pending_unfences" in switch
+    assert "DELETE FROM adx_migrations.tenant_fences" not in switch
+    row = _row("database", db_host=PRIMARY)
+    pending = {row.id: {**row.as_fact(), "unfence_pending": True}}
+    [lift] = moves.plan_unfences([row], pending, PRIMARY)
+    assert lift.target.database == "adx_tenant_acme"
+
+
+def test_operation_reads_the_old_tables_on_their_host_and_passes_both_connections() -> None:
+    tables = _tables(users=("tenant", True, []))
+    with fake_host(
+        {"facts.PgTenantTables": {"database=adx_tenant_acme, port=5432, schema=public": tables}}
+    ) as other:
+        pass
+    with mock.patch.object(ops, "inventory_host", return_value=other) as lookup:
+        run = run_operation(
+            ops.tenant_moves,
+            {"facts.PgTenantRegistry": {"port=5432": _registry(_row("database"))}},
+            rows=[_row("rls")],
+            stream_versions=[("shared", 1), ("tenant", 1)],
+            primary_address=PRIMARY,
+            port=5432,
+            ca_file="/ca.crt",
+            mover="adx_migrator",
+            mover_password=SecretStr(PASSWORD),
+            lock_timeout="10s",
+            hosts=HOSTS,
+        )
+    lookup.assert_called_once_with("tenant1")
+    command = run.commands[-1].get_raw_value()
+    assert f"--source-host {TENANT_HOST}" in command and "--target-host" not in command
+    assert "--source-database adx_tenant_acme --target-database adx_core" not in command
+    assert (
+        "--source-database adx_tenant_acme" in command and "--target-database adx_core" in command
+    )
+    uploads = run.uploads()
+    pgpass = next(v for k, v in uploads.items() if k.endswith(".pgpass"))
+    assert pgpass == f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:s3cr\\:et\\\\pw\n"
+    assert any(k.endswith(".moved.sql") for k in uploads)
+    assert not any(k.endswith(".unfence.sql") for k in uploads)  # adx_core: in the switch
+    assert PASSWORD not in command
+
+
+def test_operation_re_addresses_without_copying() -> None:
+    row = _row("database", db_host="10.0.0.12")
+    run = _run(_facts(_registry(_row("database"))), [row])
+    command = run.commands[-1].get_raw_value()
+    assert "--mode readdress" in command and "--target-host 10.0.0.12" in command
+    assert "--source-host" not in command  # nothing is read there but which database it is
+    names = sorted(Path(dest).name for dest in run.uploads())
+    assert names == [
+        "acme.identity.sql", "acme.pgpass", "acme.readdress-check.sql", "acme.sh",
+        "acme.state.sql", "acme.switch.sql",
+    ]  # fmt: skip
+    pgpass = next(v for k, v in run.uploads().items() if k.endswith(".pgpass"))
+    assert pgpass.splitlines() == [  # the new address, and the old one for its identity
+        "10.0.0.12:5432:adx_tenant_acme:adx_migrator:s3cr\\:et\\\\pw",
+        f"{TENANT_HOST}:5432:adx_tenant_acme:adx_migrator:s3cr\\:et\\\\pw",
+    ]
+    assert f"--old-host {TENANT_HOST}" in command
+    switch = next(v for k, v in run.uploads().items() if k.endswith(".switch.sql"))
+    assert "UPDATE public.tenants SET \"db_host\" = '10.0.0.12'" in switch
+    assert "pg_advisory_xact_lock" in switch and "0);" in _statement(switch, "move_history")
+    check = next(v for k, v in run.uploads().items() if k.endswith(".readdress-check.sql"))
+    assert "'fenced'" in check and "'rows'" in check and "pg_control_system()" in check
+
+
+def test_runner_moves_out_of_a_database_on_another_host(tmp_path: Path) -> None:
+    run = _run_runner(tmp_path, "source", remote=False, source_remote=True)
+    assert run.returncode == 0, run.stderr
+    assert run.scripts == [
+        "state", "capture", "export", "catch-up", "done", "freeze", "final", "done", "switch",
+        "moved", "cleanup",
+    ]  # fmt: skip
+    # at the old location (over TLS, as the mover): everything but the registry's state and
+    # switch (on the primary's socket), and the new location (adx_core: the socket too)
+    tls = [line.removeprefix("where:tls:") for line in run.log if line.startswith("where:tls:")]
+    assert tls == [
+        "capture", "export", "catch-up", "done", "freeze", "final", "done", "moved", "cleanup",
+    ]  # fmt: skip
+    assert "-v adx_frozen_ms=" in "\n".join(run.log)
+
+
+def test_runner_re_addresses_after_checking_the_new_address(tmp_path: Path) -> None:
+    run = _run_runner(tmp_path, "source", mode="readdress", readdress=True)
+    assert run.returncode == 0, run.stderr
+    # at the new address first: it holds the tenant's rows, so on to the switch
+    assert run.scripts == ["state", "readdress-check", "switch"]
+    assert f"tenant acme: re-addressed: the registry points at {TENANT_HOST}" in run.stdout
+
+
+def test_runner_re_addresses_an_empty_database_only_when_the_old_address_shows_it_too(
+    tmp_path: Path,
+) -> None:
+    for name, identity, switched in (("same", "7:16384", True), ("other", "8:16384", False)):
+        (tmp_path / name).mkdir()
+        run = _run_runner(
+            tmp_path / name, "source", mode="readdress", readdress=True,
+            FAKE_CHECK="empty", FAKE_IDENTITY=identity,
+        )  # fmt: skip
+        assert ("switch" in run.scripts) is switched, name
+        assert "identity" in run.scripts  # asked at the old address (5 s at most)
+        assert any("10.0.0.9" in line and "connect_timeout=5" in line for line in run.log)
+        if not switched:
+            assert run.returncode == 1
+            assert "is not the one registered at 10.0.0.9 (empty:" in run.stderr
+    (tmp_path / "fenced").mkdir()
+    fenced = _run_runner(
+        tmp_path / "fenced", "source", mode="readdress", readdress=True, FAKE_CHECK="fenced"
+    )
+    assert fenced.returncode == 1 and "switch" not in fenced.scripts
