@@ -443,28 +443,6 @@ def test_a_route_that_changed_before_the_claim_is_looked_up_again(
             pass
 
 
-def test_moving_out_of_a_dedicated_database_is_refused_and_changes_nothing(
-    test_env: HostsUnderTest, tmp_path: Path
-) -> None:
-    tenants = [t.model_dump(mode="json", exclude_defaults=True) for t in test_env.env.tenants]
-    for tenant in tenants:
-        if tenant["slug"] == "initech":
-            tenant["isolation"] = "rls"
-            del tenant["host"]
-    registry_before = test_env.psql("pg1", "SELECT * FROM tenants ORDER BY id", "adx_core")
-
-    run = run_deploy(variant_inventory(tmp_path, {"tenants": tenants}))
-
-    assert run.returncode != 0
-    assert "tenant initech: moving out of its dedicated database" in run.output
-    assert test_env.psql("pg1", "SELECT * FROM tenants ORDER BY id", "adx_core") == registry_before
-    role = "adx_tenant_initech"
-    with connect(
-        role, test_env.pg_port("tenant1"), dbname="adx_tenant_initech", password=password(role)
-    ) as conn:
-        assert conn.execute("SELECT current_database()").fetchone() == ("adx_tenant_initech",)
-
-
 SERVER_LOG = "/var/log/postgresql/postgresql-15-main.log"
 PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0"  # tenant_rows.sql's
 
