@@ -53,6 +53,24 @@ def _where_tenant(table: sql.Composable, move: Move) -> sql.Composable:
     )
 
 
+def tenant_context(schema: str, tenant_id: str) -> sql.Composable:
+    """The call that puts a transaction in the tenant's context at a location (`schema`'s own
+    set_tenant_context): the tenant tables' policies are forced, so a role that is not the
+    superuser (adx_migrator at a dedicated database) reads and deletes the tenant's rows only
+    in it; postgres on the primary is not filtered, and the call changes nothing for it."""
+    return sql.SQL("{}({})").format(
+        sql.Identifier(schema, "set_tenant_context"), sql.Literal(tenant_id)
+    )
+
+
+def source_context(move: Move) -> sql.Composable:
+    """A statement, printing nothing, that puts the old location's transaction in the tenant's
+    context (`tenant_context`)."""
+    return sql.SQL("DO $adx_context$ BEGIN PERFORM {}; END $adx_context$;").format(
+        tenant_context(move.source.schema, move.tenant_id)
+    )
+
+
 _CAPTURES = sql.Identifier("adx_migrations", "move_captures")
 _CHANGES = sql.Identifier("adx_migrations", "move_changes")
 _FENCES = sql.Identifier("adx_migrations", "tenant_fences")
@@ -268,6 +286,7 @@ def _delete_rows(
                 source=sql.Identifier(schema, table),
                 tenant_id=sql.Literal(tenant_id),
                 batch=sql.Literal(batch),
+                context=tenant_context(schema, tenant_id),
             )
             for table in reversed(tables)
         ),

@@ -265,6 +265,7 @@ def render_export(
     parts: list[sql.Composable] = [
         _template("snapshot"),
         _template("formats"),
+        catch_up.source_context(move),
         *_source_guard(move, "copied"),
         *_target_begin(move, lock_timeout),
         *_target_ready(move, migrations),
@@ -316,6 +317,7 @@ def render_catch_up(
     parts: list[sql.Composable] = [
         _template("snapshot"),
         _template("formats"),
+        catch_up.source_context(move),
         *_source_guard(move, "caught up"),
         catch_up.captured_ids(move),
         *_target_begin(move, lock_timeout),

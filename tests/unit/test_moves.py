@@ -850,6 +850,14 @@ def test_scripts_at_a_dedicated_database_do_not_look_for_the_registry() -> None:
         assert "public.tenants" not in script, name
         assert "pg_advisory_xact_lock" not in script, name
     assert 'INSERT INTO "adx_migrations"."tenant_fences"' in scripts["freeze"]
+    # adx_migrator reads (and deletes) the tenant's rows there in the tenant's context only:
+    # the policies are forced, and without it every read would see none of them
+    context = 'PERFORM "public"."set_tenant_context"(\'' + ACME + "');"
+    for name in ("export", "catch-up"):
+        head = scripts[name].split("SELECT format(", 1)[0]
+        assert context in head, name
+    cleanup = move_catch_up.render_delete_old_rows(move, ["users"])
+    assert cleanup.index(context) < cleanup.index('DELETE FROM "public"."users"')
     # the twin: out of a schema of adx_core, both are there
     local = move_scripts.render_freeze(_move("schema", "database"), "10s", 5)
     assert "public.tenants" in local and "pg_advisory_xact_lock" in local
