@@ -116,7 +116,10 @@ class TenantConnections:
     def _holds(self, conn: psycopg.Connection[Any], route: Route) -> bool:
         """Claim the route in this transaction; False if the registry says otherwise now."""
         if self._pool_for(route) is not self.main:
-            return True  # a dedicated database: tenants are never moved out of one
+            # A dedicated database holds no registry to claim: a move out of it freezes the
+            # tenant's writes there by a fence (refused, never lost: the caller retries and
+            # then finds the new route).
+            return True
         held = conn.execute(
             "SELECT isolation_level::text, db_host, db_port, db_name, db_schema "
             "FROM claim_tenant_route(%s)",

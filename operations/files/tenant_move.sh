@@ -129,6 +129,7 @@ primary_psql() {
 }
 
 install -d -m 0700 -o postgres -g postgres "$work_dir"
+exec 3>&1 # the runner's own output: progress lines reach it from inside $(...) too
 # One move of a tenant at a time on this primary: a deploy that waited here finds the move
 # done (and stops) or still to do (and does it).
 exec 9>"$work_dir/$slug.lock"
@@ -221,12 +222,52 @@ elif [[ $state != source ]]; then
     exit 1
 fi
 
-# A stream from the primary into the new location, one transaction there; true when its
-# receipt says it committed.
+# The copy's progress: the new location's psql prints `adx-progress TABLE ROWS BYTES` (the
+# table's rows and bytes copied so far) after each statement of the copy; one line a table
+# when it is done, and every 10 s while a large one goes on. Anything else is passed on.
+progress() {
+    local line table="" rows=0 bytes=0 started=${EPOCHREALTIME/./} said now
+    said=$started
+    while IFS= read -r line; do
+        if [[ $line =~ ^adx-progress\ ([A-Za-z0-9_]+)\ ([0-9]+)\ ([0-9]+)$ ]]; then
+            if [[ -n $table && $table != "${BASH_REMATCH[1]}" ]]; then
+                progress_line copied "$table" "$rows" "$bytes" "$started"
+                started=${EPOCHREALTIME/./}
+                said=$started
+            fi
+            table=${BASH_REMATCH[1]} rows=${BASH_REMATCH[2]} bytes=${BASH_REMATCH[3]}
+            now=${EPOCHREALTIME/./}
+            if ((now - said >= 10000000)); then
+                progress_line copying "$table" "$rows" "$bytes" "$started"
+                said=$now
+            fi
+        else
+            printf '%s\n' "$line" >&2
+        fi
+    done
+    if [[ -n $table ]]; then
+        progress_line copied "$table" "$rows" "$bytes" "$started"
+    fi
+}
+
+# One progress line (to fd 3, the runner's output): $1 copying|copied, table $2, rows $3,
+# bytes $4 since $5 (microseconds).
+progress_line() {
+    local us=$((${EPOCHREALTIME/./} - $5))
+    ((us > 0)) || us=1
+    local tenths_mb=$(($4 * 10 / 1048576)) tenths_s=$((us / 100000))
+    local rate=$(($3 * 1000000 / us)) tenths_rate=$(($4 * 10000000 / us / 1048576))
+    printf 'tenant %s: %s %s: %d rows, %d.%d MB in %d.%d s (%d rows/s, %d.%d MB/s)\n' >&3 \
+        "$slug" "$1" "$2" "$3" $((tenths_mb / 10)) $((tenths_mb % 10)) \
+        $((tenths_s / 10)) $((tenths_s % 10)) "$rate" $((tenths_rate / 10)) $((tenths_rate % 10))
+}
+
+# A stream from the old location into the new one, one transaction there; true when its
+# receipt says it committed. The new location's messages go through `progress`.
 stream() {
     rm -f "$receipt"
     "${source_psql[@]}" -v "$DONE_FILE_VARIABLE=$done_file" <"$1" |
-        "${target_psql[@]}" >"$receipt" && grep -qx "$COMMITTED" "$receipt"
+        "${target_psql[@]}" 2>&1 >"$receipt" | progress && grep -qx "$COMMITTED" "$receipt"
 }
 
 # One catch-up pass (its script $1): prints how many captured changes it copied again.

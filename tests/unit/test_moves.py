@@ -507,7 +507,9 @@ _STANDINS = {
         '    readdress-check) echo "${FAKE_CHECK:-rows} 7:16384" ;;\n'
         '    identity) echo "${FAKE_IDENTITY:-7:16384}" ;;\n'
         "    capture|switch|unfreeze|cleanup|unfence|unfenced|moved) ;;\n"
-        '    *) printf "%s\\n" "$input" ;;\n'
+        # the new location: its receipt, and what its \\warn lines print to its stderr
+        '    *) printf "%s\\n" "$input"\n'
+        "       grep '^\\\\warn ' <<<\"$input\" | sed 's/^\\\\warn //' >&2 || true ;;\n"
         "esac\n"
     ),
 }
@@ -998,3 +1000,23 @@ def test_runner_re_addresses_an_empty_database_only_when_the_old_address_shows_i
         tmp_path / "fenced", "source", mode="readdress", readdress=True, FAKE_CHECK="fenced"
     )
     assert fenced.returncode == 1 and "switch" not in fenced.scripts
+
+
+def test_runner_reports_each_tables_copy_from_the_new_locations_progress_lines(
+    tmp_path: Path,
+) -> None:
+    stream = (
+        "\n\\warn adx-progress users 500 1048576\n\\warn adx-progress users 900 2097152\n"
+        f"\\warn adx-progress files 3 100\n\\warn ERROR: something else\n{move_scripts.COMMITTED}"
+    )
+    run = _run_runner(tmp_path, "source", stream=stream)
+    assert run.returncode == 0, run.stderr
+    # the copy's two tables, once each (the stand-in's passes print the same stream again)
+    lines = [line for line in run.stdout.splitlines() if ": copied " in line][:2]
+    assert re.fullmatch(
+        r"tenant acme: copied users: 900 rows, 2\.0 MB in \d+\.\d s \(\d+ rows/s, \d+\.\d MB/s\)",
+        lines[0],
+    )
+    assert lines[1].startswith("tenant acme: copied files: 3 rows, 0.0 MB in ")
+    assert "ERROR: something else" in run.stderr  # anything else is passed on
+    assert "adx-progress" not in run.stdout + run.stderr
