@@ -18,7 +18,7 @@ from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 from adxdb.contract import MAIN_DATABASE
 from adxdb.errors import MoveRefused
 from adxdb.inventory.model import MoveSettings
-from adxdb.inventory.types import duration_seconds
+from adxdb.inventory.types import duration_milliseconds
 from adxdb.plan import move_catch_up, move_scripts
 from adxdb.plan import moves as tenant_moves_plan
 from adxdb.plan.tenants import RegistryRow
@@ -171,10 +171,12 @@ def _move_commands(
         tree_keys=tables.tree_keys,
         migrations=stream_versions,
     )
-    freeze = duration_seconds(settings.freeze)
+    freeze = duration_milliseconds(settings.freeze) / 1000
     scripts = {
         "state": move_scripts.registry_state_query(move),
-        "capture": move_scripts.render_capture_start(move, duration_seconds(settings.start_wait)),
+        "capture": move_scripts.render_capture_start(
+            move, duration_milliseconds(settings.start_wait) / 1000
+        ),
         "export": export,
         "catch-up": move_scripts.render_catch_up(move, tables, lock_timeout),
         "done": move_catch_up.render_catch_up_done(move, f"{MOVE_WORK_DIR}/{move.slug}.done"),
@@ -186,6 +188,9 @@ def _move_commands(
     }
     if not move.source.in_registry_database:
         scripts["moved"] = move_scripts.render_moved(move)
+    vacuum = move_scripts.render_vacuum(move, tables.ordered)
+    if vacuum is not None:
+        scripts["vacuum"] = vacuum
     passes = {
         "--catch-up-passes": str(settings.catch_up_passes),
         "--catch-up-rows": str(settings.catch_up_rows),

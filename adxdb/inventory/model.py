@@ -35,6 +35,7 @@ from adxdb.inventory.types import (
     SettingName,
     SettingValue,
     TenantSlug,
+    duration_between,
 )
 
 
@@ -136,12 +137,12 @@ class MoveSettings(Frozen):
     decision 10): its writes are captured and caught up in passes, then frozen, for that tenant
     only, for the last pass and the switch."""
 
-    freeze: Duration = Field(
+    freeze: Annotated[Duration, duration_between("100ms", "10min")] = Field(
         default="5s",
         description="the longest the moving tenant's writes wait for the transactions that "
         "began before the freeze; the freeze's length is reported",
     )
-    start_wait: Duration = Field(
+    start_wait: Annotated[Duration, duration_between("1s", "1d")] = Field(
         default="1min",
         description="how long a move waits, before its copy, for transactions that began "
         "before its capture",

@@ -154,11 +154,32 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|h|d)?\s*$")
 _DURATION_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1}
 
 
-def duration_seconds(value: str) -> int:
-    """A checked duration (see `Duration`) in whole seconds, at least 1."""
+def duration_milliseconds(value: str) -> int:
+    """A checked duration (see `Duration`) in milliseconds."""
     match = _DURATION.fullmatch(value)
     assert match is not None, value
-    return max(1, int(match[1]) * _DURATION_MS[match[2]] // 1000)
+    return int(match[1]) * _DURATION_MS[match[2]]
+
+
+def duration_seconds(value: str) -> int:
+    """A checked duration (see `Duration`) in whole seconds, at least 1."""
+    return max(1, duration_milliseconds(value) // 1000)
+
+
+def duration_between(low: str, high: str) -> AfterValidator:
+    """A `Duration` refused outside [low, high] (both durations, as the message shows them)."""
+    low_ms, high_ms = duration_milliseconds(low), duration_milliseconds(high)
+
+    def check(value: str) -> str:
+        if not low_ms <= duration_milliseconds(value) <= high_ms:
+            raise PydanticCustomError(
+                "duration_range",
+                "must be between {low} and {high}; got {value}",
+                {"low": low, "high": high, "value": value},
+            )
+        return value
+
+    return AfterValidator(check)
 
 
 def _check_duration(value: object) -> str:

@@ -300,6 +300,18 @@ def render_export(
     return _script(parts)
 
 
+def render_vacuum(move: Move, tables: Sequence[str]) -> str | None:
+    """After the copy committed, at a new location that holds only this tenant's rows (its
+    own schema or database): VACUUM (ANALYZE) its tables, so that the last pass's row counts,
+    under the freeze, read the visibility map and the tenant_id index rather than every
+    freshly copied row. None for the shared tables of rls, which hold every tenant's rows."""
+    if move.target.in_registry_database and move.target.schema == "public":
+        return None
+    return _script(
+        [sql.SQL("VACUUM (ANALYZE) {};").format(_table(move.target, table)) for table in tables]
+    )
+
+
 def render_catch_up(
     move: Move,
     tables: MoveTables,
@@ -491,7 +503,9 @@ def render_readdress_check(move: Move) -> str:
     return _script(
         [
             _template("readdress_check").format(
-                schema=sql.Literal(move.target.schema), tenant_id=sql.Literal(move.tenant_id)
+                schema=sql.Literal(move.target.schema),
+                tenant_id=sql.Literal(move.tenant_id),
+                context=catch_up.tenant_context(move.target.schema, move.tenant_id),
             )
         ]
     )

@@ -8,7 +8,7 @@
 #       [--source-database DB] \
 #       --state-sql F --capture-sql F --export-sql F --catch-up-sql F --done-sql F \
 #       --freeze-sql F --final-sql F --switch-sql F --unfreeze-sql F --cleanup-sql F \
-#       [--moved-sql F] [--catch-up-passes N] [--catch-up-rows N] \
+#       [--moved-sql F] [--vacuum-sql F] [--catch-up-passes N] [--catch-up-rows N] \
 #       [--target-host HOST] [--source-host HOST] \
 #       [--mover-port PORT --mover ROLE --ca-file FILE --pgpass FILE] \
 #       [--unfence-sql FILE --unfenced-sql FILE] \
@@ -53,7 +53,7 @@ usage() {
 
 slug="" work_dir="" port="" database="" target_database="" source_database="" mode=copy
 state_sql="" capture_sql="" export_sql="" catch_up_sql="" done_sql="" freeze_sql=""
-final_sql="" switch_sql="" unfreeze_sql="" cleanup_sql="" moved_sql="" catch_up_passes=5
+final_sql="" switch_sql="" unfreeze_sql="" cleanup_sql="" moved_sql="" vacuum_sql="" catch_up_passes=5
 catch_up_rows=100 target_host="" source_host="" mover_port="" mover="" ca_file="" pgpass=""
 unfence_sql="" unfenced_sql="" tidy_sql="" readdress_check_sql="" identity_sql="" old_host=""
 while (($# > 0)); do
@@ -77,6 +77,7 @@ while (($# > 0)); do
         --unfreeze-sql) unfreeze_sql=$2 ;;
         --cleanup-sql) cleanup_sql=$2 ;;
         --moved-sql) moved_sql=$2 ;;
+        --vacuum-sql) vacuum_sql=$2 ;;
         --catch-up-passes) catch_up_passes=$2 ;;
         --catch-up-rows) catch_up_rows=$2 ;;
         --target-host) target_host=$2 ;;
@@ -108,7 +109,7 @@ if [[ $mode == tidy ]]; then
     required+=(tidy_sql)
 fi
 if [[ $mode == readdress ]]; then
-    required+=(state_sql switch_sql readdress_check_sql identity_sql target_host old_host)
+    required+=(state_sql switch_sql readdress_check_sql identity_sql old_host)
 fi
 if [[ $mode == unfence ]]; then
     required+=(unfence_sql unfenced_sql)
@@ -196,14 +197,15 @@ elif [[ $mode == readdress ]]; then
         [[ $old_identity == "$identity" ]] && found=same
     fi
     if [[ $found != rows && $found != same ]]; then
-        echo "tenant $slug: the database at $target_host is not the one registered at" \
+        echo "tenant $slug: the database $target_database at ${target_host:-the primary} is" \
+            "not the one registered at" \
             "$old_host (${found:-unreadable}: it holds none of the tenant's rows, or a move" \
             "fences it there, and $old_host does not answer as the same database); if that" \
             "host is gone, restore the database onto the new one first; nothing was changed" >&2
         exit 1
     fi
     primary_psql <"$switch_sql" >/dev/null
-    echo "tenant $slug: re-addressed: the registry points at $target_host"
+    echo "tenant $slug: re-addressed: the registry points at ${target_host:-the primary}"
     exit 0
 fi
 
@@ -285,6 +287,11 @@ unfreeze() {
 if ! stream "$export_sql"; then
     echo "tenant $slug: the copy did not commit; nothing was switched" >&2
     exit 1
+fi
+# The new location's tables vacuumed (a schema or database of the tenant's own): the last
+# pass counts their rows under the freeze from the visibility map. Not needed for the move.
+if [[ -n $vacuum_sql ]] && ! "${target_psql[@]}" <"$vacuum_sql" >/dev/null; then
+    echo "tenant $slug: VACUUM of the new location failed; the move goes on" >&2
 fi
 passes=0
 while :; do

@@ -1,7 +1,11 @@
 -- psql, at a re-addressed tenant database (as adx_migrator): one line `STATE IDENTITY`, STATE
 -- `fenced` (a move fences the tenant {tenant_id} in {schema} here), `rows` (the tenant has
 -- rows in some tenant-stream table here) or `empty`; IDENTITY the cluster's system identifier
--- and the database's oid (sql/moves/identity.sql), to compare with the old address's.
+-- and the database's oid (sql/moves/identity.sql), to compare with the old address's. One
+-- transaction in the tenant's context ({context}): its policies are forced, adx_migrator sees
+-- its rows only so.
+BEGIN;
+DO $adx_context$ BEGIN PERFORM {context}; END $adx_context$;
 SELECT coalesce(string_agg(
            format('SELECT 1 FROM %s WHERE tenant_id = %L', c.oid::regclass, {tenant_id}),
            ' UNION ALL '), 'SELECT 1 WHERE false') AS adx_tenant_rows
@@ -17,3 +21,4 @@ SELECT CASE
            ELSE 'empty'
        END || ' ' || (SELECT system_identifier FROM pg_control_system()) || ':'
        || (SELECT oid FROM pg_database WHERE datname = current_database());
+COMMIT;

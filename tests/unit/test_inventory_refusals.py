@@ -13,6 +13,36 @@ from tests.unit.test_inventory import TENANT, base, problems_of, write
 
 CASES = [
     pytest.param(
+        base(moves={"freeze": "0s"}),
+        "moves.freeze: must be between 100ms and 10min; got 0s",
+        id="moves-freeze-zero",
+    ),
+    pytest.param(
+        base(moves={"freeze": "2h"}),
+        "moves.freeze: must be between 100ms and 10min; got 2h",
+        id="moves-freeze-hours",
+    ),
+    pytest.param(
+        base(moves={"start_wait": "500ms"}),
+        "moves.start_wait: must be between 1s and 1d; got 500ms",
+        id="moves-start-wait-short",
+    ),
+    pytest.param(
+        base(moves={"catch_up_passes": 0}),
+        "moves.catch_up_passes: must be at least 1",
+        id="moves-no-catch-up-pass",
+    ),
+    pytest.param(
+        base(moves={"catch_up_rows": -5}),
+        "moves.catch_up_rows: must be at least 0",
+        id="moves-negative-rows",
+    ),
+    pytest.param(
+        base(moves={"freze": "5s"}),
+        "moves.freze: unknown key (not part of the inventory format)",
+        id="moves-unknown-key",
+    ),
+    pytest.param(
         base(postgres={"settings": {"shared_bufers": "128MB"}}),
         "postgres.settings.shared_bufers: 'shared_bufers' is not a PostgreSQL 15 setting; did you mean 'shared_buffers'?",
         id="setting-unknown-name",

@@ -22,6 +22,7 @@ from pyinfra.api import OperationError, StringCommand
 from adxdb import sqlfiles
 from adxdb.contract import COPY_SESSION_SETTINGS
 from adxdb.errors import MoveRefused
+from adxdb.inventory.model import MoveSettings
 from adxdb.plan import move_catch_up, move_scripts, moves
 from adxdb.plan.tenants import RegistryRow
 from operations import facts
@@ -424,7 +425,7 @@ def test_operation_uploads_scripts_and_keeps_the_password_out_of_commands() -> N
         [
             *(f"acme.{name}.sql" for name in ("state", "capture", "export", "catch-up", "done")),
             *(f"acme.{name}.sql" for name in ("freeze", "final", "switch", "unfreeze")),
-            *(f"acme.{name}.sql" for name in ("cleanup", "unfence", "unfenced")),
+            *(f"acme.{name}.sql" for name in ("cleanup", "unfence", "unfenced", "vacuum")),
             "acme.pgpass",
             "acme.sh",
         ]
@@ -482,7 +483,7 @@ def test_tenant_tables_fact_reads_tables_their_stream_and_parents() -> None:
 # prints FAKE_STREAM, the switch logs `switched`, and the target echoes the stream (its receipt).
 _SCRIPTS = (
     "state", "capture", "export", "catch-up", "done", "freeze", "final", "switch", "unfreeze",
-    "cleanup", "unfence", "unfenced", "moved", "readdress-check", "identity",
+    "cleanup", "unfence", "unfenced", "moved", "readdress-check", "identity", "vacuum",
 )  # fmt: skip
 _STANDINS = {
     "runuser": 'while [[ $1 != -- ]]; do shift; done; shift; exec "$@"\n',
@@ -506,6 +507,7 @@ _STANDINS = {
         "    freeze) [[ -z ${FAKE_FREEZE_FAILS:-} ]] ;;\n"
         '    readdress-check) echo "${FAKE_CHECK:-rows} 7:16384" ;;\n'
         '    identity) echo "${FAKE_IDENTITY:-7:16384}" ;;\n'
+        "    vacuum) [[ -z ${FAKE_VACUUM_FAILS:-} ]] ;;\n"
         "    capture|switch|unfreeze|cleanup|unfence|unfenced|moved) ;;\n"
         # the new location: its receipt, and what its \\warn lines print to its stderr
         '    *) printf "%s\\n" "$input"\n'
@@ -542,6 +544,7 @@ def _run_runner(
     mode: str = "copy",
     source_remote: bool = False,
     readdress: bool = False,
+    vacuum: bool = False,
     **env_extra: str,
 ) -> RunnerRun:
     bin_dir, work, uploads = tmp_path / "bin", tmp_path / "work", tmp_path / "uploads"
@@ -577,6 +580,8 @@ def _run_runner(
         if not readdress:
             arguments += ["--unfence-sql", str(uploads / "unfence.sql")]
             arguments += ["--unfenced-sql", str(uploads / "unfenced.sql")]
+    if vacuum:
+        arguments += ["--vacuum-sql", str(uploads / "vacuum.sql")]
     if source_remote:
         arguments += ["--source-host", TENANT_HOST, "--source-database", "adx_tenant_acme"]
         arguments += ["--moved-sql", str(uploads / "moved.sql")]
@@ -1020,3 +1025,45 @@ def test_runner_reports_each_tables_copy_from_the_new_locations_progress_lines(
     assert lines[1].startswith("tenant acme: copied files: 3 rows, 0.0 MB in ")
     assert "ERROR: something else" in run.stderr  # anything else is passed on
     assert "adx-progress" not in run.stdout + run.stderr
+
+
+def test_a_new_location_of_the_tenants_own_is_vacuumed_after_the_copy() -> None:
+    """So that the last pass counts its rows, under the freeze, from the visibility map; the
+    shared tables of rls (every tenant's rows) are left to autovacuum."""
+    vacuum = move_scripts.render_vacuum(_move("rls", "database"), ["users", "files"])
+    assert vacuum == 'VACUUM (ANALYZE) "public"."users";\nVACUUM (ANALYZE) "public"."files";\n'
+    schema = move_scripts.render_vacuum(_move("rls", "schema"), ["users"])
+    assert schema == 'VACUUM (ANALYZE) "tenant_acme"."users";\n'
+    assert move_scripts.render_vacuum(_move_out("rls"), ["users"]) is None
+
+
+def test_runner_vacuums_after_the_copy_and_goes_on_when_it_fails(tmp_path: Path) -> None:
+    for name, fails in (("ok", ""), ("failed", "1")):
+        (tmp_path / name).mkdir()
+        run = _run_runner(tmp_path / name, "source", vacuum=True, FAKE_VACUUM_FAILS=fails)
+        assert run.returncode == 0, run.stderr
+        scripts = [s for s in run.log if s.startswith("script:")]
+        assert scripts.index("script:vacuum") < scripts.index("script:catch-up")
+        assert ("VACUUM of the new location failed; the move goes on" in run.stderr) is bool(fails)
+
+
+def test_the_inventorys_freeze_and_start_wait_are_used_to_the_millisecond() -> None:
+    tables = _tables(users=("tenant", True, []))
+    run = run_operation(
+        ops.tenant_moves,
+        _facts(_registry(_row("rls")), tables),
+        rows=[_row("schema")],
+        stream_versions=[("shared", 1), ("tenant", 1)],
+        primary_address=PRIMARY,
+        port=5432,
+        ca_file="/ca.crt",
+        mover="adx_migrator",
+        mover_password=SecretStr(PASSWORD),
+        lock_timeout="10s",
+        settings=MoveSettings(freeze="250ms", start_wait="1500ms"),
+    )
+    uploads = run.uploads()
+    freeze = next(v for k, v in uploads.items() if k.endswith(".freeze.sql"))
+    capture = next(v for k, v in uploads.items() if k.endswith(".capture.sql"))
+    assert "make_interval(secs => 0.25)" in freeze
+    assert "make_interval(secs => 1.5)" in capture
