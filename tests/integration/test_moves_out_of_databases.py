@@ -197,13 +197,12 @@ def test_a_re_addressed_host_keeps_its_databases_and_the_registry_follows(
         test_env.psql(
             "pg1", f"UPDATE tenants SET db_host = '{address}' WHERE slug = '{slug}'", "adx_core"
         )
-    run = converge(inventory, "-v")  # -v: the runner's lines too
+    run = converge(inventory)
     for slug, address in old.items():
         assert (
             f"re-address tenant {slug}: its database adx_tenant_{slug} is now reached at "
             f"{tenant_host} (was {address})"
         ) in run.output
-    assert f"tenant wonka: re-addressed: the registry points at {tenant_host}" in run.output
     assert _registered_hosts(test_env) == registered
     assert _rows(test_env, "tenant1", "adx_tenant_wonka", "public") == before  # untouched
     assert converge(inventory).changed_ops == {}
