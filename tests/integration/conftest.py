@@ -16,7 +16,7 @@ import pytest
 
 from adxdb.inventory.loader import load_model
 from adxdb.inventory.model import Environment
-from tests.integration.harness import REPO, TEST_YML, DeployRun, converge
+from tests.integration.harness import REPO, TEST_PY, TEST_YML, DeployRun, converge
 from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
@@ -39,7 +39,7 @@ class HostsUnderTest:
     def run(self, host: str, *argv: str) -> str:
         """Run a command on the host as the postgres OS user; return its output."""
         client = engine_client()
-        container = client.containers.get(container_name(self.env.name, host))
+        container = client.containers.get(container_name(self.env, host))
         result = container.exec_run(["runuser", "-u", "postgres", "--", *argv])
         assert result.exit_code == 0, result.output.decode()
         return str(result.output.decode().strip())
@@ -47,7 +47,7 @@ class HostsUnderTest:
     def run_as_root(self, host: str, *argv: str) -> str:
         """Run a command on the host as root (the deploy's own folders are root's only)."""
         client = engine_client()
-        container = client.containers.get(container_name(self.env.name, host))
+        container = client.containers.get(container_name(self.env, host))
         result = container.exec_run(list(argv))
         assert result.exit_code == 0, result.output.decode()
         return str(result.output.decode().strip())
@@ -67,7 +67,7 @@ class HostsUnderTest:
     def psql(self, host: str, query: str, database: str = "postgres") -> str:
         """Run a catalog query on the host as the postgres OS user (peer auth), like an operator."""
         client = engine_client()
-        container = client.containers.get(container_name(self.env.name, host))
+        container = client.containers.get(container_name(self.env, host))
         result = container.exec_run(
             [
                 "runuser",
@@ -91,7 +91,7 @@ class HostsUnderTest:
         """Copy a psql script into the host and run it as the postgres OS user (with psql's
         `flags`, e.g. -A -t)."""
         client = engine_client()
-        container = client.containers.get(container_name(self.env.name, host))
+        container = client.containers.get(container_name(self.env, host))
         archive = io.BytesIO()
         with tarfile.open(fileobj=archive, mode="w") as tar:
             data = path.read_bytes()
@@ -122,7 +122,7 @@ def test_env() -> Iterator[HostsUnderTest]:
     _testhosts("image")
     _testhosts("down", str(TEST_YML))  # fresh, bare hosts: the deploy installs everything
     _testhosts("up", str(TEST_YML))
-    inventory = REPO / "inventories" / "test.py"
+    inventory = TEST_PY
     try:
         first = converge(inventory)
         second = converge(inventory)

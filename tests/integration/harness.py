@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
+import os
 import re
 import shutil
 import subprocess
@@ -16,8 +18,52 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-TEST_YML = REPO / "inventories" / "test.yml"
-STATE_DIR = REPO / ".adx" / "test"
+BASE_YML = REPO / "inventories" / "test.yml"
+# Parallel test workers (pytest-xdist: gw0, gw1, ...) each get a copy of the test environment:
+# gw0 (and a run without workers) the environment itself; worker N a copy on a network of its
+# own (adx-test-wN, the next /24), its ports shifted by 100 N, its state in .adx/test-wN.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def worker_inventory(worker: int) -> dict[str, Any]:
+    """inventories/test.yml as worker `worker`'s copy of the environment."""
+    data: dict[str, Any] = yaml.safe_load(BASE_YML.read_text())
+    if worker == 0:
+        return data
+    network = data["container_network"]
+    subnet = ipaddress.ip_network(network["subnet"])
+    shifted = ipaddress.ip_network((int(subnet.network_address) + worker * subnet.num_addresses, subnet.prefixlen))
+
+    def move(address: str) -> str:
+        ip = ipaddress.ip_address(address)
+        return str(ip + worker * subnet.num_addresses) if ip in subnet else address
+
+    network["name"] = f"{network['name']}-w{worker}"
+    network["subnet"] = str(shifted)
+    data["client_networks"] = [
+        str(shifted) if ipaddress.ip_network(n) == subnet else n for n in data["client_networks"]
+    ]
+    for host in data["hosts"].values():
+        host["address"] = move(host["address"])
+        host["ssh"]["port"] += 100 * worker
+        host["container"]["pg_port"] += 100 * worker
+    data["state_dir"] = str(REPO / ".adx" / f"test-w{worker}")
+    return data
+
+
+def _worker_files(worker: int) -> tuple[Path, Path]:
+    """The worker's inventory (YAML, and the pyinfra inventory beside it) and state folder."""
+    if worker == 0:
+        return BASE_YML, REPO / ".adx" / "test"
+    folder = REPO / ".adx" / "workers" / f"test-w{worker}" / "inventories"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "test.yml").write_text(yaml.safe_dump(worker_inventory(worker)))
+    shutil.copy(REPO / "inventories" / "test.py", folder / "test.py")
+    return folder / "test.yml", REPO / ".adx" / f"test-w{worker}"
+
+
+TEST_YML, STATE_DIR = _worker_files(WORKER)
+TEST_PY = TEST_YML.with_suffix(".py")
 _ROW = re.compile(
     r"^\s{4}(?P<op>\S.*?)\s{2,}(?P<hosts>\d+)\s+(?P<success>\S+)\s+(?P<error>\S+)\s+(?P<nochange>\S+)\s*$"
 )

@@ -15,7 +15,7 @@ def _ssh_logins(test_env: HostsUnderTest) -> dict[str, int]:
     """SSH logins each host's sshd has logged (its log is the container's)."""
     counts = {}
     for host in test_env.env.hosts:
-        container = engine_client().containers.get(container_name(test_env.env.name, host))
+        container = engine_client().containers.get(container_name(test_env.env, host))
         counts[host] = container.logs().decode().count("Accepted publickey")
     return counts
 

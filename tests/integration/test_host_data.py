@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.integration.conftest import HostsUnderTest
-from tests.integration.harness import REPO, STATE_DIR, VENV_BIN
+from tests.integration.harness import REPO, STATE_DIR, TEST_YML, VENV_BIN
 
 SECRET_MARKERS = ("PRIVATE KEY", "SCRAM-SHA-256$")
 
@@ -61,7 +61,7 @@ def test_the_inventory_object_shows_no_secret_in_its_repr(test_env: HostsUnderTe
     from adxdb.inventory.loader import load_inventory
     from adxdb.plan.host import RunInfo, host_plan
 
-    inventory = load_inventory(REPO / "inventories" / "test.yml")
+    inventory = load_inventory(TEST_YML)
     texts = [repr(inventory)]
     texts += [repr(host_plan(inventory, name, RunInfo.now())) for name in inventory.env.hosts]
     secrets = environment_secrets()

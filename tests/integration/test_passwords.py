@@ -76,7 +76,7 @@ def test_unchanged_passwords_change_nothing(test_env: HostsUnderTest) -> None:
 def test_server_log_holds_no_verifier(test_env: HostsUnderTest) -> None:
     client = engine_client()
     for host in test_env.env.hosts:
-        container = client.containers.get(container_name(test_env.env.name, host))
+        container = client.containers.get(container_name(test_env.env, host))
         log = container.exec_run(["cat", "/var/log/postgresql/postgresql-15-main.log"])
         assert log.exit_code == 0
         text = log.output.decode(errors="replace")

@@ -25,7 +25,7 @@ SFTP_OPEN = re.compile(r'open "([^"]+)" flags \S*WRITE')
 
 
 def _container(test_env: HostsUnderTest, host: str) -> Any:
-    return engine_client().containers.get(container_name(test_env.env.name, host))
+    return engine_client().containers.get(container_name(test_env.env, host))
 
 
 def _log_lines(test_env: HostsUnderTest, host: str) -> list[str]:
@@ -75,7 +75,8 @@ def sudo_user(test_env: HostsUnderTest) -> Iterator[str]:
 def test_a_sudo_deploy_stages_every_upload_in_its_users_private_folder(
     test_env: HostsUnderTest, sudo_user: str, tmp_path: Path, restore: None
 ) -> None:
-    ssh = {"hostname": "127.0.0.1", "port": 22210, "user": sudo_user, "sudo": True}
+    port = test_env.env.hosts["pg1"].ssh.port
+    ssh = {"hostname": "127.0.0.1", "port": port, "user": sudo_user, "sudo": True}
     inventory = variant_inventory(
         tmp_path,
         {
@@ -133,7 +134,7 @@ def test_the_staging_probe_sees_pyinfras_default_staging_in_tmp(
             "--ssh-user",
             sudo_user,
             "--ssh-port",
-            "22210",
+            str(test_env.env.hosts["pg1"].ssh.port),
             "--ssh-key",
             str(STATE_DIR / "ssh" / "id_ed25519"),
             "--data",

@@ -296,7 +296,9 @@ def test_check_environment_names_gateway_and_repeated_ports() -> None:
 
 
 def test_names_and_state_dir() -> None:
-    assert hosts.container_name("test", "pg1") == "adx-test-pg1"
+    repo = Path(__file__).resolve().parents[2]
+    env = load(repo / "inventories" / "test.yml")[0]
+    assert hosts.container_name(env, "pg1") == "adx-test-pg1"
     repo = Path(__file__).resolve().parents[2]
     inventory = repo / "inventories" / "test.yml"
     assert load(inventory)[1] == repo / ".adx/test"

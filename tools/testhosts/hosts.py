@@ -31,8 +31,19 @@ SSH_WAIT_SECONDS = 60
 CONTAINER_SHM_SIZE = "256m"  # PostgreSQL's dynamic shared memory lives in /dev/shm (default 64m)
 
 
-def container_name(env_name: str, host_name: str) -> str:
-    return f"adx-{env_name}-{host_name}"
+def instance_name(env: Environment) -> str:
+    """Which copy of the environment the containers are: its name (`test`), or, for a copy on a
+    network of its own (`adx-test-w1`: a parallel test worker's), that network's name without
+    `adx-` (`test-w1`). Containers, labels and `down` go by it, so copies never touch each
+    other."""
+    network = env.container_network
+    if network is None or network.name == f"adx-{env.name}":
+        return env.name
+    return network.name.removeprefix("adx-")
+
+
+def container_name(env: Environment, host_name: str) -> str:
+    return f"adx-{instance_name(env)}-{host_name}"
 
 
 @dataclass(frozen=True)
@@ -136,8 +147,9 @@ def up(
 def down(env: Environment, client: Any | None = None, log: Log = print_log) -> list[str]:
     """Remove the containers of ``env`` (forcefully) and its network; the names removed."""
     client = client or engine_client()
-    names = {container_name(env.name, host) for host in env.hosts}
-    labelled = client.containers.list(all=True, filters={"label": f"{LABEL_ENV}={env.name}"})
+    names = {container_name(env, host) for host in env.hosts}
+    label = f"{LABEL_ENV}={instance_name(env)}"
+    labelled = client.containers.list(all=True, filters={"label": label})
     named = [c for n in sorted(names) if (c := get_or_none(client.containers, n))]
     removed: list[str] = []
     for container in labelled + named:
@@ -153,14 +165,14 @@ def down(env: Environment, client: Any | None = None, log: Log = print_log) -> l
             removed.append(network.name)
             log(f"down: removed network {network.name}")
     if not removed:
-        log(f"down: nothing of environment {env.name} is running")
+        log(f"down: nothing of environment {instance_name(env)} is running")
     return removed
 
 
 def status(env: Environment | None = None, client: Any | None = None) -> list[dict[str, str]]:
     """One row per test-host container (of ``env``, or of every environment)."""
     client = client or engine_client()
-    label = f"{LABEL_ENV}={env.name}" if env is not None else LABEL_ENV
+    label = f"{LABEL_ENV}={instance_name(env)}" if env is not None else LABEL_ENV
     rows: list[dict[str, str]] = []
     for container in client.containers.list(all=True, filters={"label": label}):
         networks = container.attrs["NetworkSettings"]["Networks"] or {}
@@ -218,7 +230,7 @@ def _ensure_network(client: Any, env: Environment) -> Any:
         name,
         driver="bridge",
         ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=gateway)]),
-        labels={LABEL_ENV: env.name},
+        labels={LABEL_ENV: instance_name(env)},
         check_duplicate=True,
     )
 
@@ -247,7 +259,10 @@ def _mismatch(
     checks = [
         (attrs.get("Image") == image_id, "image changed"),
         (config.get("Hostname") == host_name, "hostname"),
-        (labels.get(LABEL_ENV) == env.name and labels.get(LABEL_HOST) == host_name, "labels"),
+        (
+            labels.get(LABEL_ENV) == instance_name(env) and labels.get(LABEL_HOST) == host_name,
+            "labels",
+        ),
         (bool(host_config.get("Init")), "init"),
         (bindings == _expected_ports(host), "published ports"),
         (endpoint is not None and endpoint.get("NetworkID") == network.id, "network"),
@@ -265,7 +280,7 @@ def _ensure_container(
     network: Any,
 ) -> tuple[Any, str, str]:
     """The host's container, created when missing or unlike the inventory; and what was done."""
-    name = container_name(env.name, host_name)
+    name = container_name(env, host_name)
     container = get_or_none(client.containers, name)
     action, reason = "created", ""
     if container is not None:
@@ -283,7 +298,7 @@ def _ensure_container(
         hostname=host_name,
         init=True,
         detach=True,
-        labels={LABEL_ENV: env.name, LABEL_HOST: host_name},
+        labels={LABEL_ENV: instance_name(env), LABEL_HOST: host_name},
         ports={
             port: (bindings[0]["HostIp"], int(bindings[0]["HostPort"]))
             for port, bindings in _expected_ports(host).items()
