@@ -3,6 +3,8 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# Integration modules run on this many copies of the test environment at once (one a worker).
+TEST_WORKERS ?= 2
 
 .PHONY: local test unit lint host-setup image local-down test-down
 
@@ -13,7 +15,7 @@ local: image
 
 test: image
 	$(MAKE) lint
-	$(PY) -m pytest tests -v
+	$(PY) -m pytest tests -v -n $(TEST_WORKERS) --dist loadfile
 
 unit: $(INSTALLED)
 	$(PY) -m pytest tests/unit -q

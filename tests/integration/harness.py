@@ -32,7 +32,9 @@ def worker_inventory(worker: int) -> dict[str, Any]:
         return data
     network = data["container_network"]
     subnet = ipaddress.ip_network(network["subnet"])
-    shifted = ipaddress.ip_network((int(subnet.network_address) + worker * subnet.num_addresses, subnet.prefixlen))
+    shifted = ipaddress.ip_network(
+        (int(subnet.network_address) + worker * subnet.num_addresses, subnet.prefixlen)
+    )
 
     def move(address: str) -> str:
         ip = ipaddress.ip_address(address)

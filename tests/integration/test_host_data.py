@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.integration.conftest import HostsUnderTest
-from tests.integration.harness import REPO, STATE_DIR, TEST_YML, VENV_BIN
+from tests.integration.harness import STATE_DIR, TEST_YML, VENV_BIN
 
 SECRET_MARKERS = ("PRIVATE KEY", "SCRAM-SHA-256$")
 

@@ -167,6 +167,13 @@ def test_a_busy_tenant_moves_out_of_its_dedicated_database_and_between_hosts(
     assert history == "4|t"  # rls -> database -> rls -> database -> database
 
 
+def _unused_address(test_env: HostsUnderTest) -> str:
+    """An address of the test network that no container has (nothing answers there)."""
+    network = test_env.env.container_network
+    assert network is not None
+    return str(network.subnet.network_address + 99)
+
+
 def _registered_hosts(test_env: HostsUnderTest) -> dict[str, str]:
     rows = test_env.psql(
         "pg1",
@@ -192,7 +199,7 @@ def test_a_re_addressed_host_keeps_its_databases_and_the_registry_follows(
     converge(inventory)
     registered = _registered_hosts(test_env)
     assert set(registered.values()) == {tenant_host}
-    old = {"wonka": "172.30.20.21", "initech": "tenant1"}  # no container has .21
+    old = {"wonka": _unused_address(test_env), "initech": "tenant1"}
     for slug, address in old.items():
         test_env.psql(
             "pg1", f"UPDATE tenants SET db_host = '{address}' WHERE slug = '{slug}'", "adx_core"
@@ -222,7 +229,7 @@ def test_a_database_at_an_address_no_host_has_is_not_re_addressed_to_an_empty_on
     converge(_wonka_at(test_env, tmp_path, "rls"))
     _load_rows(test_env)
     converge(_wonka_at(test_env, tmp_path, "database", "tenant1"))
-    gone = "172.30.20.99"  # in the test network, no container's
+    gone = _unused_address(test_env)
     test_env.psql("pg1", f"UPDATE tenants SET db_host = '{gone}' WHERE id = '{WONKA}'", "adx_core")
     run = run_deploy(_wonka_at(test_env, tmp_path, "database", "pg1"))
     assert run.returncode != 0
