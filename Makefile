@@ -3,7 +3,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-# Integration modules run on this many copies of the test environment at once (one a worker).
+# Integration modules run on this many copies of the test environment at once.
 TEST_WORKERS ?= 2
 
 .PHONY: local test unit lint host-setup image local-down test-down
@@ -15,7 +15,8 @@ local: image
 
 test: image
 	$(MAKE) lint
-	$(PY) -m pytest tests -v -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest tests/unit -q
+	$(PY) -m tools.integration --workers $(TEST_WORKERS)
 
 unit: $(INSTALLED)
 	$(PY) -m pytest tests/unit -q
@@ -42,3 +43,6 @@ local-down: $(INSTALLED)
 
 test-down: $(INSTALLED)
 	$(PY) -m tools.testhosts down inventories/test.yml
+	for yml in .adx/workers/*/inventories/test.yml; do \
+		if [ -f "$$yml" ]; then $(PY) -m tools.testhosts down "$$yml"; fi; \
+	done

@@ -19,10 +19,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 BASE_YML = REPO / "inventories" / "test.yml"
-# Parallel test workers (pytest-xdist: gw0, gw1, ...) each get a copy of the test environment:
-# gw0 (and a run without workers) the environment itself; worker N a copy on a network of its
-# own (adx-test-wN, the next /24), its ports shifted by 100 N, its state in .adx/test-wN.
-WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+# Integration modules run in parallel on copies of the test environment (tools/integration.py):
+# worker 0 (and any run of pytest on its own) on the environment itself; worker N on a copy
+# with a network of its own (adx-test-wN, the next /24), its ports shifted by 100 N and its
+# state in .adx/test-wN.
+WORKER = int(os.environ.get("ADX_TEST_WORKER", "0"))
 
 
 def worker_inventory(worker: int) -> dict[str, Any]:
