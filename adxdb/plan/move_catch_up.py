@@ -232,38 +232,30 @@ def render_unfreeze(move: Move) -> str:
     return _script([sql.SQL("DELETE FROM {};").format(_where_tenant(_FENCES, move))])
 
 
+_HISTORY = sql.SQL("INSERT INTO {} (tenant, slug, from_location, to_location, frozen_ms) ")
+
+
 def render_history(move: Move, measured: bool | None = None) -> sql.Composable:
     """In the switch's transaction, before the old location's fence is rewritten: the move, and
     how long the tenant's writes have been frozen: since the freeze's fence (`measured` None,
     the old location in the same database), as the runner measured it (`measured`, the psql
     variable `adx_frozen_ms`), or not at all (False: a re-address)."""
-    if measured is not None:
-        frozen = sql.SQL(":adx_frozen_ms" if measured else "0")
-        return sql.SQL(
-            "INSERT INTO {} (tenant, slug, from_location, to_location, frozen_ms) "
-            "VALUES ({}, {}, {}, {}, {});"
-        ).format(
-            sql.Identifier("adx_migrations", "move_history"),
+    head = _HISTORY.format(sql.Identifier("adx_migrations", "move_history"))
+    what = sql.SQL(", ").join(
+        [
             _tenant(move),
             sql.Literal(move.slug),
             sql.Literal(f"{move.from_level} ({move.describe_source()})"),
             sql.Literal(f"{move.to_level} ({move.describe_target()})"),
-            frozen,
-        )
-    return sql.SQL(
-        "INSERT INTO {} (tenant, slug, from_location, to_location, frozen_ms) "
-        "SELECT {}, {}, {}, {}, round(extract(epoch FROM clock_timestamp() - f.fenced_at) * 1000) "
-        "FROM {} f WHERE f.target_schema = {} AND f.tenant = {};"
-    ).format(
-        sql.Identifier("adx_migrations", "move_history"),
-        _tenant(move),
-        sql.Literal(move.slug),
-        sql.Literal(f"{move.from_level} ({move.describe_source()})"),
-        sql.Literal(f"{move.to_level} ({move.describe_target()})"),
-        _FENCES,
-        sql.Literal(move.source.schema),
-        _tenant(move),
+        ]
     )
+    if measured is not None:
+        frozen = sql.SQL(":adx_frozen_ms" if measured else "0")
+        return sql.SQL("{}VALUES ({}, {});").format(head, what, frozen)
+    return sql.SQL(
+        "{}SELECT {}, round(extract(epoch FROM clock_timestamp() - f.fenced_at) * 1000) "
+        "FROM {} f WHERE f.target_schema = {} AND f.tenant = {};"
+    ).format(head, what, _FENCES, sql.Literal(move.source.schema), _tenant(move))
 
 
 def render_stop_capture(move: Move) -> list[sql.Composable]:

@@ -413,26 +413,25 @@ def _retire_source_role(move: Move) -> tuple[list[sql.Composable], list[sql.Comp
     return [retire], [end]
 
 
-def _switch_head(move: Move, lock_timeout: str, what: str) -> list[sql.Composable]:
-    """The start of a transaction on the primary's main database that changes the registry."""
+def _head(lock_timeout: str, guard: Sequence[sql.Composable]) -> list[sql.Composable]:
+    """The start of a transaction of the move: its timeouts, text forms, and `guard`."""
     return [
         _BEGIN,
         _SET_LOCK_TIMEOUT.format(sql.Literal(lock_timeout)),
         sql.SQL(_NO_STATEMENT_TIMEOUT),
         _template("formats"),
-        _still_at_source(move, what),
+        *guard,
     ]
+
+
+def _switch_head(move: Move, lock_timeout: str, what: str) -> list[sql.Composable]:
+    """The start of a transaction on the primary's main database that changes the registry."""
+    return _head(lock_timeout, [_still_at_source(move, what)])
 
 
 def _source_head(move: Move, lock_timeout: str, what: str) -> list[sql.Composable]:
     """The start of a transaction at the old location (the registry's database or not)."""
-    return [
-        _BEGIN,
-        _SET_LOCK_TIMEOUT.format(sql.Literal(lock_timeout)),
-        sql.SQL(_NO_STATEMENT_TIMEOUT),
-        _template("formats"),
-        *_source_guard(move, what),
-    ]
+    return _head(lock_timeout, _source_guard(move, what))
 
 
 def render_capture_start(move: Move, wait_seconds: float) -> str:

@@ -380,7 +380,7 @@ def test_registry_state_query_names_both_locations() -> None:
 # The operation ----------------------------------------------------------------------------------
 
 
-def _run(facts: dict[str, Any], rows: list[RegistryRow]) -> OperationRun:
+def _run(facts: dict[str, Any], rows: list[RegistryRow], **extra: Any) -> OperationRun:
     return run_operation(
         ops.tenant_moves,
         facts,
@@ -392,6 +392,7 @@ def _run(facts: dict[str, Any], rows: list[RegistryRow]) -> OperationRun:
         mover="adx_migrator",
         mover_password=SecretStr(PASSWORD),
         lock_timeout="10s",
+        **extra,
     )
 
 
@@ -909,17 +910,9 @@ def test_operation_reads_the_old_tables_on_their_host_and_passes_both_connection
     ) as other:
         pass
     with mock.patch.object(ops, "inventory_host", return_value=other) as lookup:
-        run = run_operation(
-            ops.tenant_moves,
+        run = _run(
             {"facts.PgTenantRegistry": {"port=5432": _registry(_row("database"))}},
-            rows=[_row("rls")],
-            stream_versions=[("shared", 1), ("tenant", 1)],
-            primary_address=PRIMARY,
-            port=5432,
-            ca_file="/ca.crt",
-            mover="adx_migrator",
-            mover_password=SecretStr(PASSWORD),
-            lock_timeout="10s",
+            [_row("rls")],
             hosts=HOSTS,
         )
     lookup.assert_called_once_with("tenant1")
@@ -1049,17 +1042,9 @@ def test_runner_vacuums_after_the_copy_and_goes_on_when_it_fails(tmp_path: Path)
 
 def test_the_inventorys_freeze_and_start_wait_are_used_to_the_millisecond() -> None:
     tables = _tables(users=("tenant", True, []))
-    run = run_operation(
-        ops.tenant_moves,
+    run = _run(
         _facts(_registry(_row("rls")), tables),
-        rows=[_row("schema")],
-        stream_versions=[("shared", 1), ("tenant", 1)],
-        primary_address=PRIMARY,
-        port=5432,
-        ca_file="/ca.crt",
-        mover="adx_migrator",
-        mover_password=SecretStr(PASSWORD),
-        lock_timeout="10s",
+        [_row("schema")],
         settings=MoveSettings(freeze="250ms", start_wait="1500ms"),
     )
     uploads = run.uploads()
