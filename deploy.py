@@ -2,7 +2,8 @@
 
 The host's plan (`adxdb.plan.host`) is computed once from the loaded inventory; this file only
 calls the operations, in the order of DESIGN.md: packages -> cluster -> TLS -> config + pg_hba
-(+ pgBackRest configuration) -> service -> pgBackRest stanza and schedule -> roles ->
+(+ pgBackRest configuration and TLS server) -> service -> pgBackRest stanza, backups on the
+backup host, schedule -> roles ->
 databases -> tenant schemas -> migrations -> tenant moves -> dropped tenants -> tenants
 registry -> seed data.
 """
@@ -26,25 +27,51 @@ leftovers.removed(
 )
 config_files.converge(plan.createcluster)
 postgres.packages(name=f"PostgreSQL {plan.version} packages", packages=list(plan.packages))
-postgres.cluster(
-    name=f"Cluster {server}", version=plan.version, cluster=plan.cluster, port=plan.port
-)
+if plan.runs_postgres:
+    postgres.cluster(
+        name=f"Cluster {server}", version=plan.version, cluster=plan.cluster, port=plan.port
+    )
 for item in plan.config:
     config_files.converge(item)
-postgres.server(
-    name=f"Server {server} running", version=plan.version, cluster=plan.cluster, port=plan.port
-)
-postgres.pending_restart(
-    name=f"Server {server} restart when needed",
-    version=plan.version,
-    cluster=plan.cluster,
-    port=plan.port,
-    policy=plan.restart_policy,
-    settings=plan.settings,
-    conf_file=plan.conf_file,
-)
-if plan.stanza is not None:
-    backups.stanza(name=f"pgBackRest stanza {plan.stanza}", stanza=plan.stanza, port=plan.port)
+for item in plan.backup_files:
+    config_files.converge(item)
+if plan.backup is not None and plan.backup.server:
+    backups.tls_server(
+        name="pgBackRest TLS server",
+        port=plan.backup.tls_port,
+        files=list(plan.backup.server_files),
+    )
+if plan.runs_postgres:
+    postgres.server(
+        name=f"Server {server} running", version=plan.version, cluster=plan.cluster, port=plan.port
+    )
+    postgres.pending_restart(
+        name=f"Server {server} restart when needed",
+        version=plan.version,
+        cluster=plan.cluster,
+        port=plan.port,
+        policy=plan.restart_policy,
+        settings=plan.settings,
+        conf_file=plan.conf_file,
+    )
+if plan.backup is not None and plan.backup.stanza is not None:
+    backups.stanza(
+        name="pgBackRest stanza of the cluster (create, check)",
+        stanza=plan.backup.stanza,
+        port=plan.port,
+        local_repository=plan.backup.local_repository,
+        max_age=plan.backup.max_age,
+        max_age_seconds=plan.backup.max_age_seconds,
+    )
+if plan.backup is not None and plan.backup.server:
+    # On every host (a no-op on the database hosts): pyinfra orders the operations by each
+    # host's sequence, so the backup host's backups come after every stanza is made.
+    backups.repository(
+        name="Backups of every stanza (first full backup, freshness)",
+        stanzas=list(plan.backup.repository_stanzas),
+        max_age=plan.backup.max_age,
+        max_age_seconds=plan.backup.max_age_seconds,
+    )
 if plan.backup_schedule is not None:
     config_files.converge(plan.backup_schedule)
 if plan.roles:

@@ -194,28 +194,81 @@ class PgTenantTables(FactBase[dict[str, dict[str, Any]] | None]):
         return None if data is None else {str(k): dict(v) for k, v in dict(data).items()}
 
 
+# `info` could not answer at all (no status of pgBackRest's own): the repository is unreachable,
+# a certificate is refused, the configuration is wrong; the message says which.
+INFO_FAILED = -1
+OTHER_ERROR = 99  # pgBackRest's own "other": the repository's status says why
+
+
+def _last_backup(found: dict[str, Any]) -> dict[str, Any] | None:
+    backups = found.get("backup") or []
+    if not backups:
+        return None
+    last = backups[-1]
+    return {
+        "label": str(last["label"]),
+        "type": str(last["type"]),
+        "stop": int(last["timestamp"]["stop"]),
+    }
+
+
+def parse_info(lines: list[str]) -> tuple[int, dict[str, dict[str, Any]]]:
+    """`pgbackrest_info.sh` output: the host's clock, and each stanza's status, backup count
+    and last backup; when `info` failed, one entry under "" with the error."""
+    now = int(lines[0])
+    text = "\n".join(lines[2:]).strip()
+    if lines[1].strip() != "ok":
+        message = next((line for line in reversed(text.splitlines()) if line.strip()), "")
+        failed = {"code": INFO_FAILED, "message": message or "pgbackrest info failed"}
+        return now, {"": {"status": failed, "backups": 0, "last_backup": None}}
+    stanzas: dict[str, dict[str, Any]] = {}
+    for found in json.loads(text or "[]"):
+        status = found.get("status", {"code": 1, "message": "missing"})
+        message = str(status["message"])
+        # "other" (99) is told by the repository's own status: why it could not be read.
+        repo_messages = [
+            str(r["status"]["message"])
+            for r in found.get("repo") or []
+            if int(r.get("status", {}).get("code", 0)) != 0
+        ]
+        if int(status["code"]) == OTHER_ERROR and repo_messages:
+            message = "; ".join(repo_messages)
+        stanzas[str(found["name"])] = {
+            "status": {"code": int(status["code"]), "message": message},
+            "backups": len(found.get("backup") or []),
+            "last_backup": _last_backup(found),
+        }
+    return now, stanzas
+
+
+MISSING_STANZA: dict[str, Any] = {
+    "status": {"code": 1, "message": "missing stanza path"},
+    "backups": 0,
+    "last_backup": None,
+}
+
+
 class PgBackRestState(FactBase[dict[str, Any] | None]):
     """
-    What the server's `archive_mode` is now and what `pgbackrest info` says of one stanza;
-    None when the server is down.
+    What the server's `archive_mode` is now and what `pgbackrest info` says of one stanza
+    (through the repository's host when it is remote); None when the server is down. A
+    status code of -1 is an `info` that could not answer (the message says why).
 
     .. code:: python
 
-        {"archive_mode": "on", "status": {"code": 0, "message": "ok"}, "backups": 3}
+        {"archive_mode": "on", "now": 1764700000, "status": {"code": 0, "message": "ok"},
+         "backups": 3, "last_backup": {"label": "20261202-101500F", "type": "full",
+                                       "stop": 1764670500}}
     """
 
     def requires_command(self, stanza: str, port: int) -> str:
         return "pgbackrest"
 
     def command(self, stanza: str, port: int) -> StringCommand:
-        info = StringCommand(
-            "runuser", "-u", "postgres", "--", "pgbackrest", f"--stanza={stanza}",
-            "--output=json", "info",
-        )  # fmt: skip
         return StringCommand(
             "if", server_ready(port), ";", "then",
             "echo", "archive_mode=$(", psql_query(port, "postgres", "SHOW archive_mode"), ")", ";",
-            info, ";",
+            inline_script("pgbackrest_info.sh", stanza), ";",
             "else", "echo", "null", ";", "fi",
         )  # fmt: skip
 
@@ -223,14 +276,54 @@ class PgBackRestState(FactBase[dict[str, Any] | None]):
         if not output or output[0].strip() == "null":
             return None
         archive_mode = output[0].strip().removeprefix("archive_mode=")
-        stanzas = json.loads("\n".join(output[1:]) or "[]")
-        found: dict[str, Any] = stanzas[0] if stanzas else {}
-        status: dict[str, Any] = found.get("status", {"code": 1, "message": "missing"})
-        return {
-            "archive_mode": archive_mode,
-            "status": {"code": int(status["code"]), "message": str(status["message"])},
-            "backups": len(found.get("backup", [])),
-        }
+        now, stanzas = parse_info(output[1:])
+        # `info --stanza` answers for that stanza alone (or the one failure entry).
+        found = next(iter(stanzas.values()), None) or dict(MISSING_STANZA)
+        return {"archive_mode": archive_mode, "now": now, **found}
+
+
+class PgBackRestRepository(FactBase[dict[str, Any]]):
+    """
+    The repository on this host (the backup host, or a `local` database host): the host's
+    clock and every stanza `pgbackrest info` knows, keyed by name (an `info` that could not
+    answer is one entry under "", status code -1).
+
+    .. code:: python
+
+        {"now": 1764700000,
+         "stanzas": {"adx": {"status": {"code": 0, "message": "ok"}, "backups": 2,
+                             "last_backup": {"label": "...", "type": "diff", "stop": 17646...}}}}
+    """
+
+    def requires_command(self) -> str:
+        return "pgbackrest"
+
+    def command(self) -> StringCommand:
+        return inline_script("pgbackrest_info.sh")
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        now, stanzas = parse_info(output)
+        return {"now": now, "stanzas": stanzas}
+
+
+class PgBackRestServer(FactBase[dict[str, Any]]):
+    """
+    pgBackRest's TLS server on the host: whether systemd runs it, whether it runs, and whether
+    a file it reads at start is newer than its last start (then it needs a restart).
+
+    .. code:: python
+
+        {"systemd": False, "running": True, "stale": False}
+    """
+
+    def requires_command(self, port: int, files: list[str]) -> str:
+        return "pgbackrest"
+
+    def command(self, port: int, files: list[str]) -> StringCommand:
+        return inline_script("pgbackrest_server.sh", "state", str(int(port)), *files)
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        return dict(parse_json(output))
 
 
 class PgServerState(FactBase[dict[str, Any]]):

@@ -39,6 +39,7 @@ def environment_problems(env: Environment) -> list[tuple[str, str]]:
         *_database_problems(env),
         *_tenant_problems(env),
         *_tls_problems(env),
+        *_backup_problems(env),
         *_environment_kind_problems(env),
         *setting_problems(env.postgres.version, env.postgres.settings),
     ]
@@ -180,6 +181,8 @@ def _tenant_problems(env: Environment) -> Problems:
                 yield f"{where}.host", f"{tenant.host!r} is not a host of this environment"
             elif "replica" in env.hosts[tenant.host].groups:
                 yield f"{where}.host", f"{tenant.host!r} is a replica"
+            elif "backup" in env.hosts[tenant.host].groups:
+                yield f"{where}.host", f"{tenant.host!r} is the backup host: it holds no database"
         elif tenant.host is not None:
             yield (
                 f"{where}.host",
@@ -196,6 +199,38 @@ def _tls_problems(env: Environment) -> Problems:
         for field in ("tls_cert_file", "tls_key_file"):
             if getattr(host, field) is None:
                 yield f"hosts.{host_name}.{field}", "is required when tls.mode is 'files'"
+
+
+def _backup_problems(env: Environment) -> Problems:
+    backup_hosts = [name for name, host in env.hosts.items() if "backup" in host.groups]
+    if len(backup_hosts) > 1:
+        yield (
+            "hosts",
+            f"{len(backup_hosts)} hosts are in the 'backup' group ({', '.join(backup_hosts)}); "
+            "an environment has one pgBackRest repository host",
+        )
+    for name in backup_hosts:
+        if len(env.hosts[name].groups) > 1:
+            yield (
+                f"hosts.{name}.groups",
+                "a 'backup' host is in no other group: a repository on a database host is "
+                "lost with it",
+            )
+    if not env.backups.enabled:
+        return
+    if not backup_hosts and env.name not in GENERATED_SECRET_ENVIRONMENTS:
+        yield (
+            "backups",
+            f"{env.name} keeps its backups off the database hosts: add a host in group "
+            "'backup' (or set backups.enabled: false)",
+        )
+    for name, host in env.hosts.items():
+        if name == env.backups.stanza and "backup" not in host.groups:
+            yield (
+                f"hosts.{name}",
+                f"is named like the main cluster's stanza (backups.stanza {name!r}); a "
+                "dedicated host's stanza is its name: rename one of them",
+            )
 
 
 def _environment_kind_problems(env: Environment) -> Problems:

@@ -49,9 +49,10 @@ class SSH(Frozen):
 
 
 class ContainerSpec(Frozen):
-    """How a local/test host runs as a container: the PostgreSQL port published on 127.0.0.1."""
+    """How a local/test host runs as a container: the PostgreSQL port published on 127.0.0.1
+    (none for a backup host: it runs no server clients reach)."""
 
-    pg_port: Port
+    pg_port: Port | None = None
 
 
 class Host(Frozen):
@@ -156,15 +157,29 @@ class MoveSettings(Frozen):
 
 
 class Backups(Frozen):
-    """WAL archiving and backups with pgBackRest: one stanza per cluster, its repository on the
-    host itself (keep a copy elsewhere: the repository is only as safe as its disk)."""
+    """WAL archiving and backups with pgBackRest (DESIGN.md decision 7): one stanza per cluster
+    (the main cluster's is `stanza`, a dedicated tenant host's is the host's name), the
+    repository on the host in group `backup`, reached over pgBackRest's TLS server; `local`
+    alone may keep the repository on its database host."""
 
     enabled: bool = True
     stanza: PgIdentifier = "adx"
     repo_path: RepoPath = "/var/lib/pgbackrest"
-    retention_full: Annotated[int, Field(ge=1, le=100)] = 2
+    retention_full: Annotated[int, Field(ge=1, le=9999)] = Field(
+        default=2,
+        description="full backups kept: a count, or days with retention_full_type 'time'",
+    )
+    retention_full_type: Literal["count", "time"] = "count"
+    retention_diff: Annotated[int, Field(ge=1, le=9999)] | None = Field(
+        default=None, description="differential backups kept (default: pgBackRest's, all)"
+    )
     full_schedule: CronSchedule = "30 1 * * 0"
     diff_schedule: CronSchedule = "30 1 * * 1-6"
+    max_age: Annotated[Duration, duration_between("1s", "90d")] = Field(
+        default="26h",
+        description="the deploy fails, naming the stanza, when a stanza's last backup is older",
+    )
+    tls_port: Port = Field(default=8432, description="the port of pgBackRest's TLS servers")
 
 
 class ContainerNetwork(Frozen):
@@ -268,6 +283,14 @@ class Environment(Frozen):
 
     def primary_host(self) -> str:
         return next(n for n, h in self.hosts.items() if "primary" in h.groups)
+
+    def backup_host(self) -> str | None:
+        """The host of the pgBackRest repository, or None (a repository on each database host)."""
+        return next((n for n, h in self.hosts.items() if "backup" in h.groups), None)
+
+    def database_hosts(self) -> list[str]:
+        """The hosts that run PostgreSQL: all but the backup host."""
+        return [n for n, h in self.hosts.items() if "backup" not in h.groups]
 
     def login_roles(self) -> list[str]:
         return [name for name, role in self.roles.items() if role.login]

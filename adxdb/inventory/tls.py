@@ -25,6 +25,9 @@ from adxdb.inventory.model import Environment
 CA_DAYS = 3650
 SERVER_DAYS = 397
 RENEW_BEFORE = dt.timedelta(days=30)
+# A host's certificate serves PostgreSQL and pgBackRest's TLS server, and is pgBackRest's client
+# certificate towards the other hosts' servers (its common name is the host's name).
+HOST_USAGES = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,10 @@ def _san_entries(names: Iterable[str]) -> list[x509.GeneralName]:
             entries.append(x509.IPAddress(ipaddress.ip_address(name)))
         except ValueError:
             entries.append(x509.DNSName(name))
+        else:
+            # pgBackRest 2.45 matches a host against DNS names (and the common name) only: an
+            # address the hosts reach each other by is a DNS name too.
+            entries.append(x509.DNSName(name))
     return entries
 
 
@@ -125,9 +132,10 @@ def ensure_server_cert(
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         if (
             _issued_by(cert, ca_cert)
-            and _current_names(cert)
-            == {str(ipaddress.ip_address(n)) if _is_ip(n) else n for n in wanted}
+            and set(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+            == set(_san_entries(wanted))
             and cert.not_valid_after_utc - RENEW_BEFORE > _now()
+            and _usages(cert) >= set(HOST_USAGES)
         ):
             return ServerTLS(ca_pem, cert_path.read_text(), key_path.read_text())
     key = ec.generate_private_key(ec.SECP256R1())
@@ -141,12 +149,28 @@ def ensure_server_cert(
         .not_valid_after(_now() + dt.timedelta(days=SERVER_DAYS))
         .add_extension(x509.SubjectAlternativeName(_san_entries(wanted)), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(HOST_USAGES), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     _write_private(key_path, _key_pem(key))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return ServerTLS(ca_pem, cert_path.read_text(), key_path.read_text())
+
+
+def _usages(cert: x509.Certificate) -> set[x509.ObjectIdentifier]:
+    """The extended key usages a certificate allows (every one when it names none)."""
+    try:
+        return set(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        return set(HOST_USAGES)
+
+
+def common_name(cert_pem: str) -> str:
+    """The subject common name of a PEM certificate: who a TLS server's `tls-server-auth`
+    knows a client by."""
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else ""
 
 
 def _is_ip(name: str) -> bool:
@@ -196,10 +220,16 @@ class TLSCheck:
 
 
 def check_server_material(
-    where: str, material: ServerTLS, names: Iterable[str], now: dt.datetime | None = None
+    where: str,
+    material: ServerTLS,
+    names: Iterable[str],
+    now: dt.datetime | None = None,
+    client_auth: bool = False,
 ) -> TLSCheck:
     """A supplied certificate and key: PEM, matching, issued by the CA, naming every name the
-    host is reached by, and not expired (a warning when under 30 days are left)."""
+    host is reached by, and not expired (a warning when under 30 days are left); with
+    `client_auth` (pgBackRest's TLS between the hosts), usable as a client certificate with a
+    common name."""
     now = now or _now()
     problems: list[str] = []
     warnings: list[str] = []
@@ -233,6 +263,17 @@ def check_server_material(
         problems.append(
             f"{where}.tls_cert_file: does not name {', '.join(missing)} (subjectAltName)"
         )
+    if client_auth:
+        if ExtendedKeyUsageOID.CLIENT_AUTH not in _usages(cert):
+            problems.append(
+                f"{where}.tls_cert_file: its extended key usage lacks clientAuth (pgBackRest's "
+                "TLS connections between the hosts and the backup host need it)"
+            )
+        if not common_name(material.cert_pem):
+            problems.append(
+                f"{where}.tls_cert_file: has no subject common name (pgBackRest's tls-server-auth "
+                "knows a client by it)"
+            )
     if cert.not_valid_after_utc <= now:
         problems.append(f"{where}.tls_cert_file: expired on {cert.not_valid_after_utc:%Y-%m-%d}")
     elif cert.not_valid_after_utc - RENEW_BEFORE <= now:
@@ -269,7 +310,12 @@ def supplied_tls(
         material[host_name] = ServerTLS(ca_pem, cert, key)
         if ca_pem and cert and key:
             names = [host.address, *host.dns_names]
-            check = check_server_material(f"hosts.{host_name}", material[host_name], names)
+            check = check_server_material(
+                f"hosts.{host_name}",
+                material[host_name],
+                names,
+                client_auth=env.backups.enabled and env.backup_host() is not None,
+            )
             problems += [p for p in check.problems if p not in problems]
             if warnings is not None:
                 warnings += check.warnings

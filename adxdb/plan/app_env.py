@@ -23,7 +23,7 @@ def database_url(inventory: Inventory) -> str:
     env = inventory.env
     primary = env.primary_host()
     container = env.hosts[primary].container
-    if container is None:
+    if container is None or container.pg_port is None:
         raise ValueError(f"host {primary} publishes no PostgreSQL port (container.pg_port)")
     password = quote(inventory.password(APP_ROLE).get_secret_value(), safe="")
     query = urlencode({"sslmode": "verify-full", "sslrootcert": str(ca_path(inventory))})

@@ -1,44 +1,216 @@
-"""pgBackRest files rendered from the model (DESIGN.md decision 7): the configuration of one
-cluster's stanza and the backup schedule."""
+"""pgBackRest rendered from the model (DESIGN.md decision 7): which stanza each cluster has,
+the configuration of a database host and of the repository host, the backup schedule, and the
+plan of a host's backup operations.
+
+With a host in group `backup`, the repository is there: every database host pushes its WAL to
+the backup host's TLS server, and the backup host takes the backups through each database
+host's TLS server. Each side knows the other by its certificate's common name
+(`tls-server-auth`), issued by the environment's CA; no SSH keys between hosts. Without one
+(`local` only), each database host keeps a repository of its own.
+"""
 
 from __future__ import annotations
 
-from adxdb.inventory.model import Backups
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from adxdb.inventory.model import Backups, Environment
+from adxdb.inventory.types import duration_seconds
 from adxdb.plan.config import ClusterPaths
 
 HEADER = "# Managed by adxdb from the environment inventory; local edits are overwritten.\n"
-CONFIG_FILE = "/etc/pgbackrest/pgbackrest.conf"
+CONFIG_DIR = "/etc/pgbackrest"
+CONFIG_FILE = f"{CONFIG_DIR}/pgbackrest.conf"
+TLS_DIR = f"{CONFIG_DIR}/tls"
+CA_FILE = f"{TLS_DIR}/ca.crt"
+CERT_FILE = f"{TLS_DIR}/host.crt"
+KEY_FILE = f"{TLS_DIR}/host.key"
 SCHEDULE_FILE = "/etc/cron.d/adx-pgbackrest"
 LOG_DIR = "/var/log/pgbackrest"
+SOCKET_DIR = "/var/run/postgresql"
+# What pgBackRest's TLS server reads when it starts: a change restarts it.
+SERVER_FILES = (CONFIG_FILE, CA_FILE, CERT_FILE, KEY_FILE)
 
 
-def render_config(backups: Backups, paths: ClusterPaths, port: int) -> str:
-    """pgbackrest.conf: a local repository, full-backup retention, one stanza."""
-    return (
-        HEADER
-        + "[global]\n"
-        + f"repo1-path={backups.repo_path}\n"
+@dataclass(frozen=True)
+class ClusterStanza:
+    """One cluster's stanza: its name and its members (database hosts), leader first."""
+
+    name: str
+    hosts: tuple[str, ...]
+
+
+def stanzas(env: Environment) -> list[ClusterStanza]:
+    """The main cluster (primary and replicas: `backups.stanza`) and each dedicated tenant
+    host (its own name)."""
+    main = tuple(
+        [env.primary_host()]
+        + [n for n, h in env.hosts.items() if "replica" in h.groups and "primary" not in h.groups]
+    )
+    dedicated = [ClusterStanza(name, (name,)) for name in env.database_hosts() if name not in main]
+    return [ClusterStanza(env.backups.stanza, main), *dedicated]
+
+
+def stanza_of(env: Environment, host_name: str) -> str:
+    return next(s.name for s in stanzas(env) if host_name in s.hosts)
+
+
+def _retention(backups: Backups) -> str:
+    lines = (
+        f"repo1-path={backups.repo_path}\n"
         + f"repo1-retention-full={int(backups.retention_full)}\n"
-        + "start-fast=y\n"
-        + "compress-type=zst\n"
+        + f"repo1-retention-full-type={backups.retention_full_type}\n"
+    )
+    if backups.retention_diff is not None:
+        lines += f"repo1-retention-diff={int(backups.retention_diff)}\n"
+    return lines + "start-fast=y\n"
+
+
+def _common() -> str:
+    return (
+        "compress-type=zst\n"
         + "log-level-console=warn\n"
         + "log-level-file=info\n"
         + f"log-path={LOG_DIR}\n"
-        + "\n"
-        + f"[{backups.stanza}]\n"
-        + f"pg1-path=/var/lib/postgresql/{paths.version}/{paths.cluster}\n"
-        + f"pg1-port={int(port)}\n"
-        + "pg1-socket-path=/var/run/postgresql\n"
     )
 
 
-def render_schedule(backups: Backups) -> str:
-    """The cron file: full backups and differential ones in between, as postgres."""
-    command = f"pgbackrest --stanza={backups.stanza}"
+def _tls_server(backups: Backups, clients: Mapping[str, str]) -> str:
+    """The TLS server of a host: its certificate, the CA its clients' certificates must come
+    from, and which stanzas each client (by common name) may use."""
+    lines = (
+        "tls-server-address=*\n"
+        + f"tls-server-port={int(backups.tls_port)}\n"
+        + f"tls-server-ca-file={CA_FILE}\n"
+        + f"tls-server-cert-file={CERT_FILE}\n"
+        + f"tls-server-key-file={KEY_FILE}\n"
+    )
+    return lines + "".join(f"tls-server-auth={cn}={s}\n" for cn, s in sorted(clients.items()))
+
+
+def _cluster(paths: ClusterPaths, port: int) -> str:
+    return (
+        f"pg1-path=/var/lib/postgresql/{paths.version}/{paths.cluster}\n"
+        + f"pg1-port={int(port)}\n"
+        + f"pg1-socket-path={SOCKET_DIR}\n"
+    )
+
+
+def render_local_config(backups: Backups, stanza: str, paths: ClusterPaths, port: int) -> str:
+    """pgbackrest.conf of a database host that keeps its own repository (`local`)."""
     return (
         HEADER
-        + "SHELL=/bin/sh\n"
-        + "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
-        + f"{backups.full_schedule} postgres {command} --type=full backup\n"
-        + f"{backups.diff_schedule} postgres {command} --type=diff backup\n"
+        + "[global]\n"
+        + _retention(backups)
+        + _common()
+        + "\n"
+        + f"[{stanza}]\n"
+        + _cluster(paths, port)
+    )
+
+
+def render_database_host_config(
+    env: Environment, host_name: str, paths: ClusterPaths, common_names: Mapping[str, str]
+) -> str:
+    """pgbackrest.conf of a database host whose repository is on the backup host: WAL goes
+    there (`archive-push`), and the backup host may reach this host's cluster for its stanza."""
+    backups = env.backups
+    backup_host = env.backup_host()
+    assert backup_host is not None
+    stanza = stanza_of(env, host_name)
+    return (
+        HEADER
+        + "[global]\n"
+        + f"repo1-host={env.hosts[backup_host].address}\n"
+        + "repo1-host-type=tls\n"
+        + f"repo1-host-port={int(backups.tls_port)}\n"
+        + f"repo1-host-ca-file={CA_FILE}\n"
+        + f"repo1-host-cert-file={CERT_FILE}\n"
+        + f"repo1-host-key-file={KEY_FILE}\n"
+        + _tls_server(backups, {common_names[backup_host]: stanza})
+        + _common()
+        + "\n"
+        + f"[{stanza}]\n"
+        + _cluster(paths, env.postgres.port)
+    )
+
+
+def render_repository_config(
+    env: Environment, paths: ClusterPaths, common_names: Mapping[str, str]
+) -> str:
+    """pgbackrest.conf of the backup host: the repository, its retention, which database host
+    may push to which stanza, and how each stanza's cluster is reached (TLS, verify-full)."""
+    backups = env.backups
+    clients = {common_names[h]: s.name for s in stanzas(env) for h in s.hosts}
+    text = HEADER + "[global]\n" + _retention(backups) + _tls_server(backups, clients) + _common()
+    for stanza in stanzas(env):
+        text += f"\n[{stanza.name}]\n"
+        for index, member in enumerate(stanza.hosts, start=1):
+            text += (
+                f"pg{index}-host={env.hosts[member].address}\n"
+                + f"pg{index}-host-type=tls\n"
+                + f"pg{index}-host-port={int(backups.tls_port)}\n"
+                + f"pg{index}-host-ca-file={CA_FILE}\n"
+                + f"pg{index}-host-cert-file={CERT_FILE}\n"
+                + f"pg{index}-host-key-file={KEY_FILE}\n"
+                + f"pg{index}-path=/var/lib/postgresql/{paths.version}/{paths.cluster}\n"
+                + f"pg{index}-port={int(env.postgres.port)}\n"
+                + f"pg{index}-socket-path={SOCKET_DIR}\n"
+            )
+    return text
+
+
+def render_schedule(backups: Backups, stanza_names: list[str]) -> str:
+    """The cron file of the repository's host: full backups and differential ones in between,
+    as postgres, for every stanza."""
+    text = HEADER + "SHELL=/bin/sh\n" + "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
+    for stanza in stanza_names:
+        command = f"pgbackrest --stanza={stanza}"
+        text += (
+            f"{backups.full_schedule} postgres {command} --type=full backup\n"
+            + f"{backups.diff_schedule} postgres {command} --type=diff backup\n"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class BackupPlan:
+    """What a host's backup operations get: the TLS server's files (database and backup
+    hosts with a backup host), the stanza a database host archives to, and the stanzas whose
+    backups this host takes and checks for freshness (the backup host, or a `local` host)."""
+
+    tls_port: int
+    server: bool
+    stanza: str | None
+    local_repository: bool
+    repository_stanzas: tuple[str, ...]
+    max_age_seconds: int
+    max_age: str
+    server_files: tuple[str, ...] = field(default=SERVER_FILES)
+
+
+def backup_plan(env: Environment, host_name: str) -> BackupPlan | None:
+    backups = env.backups
+    if not backups.enabled:
+        return None
+    host = env.hosts[host_name]
+    remote = env.backup_host() is not None
+    is_backup_host = "backup" in host.groups
+    stanza = None if is_backup_host else stanza_of(env, host_name)
+    # A replica archives only once promoted; its stanza is made and checked by the leader.
+    archives_now = stanza is not None and "replica" not in host.groups
+    if is_backup_host:
+        taken: tuple[str, ...] = tuple(s.name for s in stanzas(env))
+    elif not remote and archives_now:
+        taken = (stanza,) if stanza is not None else ()
+    else:
+        taken = ()
+    return BackupPlan(
+        tls_port=backups.tls_port,
+        server=remote,
+        stanza=stanza if archives_now else None,
+        local_repository=not remote,
+        repository_stanzas=taken,
+        max_age_seconds=duration_seconds(backups.max_age),
+        max_age=backups.max_age,
     )

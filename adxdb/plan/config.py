@@ -57,9 +57,11 @@ def quote_value(value: SettingValue) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingValue]:
+def settings(
+    env: Environment, paths: ClusterPaths, stanza: str | None = None
+) -> dict[str, SettingValue]:
     """The security defaults of DESIGN.md decision 6, then the inventory's own settings."""
-    return {**owned_settings(env, paths), **LOGGING_DEFAULTS, **env.postgres.settings}
+    return {**owned_settings(env, paths, stanza), **LOGGING_DEFAULTS, **env.postgres.settings}
 
 
 # Defaults an inventory may override (`log_statement: mod`, a longer prefix): the deploy's
@@ -72,8 +74,11 @@ LOGGING_DEFAULTS: dict[str, SettingValue] = {
 }
 
 
-def owned_settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingValue]:
-    """What the deploy alone sets (the settings catalogue refuses these names)."""
+def owned_settings(
+    env: Environment, paths: ClusterPaths, stanza: str | None = None
+) -> dict[str, SettingValue]:
+    """What the deploy alone sets (the settings catalogue refuses these names); WAL goes to
+    the cluster's `stanza` (default: the main cluster's)."""
     owned: dict[str, SettingValue] = {
         "listen_addresses": "*",
         "ssl": True,
@@ -86,7 +91,9 @@ def owned_settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingVa
     if env.backups.enabled:
         # Every completed WAL segment goes to the pgBackRest repository (point-in-time restore).
         owned["archive_mode"] = True
-        owned["archive_command"] = f"pgbackrest --stanza={env.backups.stanza} archive-push %p"
+        owned["archive_command"] = (
+            f"pgbackrest --stanza={stanza or env.backups.stanza} archive-push %p"
+        )
     else:
         # Off, said so: a server that still archives (a restart pending under policy never)
         # would keep every WAL segment with nowhere to put it.
@@ -94,8 +101,10 @@ def owned_settings(env: Environment, paths: ClusterPaths) -> dict[str, SettingVa
     return owned
 
 
-def render_conf(env: Environment, paths: ClusterPaths) -> str:
-    lines = [f"{name} = {quote_value(value)}" for name, value in settings(env, paths).items()]
+def render_conf(env: Environment, paths: ClusterPaths, stanza: str | None = None) -> str:
+    lines = [
+        f"{name} = {quote_value(value)}" for name, value in settings(env, paths, stanza).items()
+    ]
     return HEADER + "\n".join(lines) + "\n"
 
 

@@ -29,7 +29,8 @@ from adxdb.contract import (
 )
 from adxdb.inventory.loader import Inventory
 from adxdb.inventory.migration_files import MigrationFile
-from adxdb.inventory.model import Database, MoveSettings, Role
+from adxdb.inventory.model import Database, Host, MoveSettings, Role
+from adxdb.inventory.tls import common_name
 from adxdb.inventory.types import RestartPolicy, SettingValue, duration_seconds
 from adxdb.plan import backups as pgbackrest
 from adxdb.plan.config import ClusterPaths, render_conf, render_hba
@@ -136,10 +137,11 @@ class HostPlan:
     staging: ManagedDirectory | None
     createcluster: ManagedFile
     config: tuple[ManagedDirectory | ManagedFile, ...]
+    backup_files: tuple[ManagedDirectory | ManagedFile, ...]
     restart_policy: RestartPolicy
     settings: Mapping[str, SettingValue]
     conf_file: str
-    stanza: str | None
+    backup: pgbackrest.BackupPlan | None
     backup_schedule: ManagedFile | None
     roles: Mapping[str, Role]
     retired_roles: tuple[str, ...]
@@ -159,16 +161,19 @@ class HostPlan:
     registry: tuple[RegistryRow, ...] | None = None
     seed: SeedPlan | None = None
 
+    runs_postgres: bool = True
+
     owner: str = OWNER_ROLE
     ledger_readers: tuple[str, ...] = LEDGER_READERS
     main_database: str = MAIN_DATABASE
 
 
-def _config(
-    inventory: Inventory, host_name: str, paths: ClusterPaths
-) -> list[ManagedDirectory | ManagedFile]:
+ManagedItem = ManagedDirectory | ManagedFile
+
+
+def _config(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[ManagedItem]:
     env, tls = inventory.env, inventory.tls[host_name]
-    items: list[ManagedDirectory | ManagedFile] = [
+    items: list[ManagedItem] = [
         ManagedDirectory("TLS directory", paths.tls_dir, "postgres", "postgres", "700")
     ]
     for file_name, content, mode in (
@@ -190,7 +195,7 @@ def _config(
         ManagedFile(
             "Managed settings (conf.d)",
             paths.conf_d_file,
-            render_conf(env, paths),
+            render_conf(env, paths, pgbackrest.stanza_of(env, host_name)),
             "postgres",
             "postgres",
             "644",
@@ -199,28 +204,132 @@ def _config(
     items.append(
         ManagedFile("pg_hba.conf", paths.hba_file, render_hba(env), "postgres", "postgres", "640")
     )
+    return items
+
+
+def _backup_files(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[ManagedItem]:
+    """pgBackRest's folders and configuration on a host; with a backup host, the TLS material
+    of its TLS server and client (the host's own certificate, issued by the environment's CA)."""
+    env = inventory.env
     backups = env.backups
-    if backups.enabled:
-        for directory, mode in ((backups.repo_path, "750"), (pgbackrest.LOG_DIR, "770")):
-            items.append(
-                ManagedDirectory(f"pgBackRest {directory}", directory, "postgres", "postgres", mode)
-            )
+    if not backups.enabled:
+        return []
+    host = env.hosts[host_name]
+    remote = env.backup_host() is not None
+    holds_repository = "backup" in host.groups or not remote
+    # One order on every host (the repository's folder last): pyinfra orders the operations
+    # of a loop by their place in it, across hosts.
+    items: list[ManagedItem] = [
+        ManagedDirectory(
+            f"pgBackRest {pgbackrest.LOG_DIR}", pgbackrest.LOG_DIR, "postgres", "postgres", "770"
+        )
+    ]
+    if remote:
+        common_names = {name: common_name(tls.cert_pem) for name, tls in inventory.tls.items()}
+        tls = inventory.tls[host_name]
         items.append(
-            ManagedFile(
-                "pgBackRest configuration",
-                pgbackrest.CONFIG_FILE,
-                pgbackrest.render_config(backups, paths, env.postgres.port),
-                "root",
-                "postgres",
-                "640",
+            ManagedDirectory(
+                "pgBackRest TLS directory", pgbackrest.TLS_DIR, "postgres", "postgres", "700"
+            )
+        )
+        for title, dest, content, mode in (
+            ("ca.crt", pgbackrest.CA_FILE, tls.ca_pem, "644"),
+            ("host.crt", pgbackrest.CERT_FILE, tls.cert_pem, "644"),
+            ("host.key", pgbackrest.KEY_FILE, tls.key_pem, "600"),
+        ):
+            items.append(
+                ManagedFile(f"pgBackRest TLS {title}", dest, content, "postgres", "postgres", mode)
+            )
+        if "backup" in host.groups:
+            text = pgbackrest.render_repository_config(env, paths, common_names)
+        else:
+            text = pgbackrest.render_database_host_config(env, host_name, paths, common_names)
+    else:
+        stanza = pgbackrest.stanza_of(env, host_name)
+        text = pgbackrest.render_local_config(backups, stanza, paths, env.postgres.port)
+    items.append(
+        ManagedFile(
+            "pgBackRest configuration", pgbackrest.CONFIG_FILE, text, "root", "postgres", "640"
+        )
+    )
+    if holds_repository:
+        items.append(
+            ManagedDirectory(
+                f"pgBackRest {backups.repo_path}", backups.repo_path, "postgres", "postgres", "750"
             )
         )
     return items
 
 
+def _backup_schedule(inventory: Inventory, host_name: str) -> ManagedFile | None:
+    plan = pgbackrest.backup_plan(inventory.env, host_name)
+    if plan is None or not plan.repository_stanzas:
+        return None
+    return ManagedFile(
+        "pgBackRest schedule",
+        pgbackrest.SCHEDULE_FILE,
+        pgbackrest.render_schedule(inventory.env.backups, list(plan.repository_stanzas)),
+        "root",
+        "root",
+        "644",
+    )
+
+
+def _backup_host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
+    """The backup host: pgBackRest (its TLS server, the repository, the schedule) and the
+    PostgreSQL binaries restore drills run, but no cluster of its own."""
+    env = inventory.env
+    postgres = env.postgres
+    paths = ClusterPaths(postgres.version, postgres.cluster)
+    host = env.hosts[host_name]
+    return HostPlan(
+        host=host_name,
+        version=postgres.version,
+        cluster=postgres.cluster,
+        port=postgres.port,
+        packages=tuple(server_packages(postgres.version) + list(BACKUP_PACKAGES)),
+        staging=_staging(host),
+        createcluster=_createcluster(),
+        config=(),
+        backup_files=tuple(_backup_files(inventory, host_name, paths)),
+        restart_policy=env.restart_policy(host_name),
+        settings={},
+        conf_file=paths.conf_d_file,
+        backup=pgbackrest.backup_plan(env, host_name),
+        backup_schedule=_backup_schedule(inventory, host_name),
+        roles={},
+        retired_roles=(),
+        registry_bound_roles={},
+        database_role_settings={},
+        passwords={},
+        applied_by=run.applied_by,
+        runs_postgres=False,
+    )
+
+
+def _staging(host: Host) -> ManagedDirectory | None:
+    if not host.ssh.sudo:
+        return None
+    return ManagedDirectory(
+        f"Private staging folder of {host.ssh.user}",
+        STAGING_DIR,
+        host.ssh.user,
+        host.ssh.user,
+        "700",
+    )
+
+
+def _createcluster() -> ManagedFile:
+    return ManagedFile(
+        "Debian packages create no default cluster", CREATECLUSTER_CONF, CREATECLUSTER_TEXT
+    )
+
+
 def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
     """The plan of `host_name`: what each operation of the deploy gets, in order."""
     env = inventory.env
+    if "backup" in env.hosts[host_name].groups:
+        return _backup_host_plan(inventory, host_name, run)
     postgres = env.postgres
     paths = ClusterPaths(postgres.version, postgres.cluster)
     host = env.hosts[host_name]
@@ -250,37 +359,15 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
         packages=tuple(
             server_packages(postgres.version) + (list(BACKUP_PACKAGES) if backups.enabled else [])
         ),
-        staging=(
-            ManagedDirectory(
-                f"Private staging folder of {host.ssh.user}",
-                STAGING_DIR,
-                host.ssh.user,
-                host.ssh.user,
-                "700",
-            )
-            if host.ssh.sudo
-            else None
-        ),
-        createcluster=ManagedFile(
-            "Debian packages create no default cluster", CREATECLUSTER_CONF, CREATECLUSTER_TEXT
-        ),
+        staging=_staging(host),
+        createcluster=_createcluster(),
         config=tuple(_config(inventory, host_name, paths)),
+        backup_files=tuple(_backup_files(inventory, host_name, paths)),
         restart_policy=env.restart_policy(host_name),
-        settings=cluster_settings(env, paths),
+        settings=cluster_settings(env, paths, pgbackrest.stanza_of(env, host_name)),
         conf_file=paths.conf_d_file,
-        stanza=backups.stanza if backups.enabled else None,
-        backup_schedule=(
-            ManagedFile(
-                "pgBackRest schedule",
-                pgbackrest.SCHEDULE_FILE,
-                pgbackrest.render_schedule(backups),
-                "root",
-                "root",
-                "644",
-            )
-            if backups.enabled
-            else None
-        ),
+        backup=pgbackrest.backup_plan(env, host_name),
+        backup_schedule=_backup_schedule(inventory, host_name),
         roles={} if "replica" in host.groups else roles_for_host(env, host_name),
         retired_roles=tuple(retired_roles_for_host(env, host_name)),
         registry_bound_roles=(

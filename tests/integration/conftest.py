@@ -31,6 +31,11 @@ class HostsUnderTest:
     second: DeployRun
     inventory: Path
 
+    @property
+    def database_hosts(self) -> list[str]:
+        """The hosts that run PostgreSQL (all but the backup host)."""
+        return self.env.database_hosts()
+
     def pg_port(self, host: str) -> int:
         container = self.env.hosts[host].container
         assert container is not None

@@ -49,7 +49,8 @@ def worker_inventory(worker: int) -> dict[str, Any]:
     for host in data["hosts"].values():
         host["address"] = move(host["address"])
         host["ssh"]["port"] += 100 * worker
-        host["container"]["pg_port"] += 100 * worker
+        if host["container"].get("pg_port") is not None:
+            host["container"]["pg_port"] += 100 * worker
     data["state_dir"] = str(REPO / ".adx" / f"test-w{worker}")
     return data
 

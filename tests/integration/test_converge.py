@@ -18,10 +18,16 @@ EXPECTED_OPERATIONS = {
     "pg_hba.conf",
     "pgBackRest /var/lib/pgbackrest",
     "pgBackRest /var/log/pgbackrest",
+    "pgBackRest TLS directory",
+    "pgBackRest TLS ca.crt",
+    "pgBackRest TLS host.crt",
+    "pgBackRest TLS host.key",
     "pgBackRest configuration",
+    "pgBackRest TLS server",
     "Server 15/main running",
     "Server 15/main restart when needed",
-    "pgBackRest stanza adx",
+    "pgBackRest stanza of the cluster (create, check)",
+    "Backups of every stanza (first full backup, freshness)",
     "pgBackRest schedule",
     "ADX roles",
     "ADX databases",
@@ -35,7 +41,7 @@ EXPECTED_OPERATIONS = {
 
 def test_first_run_installs_and_configures_every_host(test_env: HostsUnderTest) -> None:
     changed = test_env.first.changed_ops
-    assert changed["PostgreSQL 15 packages"] == 2
+    assert changed["PostgreSQL 15 packages"] == 3  # the backup host has the binaries too
     assert changed["Cluster 15/main"] == 2
     assert changed["ADX roles"] == 2
     assert changed["ADX databases"] == 2  # adx_core on pg1, adx_tenant_initech on tenant1
@@ -48,7 +54,7 @@ def test_second_run_changes_nothing(test_env: HostsUnderTest) -> None:
 
 
 def test_clusters_run_with_data_checksums(test_env: HostsUnderTest) -> None:
-    for host in test_env.env.hosts:
+    for host in test_env.database_hosts:
         assert test_env.psql(host, "SHOW data_checksums") == "on"
         assert test_env.psql(host, "SHOW server_version_num").startswith("15")
 

@@ -129,7 +129,7 @@ def test_a_rotation_under_full_statistics_and_logging_leaves_no_verifier(
             test_env.psql(host, "SELECT pg_stat_statements_reset()", database)
         # The twin's own line stays in the log: only what the rotation wrote is searched.
         logged_before = {
-            host: len(test_env.run(host, "cat", server_log)) for host in test_env.env.hosts
+            host: len(test_env.run(host, "cat", server_log)) for host in test_env.database_hosts
         }
         assert VERIFIER.search(test_env.run("pg1", "cat", server_log))  # the log probe can fail
 
@@ -145,7 +145,7 @@ def test_a_rotation_under_full_statistics_and_logging_leaves_no_verifier(
         assert run.changed_ops.get("ADX roles") == 2
         secrets = [*_secrets(), *rotated.values()]
         assert _leaks(run.output, secrets) == []
-        for host in test_env.env.hosts:
+        for host in test_env.database_hosts:
             seen = test_env.psql(host, statements, statistics_database[host])
             assert _leaks(seen or "", secrets) == []
             log = test_env.run(host, "cat", server_log)[logged_before[host] :]

@@ -70,7 +70,7 @@ def test_a_killed_deploy_leaves_nothing_the_next_run_does_not_remove(
     # The host loses the run as well (its session killed, as a dying control machine's would
     # be): no shell is left to tidy up, and the migrations' sessions are ended as a server
     # restart would end them.
-    for host in test_env.env.hosts:
+    for host in test_env.database_hosts:
         test_env.run_as_root(host, "sh", "-c", "pkill -KILL -f 'adx-migrations/ru[n]-' ; true")
         test_env.psql(
             host,
@@ -82,7 +82,7 @@ def test_a_killed_deploy_leaves_nothing_the_next_run_does_not_remove(
 
     run = converge(test_env.inventory)
     assert run.changed_ops.get("Leftovers of killed deploys", 0) >= 1
-    for host in test_env.env.hosts:
+    for host in test_env.database_hosts:
         assert test_env.files_left(host) == []
         assert _verifiers_left(test_env, host) == ""
     assert converge(test_env.inventory).changed_ops == {}

@@ -35,7 +35,7 @@ def _secrets() -> list[str]:
 def test_changed_password_changes_exactly_that_role(
     test_env: HostsUnderTest, tmp_path: Path
 ) -> None:
-    before = {host: _verifiers(test_env, host) for host in test_env.env.hosts}
+    before = {host: _verifiers(test_env, host) for host in test_env.database_hosts}
     old = password("adx_readonly")
     new_secret = tmp_path / "readonly.password"
     new_secret.write_text("rotated-Readonly-Secret-4f9c2a\n")
@@ -46,7 +46,7 @@ def test_changed_password_changes_exactly_that_role(
     run = converge(inventory, "-vvv")
 
     assert run.changed_ops == {"ADX roles": 2}
-    for host in test_env.env.hosts:
+    for host in test_env.database_hosts:
         after = _verifiers(test_env, host)
         assert after["adx_readonly"] != before[host]["adx_readonly"]
         assert {k: v for k, v in after.items() if k != "adx_readonly"} == {
@@ -75,7 +75,7 @@ def test_unchanged_passwords_change_nothing(test_env: HostsUnderTest) -> None:
 
 def test_server_log_holds_no_verifier(test_env: HostsUnderTest) -> None:
     client = engine_client()
-    for host in test_env.env.hosts:
+    for host in test_env.database_hosts:
         container = client.containers.get(container_name(test_env.env, host))
         log = container.exec_run(["cat", "/var/log/postgresql/postgresql-15-main.log"])
         assert log.exit_code == 0

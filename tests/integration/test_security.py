@@ -47,7 +47,7 @@ def test_certificate_is_checked(test_env: HostsUnderTest, tmp_path: object) -> N
 
 
 def test_every_login_role_has_a_scram_verifier_and_logs_in(test_env: HostsUnderTest) -> None:
-    for host in test_env.env.hosts:
+    for host in test_env.database_hosts:
         not_scram = test_env.psql(
             host,
             "SELECT string_agg(rolname, ',') FROM pg_authid WHERE rolcanlogin "

@@ -165,8 +165,14 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_generated_tls_is_refused_in_prod(tmp_path: Path) -> None:
+    hosts = copy.deepcopy(BASE["hosts"])
+    hosts["backup1"] = {
+        "address": "10.0.0.99",
+        "ssh": {"hostname": "10.0.0.99"},
+        "groups": ["backup"],
+    }
     assert_one_problem(
-        problems_of(write(tmp_path, base(), stem="prod")),
+        problems_of(write(tmp_path, base(hosts=hosts), stem="prod")),
         "tls.mode:",
         "'generate' is for local and test; prod needs 'files'",
     )
@@ -212,15 +218,15 @@ def staging_copy(tmp_path: Path, tls_files: bool = False) -> Path:
     data = yaml.safe_load((INVENTORIES / "staging.yml").read_text())
     data["state_dir"] = str(tmp_path / "state")
     if tls_files:
-        # Real material, as an operator supplies it: a CA, and db1's certificate naming the
-        # host's address and DNS names.
-        db1 = data["hosts"]["db1"]
-        ensure_server_cert(
-            tmp_path / "tls", "staging", "db1", [db1["address"], *db1.get("dns_names", [])]
-        )
+        # Real material, as an operator supplies it: a CA, and each host's certificate naming
+        # the host's address and DNS names.
+        for name, spec in data["hosts"].items():
+            ensure_server_cert(
+                tmp_path / "tls", "staging", name, [spec["address"], *spec.get("dns_names", [])]
+            )
+            spec["tls_cert_file"] = str(tmp_path / "tls" / f"{name}.crt")
+            spec["tls_key_file"] = str(tmp_path / "tls" / f"{name}.key")
         data["tls"]["ca_file"] = str(tmp_path / "tls" / "ca.crt")
-        db1["tls_cert_file"] = str(tmp_path / "tls" / "db1.crt")
-        db1["tls_key_file"] = str(tmp_path / "tls" / "db1.key")
     path = tmp_path / "staging.yml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -253,6 +259,8 @@ def test_missing_staging_secrets_and_tls_files_are_reported_together(
     ) in problems
     assert [p.split(":")[0] for p in problems if not p.startswith("roles.")] == [
         "tls.ca_file",
+        "hosts.backup1.tls_cert_file",
+        "hosts.backup1.tls_key_file",
         "hosts.db1.tls_cert_file",
         "hosts.db1.tls_key_file",
     ]

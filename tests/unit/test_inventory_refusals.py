@@ -356,7 +356,46 @@ def test_seed_data_and_containers_are_refused_outside_local_and_test(tmp_path: P
     )
     assert problems_of(write(tmp_path, data, stem="prod")) == [
         "hosts.pg1.container: is for local and test environments only",
+        "backups: prod keeps its backups off the database hosts: add a host in group 'backup' "
+        "(or set backups.enabled: false)",
         "seed: 'development' seed data is for local and test environments only",
+    ]
+
+
+def _backup_host(address: str = "10.0.0.20", **spec: Any) -> dict[str, Any]:
+    return {"address": address, "ssh": {"hostname": address}, "groups": ["backup"], **spec}
+
+
+def test_one_backup_host_in_no_other_group(tmp_path: Path) -> None:
+    data = base()
+    data["hosts"]["b1"] = _backup_host()
+    data["hosts"]["b2"] = _backup_host("10.0.0.21", groups=["backup", "tenant_hosts"])
+    assert problems_of(write(tmp_path, data)) == [
+        "hosts: 2 hosts are in the 'backup' group (b1, b2); an environment has one pgBackRest "
+        "repository host",
+        "hosts.b2.groups: a 'backup' host is in no other group: a repository on a database host "
+        "is lost with it",
+    ]
+
+
+def test_a_tenant_database_on_the_backup_host_is_refused(tmp_path: Path) -> None:
+    data = base(tenants=[{**TENANT, "isolation": "database", "host": "b1"}])
+    data["hosts"]["b1"] = _backup_host()
+    assert problems_of(write(tmp_path, data)) == [
+        "tenants[0].host: 'b1' is the backup host: it holds no database"
+    ]
+
+
+def test_a_dedicated_host_named_like_the_main_stanza_is_refused(tmp_path: Path) -> None:
+    data = base()
+    data["hosts"]["adx"] = {
+        "address": "10.0.0.30",
+        "ssh": {"hostname": "10.0.0.30"},
+        "groups": ["tenant_hosts"],
+    }
+    assert problems_of(write(tmp_path, data)) == [
+        "hosts.adx: is named like the main cluster's stanza (backups.stanza 'adx'); a dedicated "
+        "host's stanza is its name: rename one of them"
     ]
 
 

@@ -85,7 +85,7 @@ def check_environment(env: Environment) -> list[str]:
             )
         seen_addresses[str(address)] = name
         ports = [("ssh.port", host.ssh.port)]
-        if host.container is not None:
+        if host.container is not None and host.container.pg_port is not None:
             ports.append(("container.pg_port", host.container.pg_port))
         for what, port in ports:
             if port in seen_ports:
@@ -237,7 +237,7 @@ def _ensure_network(client: Any, env: Environment) -> Any:
 
 def _expected_ports(host: Host) -> dict[str, list[dict[str, str]]]:
     ports = {"22/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(host.ssh.port)}]}
-    if host.container is not None:
+    if host.container is not None and host.container.pg_port is not None:
         ports["5432/tcp"] = [{"HostIp": "127.0.0.1", "HostPort": str(host.container.pg_port)}]
     return ports
 
