@@ -38,7 +38,7 @@ class HostsUnderTest:
 
     def pg_port(self, host: str) -> int:
         container = self.env.hosts[host].container
-        assert container is not None
+        assert container is not None and container.pg_port is not None, host
         return container.pg_port
 
     def run(self, host: str, *argv: str) -> str:

@@ -1,5 +1,8 @@
-"""WAL archiving and backups with pgBackRest: a stanza per cluster with a first full backup,
-every WAL segment archived, and a point-in-time restore that stops where it was asked to."""
+"""WAL archiving and backups with pgBackRest on the backup host: a stanza per cluster with a
+first full backup, every WAL segment of every database host archived there (none kept on a
+database host), each host limited to its own stanza, a stale backup failing the deploy by name,
+a point-in-time restore that stops where it was asked to, and a backup host that goes down and
+comes back without a gap in the archive."""
 
 from __future__ import annotations
 
@@ -10,48 +13,105 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.conftest import HostsUnderTest
-from tests.integration.harness import connect, converge, variant_inventory
+from tests.integration.harness import connect, converge, run_deploy, variant_inventory
+from tools.testhosts.engine import engine_client
+from tools.testhosts.hosts import container_name
 
 STANZA = "adx"
+BACKUP_HOST = "backup1"
+STANZAS = {"pg1": "adx", "tenant1": "tenant1"}
+REPOSITORY = "/var/lib/pgbackrest"
 RESTORE_DIR = "/var/lib/postgresql/pitr-probe"
 RESTORE_PORT = 5499
 
 
-def _info(test_env: HostsUnderTest, host: str) -> dict[str, Any]:
-    output = test_env.run(host, "pgbackrest", f"--stanza={STANZA}", "--output=json", "info")
-    [stanza] = json.loads(output)
-    assert isinstance(stanza, dict)
-    return stanza
+def _repository(test_env: HostsUnderTest) -> dict[str, dict[str, Any]]:
+    output = test_env.run(BACKUP_HOST, "pgbackrest", "--output=json", "info")
+    return {str(stanza["name"]): stanza for stanza in json.loads(output)}
 
 
-def test_every_cluster_has_a_checked_stanza_and_a_full_backup(test_env: HostsUnderTest) -> None:
-    for host in test_env.env.hosts:
-        info = _info(test_env, host)
-        assert (info["status"]["code"], info["status"]["message"]) == (0, "ok")
-        assert info["backup"], f"{host}: no backup"
-        assert info["backup"][0]["type"] == "full"
+def test_every_cluster_has_an_ok_stanza_with_a_full_backup_on_the_backup_host(
+    test_env: HostsUnderTest,
+) -> None:
+    found = _repository(test_env)
+    assert sorted(found) == sorted(STANZAS.values())
+    for name, stanza in found.items():
+        assert (stanza["status"]["code"], stanza["status"]["message"]) == (0, "ok"), name
+        assert stanza["backup"] and stanza["backup"][0]["type"] == "full", name
 
 
-def test_wal_is_archived_and_nothing_failed(test_env: HostsUnderTest) -> None:
-    for host in test_env.env.hosts:
+def test_no_database_host_keeps_a_repository(test_env: HostsUnderTest) -> None:
+    def files(host: str) -> list[str]:
+        found = test_env.run_as_root(host, "find", REPOSITORY, "-type", "f")
+        return found.splitlines()
+
+    # The probe sees a repository where there is one: the backup host's, with both stanzas.
+    held = files(BACKUP_HOST)
+    for stanza in STANZAS.values():
+        assert f"{REPOSITORY}/backup/{stanza}/backup.info" in held
+    for host in test_env.database_hosts:
+        assert files(host) == [], host
+        config = test_env.run_as_root(host, "cat", "/etc/pgbackrest/pgbackrest.conf")
+        assert "repo1-path" not in config and "repo1-host-type=tls" in config
+
+
+def test_wal_of_every_database_host_reaches_the_backup_host(test_env: HostsUnderTest) -> None:
+    for host, stanza in STANZAS.items():
         assert test_env.psql(host, "SHOW archive_mode") == "on"
         # check switches to a new WAL segment and waits until the repository holds it
-        test_env.run(host, "pgbackrest", f"--stanza={STANZA}", "check")
+        test_env.run(host, "pgbackrest", f"--stanza={stanza}", "check")
         archived = test_env.psql(
-            host, "SELECT archived_count > 0 AND failed_count = 0 FROM pg_stat_archiver"
+            host, "SELECT last_archived_wal FROM pg_stat_archiver WHERE failed_count = 0"
         )
-        assert archived == "t"
+        assert archived, f"{host}: archiving failed"
+        held = test_env.run_as_root(
+            BACKUP_HOST, "find", f"{REPOSITORY}/archive/{stanza}", "-name", f"{archived}-*"
+        )
+        assert held, f"{host}: {archived} is not in the repository"
 
 
-def test_backup_files_are_private_and_scheduled(test_env: HostsUnderTest) -> None:
-    for host in test_env.env.hosts:
-        modes = test_env.run(
-            host, "stat", "-c", "%U:%G %a", "/var/lib/pgbackrest", "/etc/pgbackrest/pgbackrest.conf"
+def test_a_database_host_reaches_its_own_stanza_only(test_env: HostsUnderTest) -> None:
+    def status(stanza: str) -> dict[str, Any]:
+        output = test_env.run(
+            "tenant1", "pgbackrest", f"--stanza={stanza}", "--output=json", "info"
         )
-        assert modes.splitlines() == ["postgres:postgres 750", "root:postgres 640"]
-        schedule = test_env.run(host, "cat", "/etc/cron.d/adx-pgbackrest")
-        assert f"postgres pgbackrest --stanza={STANZA} --type=full backup" in schedule
-        assert f"postgres pgbackrest --stanza={STANZA} --type=diff backup" in schedule
+        [found] = json.loads(output)
+        return dict(found["status"])
+
+    assert status("tenant1")["code"] == 0  # the twin: its own stanza answers
+    refused = test_env.run("tenant1", "pgbackrest", "--stanza=adx", "--output=json", "info")
+    assert "access denied" in refused and json.loads(refused)[0]["status"]["code"] == 99
+
+
+def test_backup_files_are_private_and_scheduled_on_the_backup_host(
+    test_env: HostsUnderTest,
+) -> None:
+    modes = test_env.run_as_root(
+        BACKUP_HOST, "stat", "-c", "%U:%G %a", REPOSITORY, "/etc/pgbackrest/pgbackrest.conf",
+        "/etc/pgbackrest/tls/host.key",
+    )  # fmt: skip
+    assert modes.splitlines() == [
+        "postgres:postgres 750",
+        "root:postgres 640",
+        "postgres:postgres 600",
+    ]
+    schedule = test_env.run_as_root(BACKUP_HOST, "cat", "/etc/cron.d/adx-pgbackrest")
+    for stanza in STANZAS.values():
+        assert f"postgres pgbackrest --stanza={stanza} --type=full backup" in schedule
+        assert f"postgres pgbackrest --stanza={stanza} --type=diff backup" in schedule
+    for host in test_env.database_hosts:  # backups are taken on the backup host only
+        test_env.run_as_root(host, "test", "!", "-e", "/etc/cron.d/adx-pgbackrest")
+
+
+def test_a_backup_older_than_max_age_fails_the_deploy_naming_each_stanza(
+    test_env: HostsUnderTest, tmp_path: Path, restore: None
+) -> None:
+    time.sleep(2)
+    run = run_deploy(variant_inventory(tmp_path, {"backups": {"max_age": "1s"}}))
+    assert run.returncode != 0
+    for stanza in STANZAS.values():
+        assert f"stanza {stanza}: its last backup" in run.output, run.output[-3000:]
+    assert "older than backups.max_age 1s" in run.output
 
 
 def _restored(test_env: HostsUnderTest, query: str) -> str:
@@ -75,7 +135,7 @@ def test_point_in_time_restore_stops_at_the_target(test_env: HostsUnderTest) -> 
         test_env.run("pg1", "mkdir", "-m", "700", RESTORE_DIR)
         test_env.run(
             "pg1", "pgbackrest", f"--stanza={STANZA}", f"--pg1-path={RESTORE_DIR}", "--type=time",
-            f"--target={target}", "--target-action=promote", "restore",
+            f"--target={target}", "--target-action=promote", "--archive-mode=off", "restore",
         )  # fmt: skip
         # Debian keeps the configuration in /etc: give the restored copy a minimal one.
         test_env.run(
@@ -133,23 +193,55 @@ def _switch_wal(test_env: HostsUnderTest) -> None:
     )
 
 
-def test_failing_archiving_makes_the_health_check_critical(test_env: HostsUnderTest) -> None:
+def _segments(first: str, last: str) -> list[str]:
+    """Every 16 MB WAL segment name from `first` to `last` (one timeline)."""
+    timeline = first[:8]
+    start = int(first[8:16], 16) * 256 + int(first[16:], 16)
+    stop = int(last[8:16], 16) * 256 + int(last[16:], 16)
+    return [f"{timeline}{n // 256:08X}{n % 256:08X}" for n in range(start, stop + 1)]
+
+
+def test_backup_host_down_is_critical_and_named_then_archiving_catches_up_without_a_gap(
+    test_env: HostsUnderTest,
+) -> None:
     # Negative twin: archiving that works reads as ok.
     assert _archiving_check(test_env)[0] == "ok"
     failures = "SELECT failed_count FROM pg_stat_archiver"
     before = int(test_env.psql("pg1", failures))
+    backup = engine_client().containers.get(container_name(test_env.env, BACKUP_HOST))
+    backup.stop(timeout=5)
     try:
-        test_env.run_as_root("pg1", "chmod", "000", "/var/lib/pgbackrest")
-        _switch_wal(test_env)
-        _wait_for(lambda: int(test_env.psql("pg1", failures)) > before, 90, "archiving failed")
+        for _ in range(3):
+            _switch_wal(test_env)
+        _wait_for(lambda: int(test_env.psql("pg1", failures)) > before, 120, "archiving failed")
         status, detail = _archiving_check(test_env)
         assert status == "critical", detail
+        run = run_deploy(test_env.inventory)
+        assert run.returncode != 0
+        assert "stanza adx: pgbackrest info cannot read the repository" in run.output, run.output[
+            -3000:
+        ]
     finally:
-        test_env.run_as_root("pg1", "chmod", "750", "/var/lib/pgbackrest")
+        backup.start()
+    # Back: the deploy starts its pgBackRest server again, and the archiver catches up.
+    converge(test_env.inventory)
     recovered = "SELECT last_archived_time > last_failed_time FROM pg_stat_archiver"
     _switch_wal(test_env)
     _wait_for(lambda: test_env.psql("pg1", recovered) == "t", 180, "archiving recovered")
     assert _archiving_check(test_env)[0] == "ok"
+    # No gap: every segment from the oldest archived to the newest comes back.
+    [archive] = _repository(test_env)[STANZA]["archive"]
+    segments = _segments(str(archive["min"]), str(archive["max"]))
+    assert len(segments) >= 4
+    fetched = test_env.run(
+        "pg1", "sh", "-c",
+        'mkdir -p /tmp/archive-get && for s in "$@"; do '
+        'pgbackrest --stanza=adx archive-get "$s" "/tmp/archive-get/$s" || exit 1; done; '
+        "ls /tmp/archive-get | wc -l; rm -rf /tmp/archive-get",
+        "sh", *segments,
+    )  # fmt: skip
+    assert fetched == str(len(segments))
+    assert converge(test_env.inventory).changed_ops == {}
 
 
 def test_backups_disabled_turn_archiving_off_and_say_so_until_then(
