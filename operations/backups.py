@@ -16,6 +16,7 @@ from pyinfra.api import OperationError, StringCommand, operation
 from operations.facts import (
     INFO_FAILED,
     MISSING_STANZA,
+    OTHER_ERROR,
     PgBackRestRepository,
     PgBackRestServer,
     PgBackRestState,
@@ -119,7 +120,7 @@ def stanza(
         host.noop(f"stanza {stanza} waits for archive_mode = on")
         return
     code, message = state["status"]["code"], state["status"]["message"]
-    if code == INFO_FAILED:
+    if code in (INFO_FAILED, OTHER_ERROR):
         raise OperationError(
             f"stanza {stanza}: pgbackrest info cannot read the repository: {message}"
         )
@@ -183,8 +184,8 @@ def repository(
                 f"stanza {name}: does not exist: its cluster's deploy creates it once "
                 "archive_mode is on (is a restart pending?)"
             )
-        elif code == INFO_FAILED:
-            problems.append(f"stanza {name}: pgbackrest info fails: {message}")
+        elif code in (INFO_FAILED, OTHER_ERROR):
+            problems.append(f"stanza {name}: pgbackrest info cannot read it: {message}")
         else:
             problems.append(
                 f"stanza {name}: pgBackRest reports status {code} ({message}): see "

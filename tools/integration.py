@@ -30,7 +30,7 @@ EXPECTED_SECONDS = {
     "test_large_move.py": 420,
     "test_moves_out_of_databases.py": 330,
     "test_hardening.py": 150,
-    "test_backups.py": 120,
+    "test_backups.py": 480,
     "test_converge.py": 90,
     "test_restart.py": 90,
     "test_migrations.py": 90,

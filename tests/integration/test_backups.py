@@ -209,11 +209,11 @@ def test_backup_host_down_is_critical_and_named_then_archiving_catches_up_withou
     failures = "SELECT failed_count FROM pg_stat_archiver"
     before = int(test_env.psql("pg1", failures))
     backup = engine_client().containers.get(container_name(test_env.env, BACKUP_HOST))
-    backup.stop(timeout=5)
+    backup.stop(timeout=5)  # a host powered off: connections to it time out (io-timeout 60 s)
     try:
         for _ in range(3):
             _switch_wal(test_env)
-        _wait_for(lambda: int(test_env.psql("pg1", failures)) > before, 120, "archiving failed")
+        _wait_for(lambda: int(test_env.psql("pg1", failures)) > before, 300, "archiving failed")
         status, detail = _archiving_check(test_env)
         assert status == "critical", detail
         run = run_deploy(test_env.inventory)
