@@ -281,3 +281,16 @@ def test_a_stale_or_stopped_server_is_started_and_a_current_one_kept() -> None:
             ops.tls_server, {"facts.PgBackRestServer": {key: state}}, port=8432, files=files
         )
         assert bool(run.commands) == started, (running, stale)
+
+
+def test_other_error_reads_as_the_repositorys_own_message() -> None:
+    info = (
+        '[{"name": "adx", "backup": [], "repo": [{"key": 1, "status": {"code": 99, "message": '
+        "\"[HostConnectError] unable to connect to '10.0.0.12:8432'\"}}], "
+        '"status": {"code": 99, "message": "other"}}]'
+    )
+    state = facts.PgBackRestState().process(["archive_mode=on", str(NOW), "ok", info])
+    assert state is not None
+    assert state["status"]["message"] == "[HostConnectError] unable to connect to '10.0.0.12:8432'"
+    with pytest.raises(OperationError, match=r"stanza adx: .*cannot read the repository: \[Host"):
+        _run(state, local=False)

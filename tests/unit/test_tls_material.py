@@ -11,6 +11,7 @@ import yaml
 from adxdb.inventory.tls import (
     ServerTLS,
     check_server_material,
+    common_name,
     ensure_ca,
     ensure_server_cert,
 )
@@ -109,3 +110,66 @@ def test_an_unchanged_ca_keeps_the_server_certificate(tmp_path: Path) -> None:
     """Negative twin: without a new CA nothing is reissued."""
     first = _material(tmp_path)
     assert _material(tmp_path).cert_pem == first.cert_pem
+
+
+def _server_only_certificate(directory: Path) -> ServerTLS:
+    """A supplied certificate for serverAuth only (no clientAuth): fine for PostgreSQL alone."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ca_cert, ca_key = ensure_ca(directory, "prod")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "db1")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in NAMES]), critical=False
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    key_pem = key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return ServerTLS(ca_cert.public_bytes(pem).decode(), cert.public_bytes(pem).decode(), key_pem)
+
+
+def test_with_a_backup_host_a_certificate_must_allow_client_auth(tmp_path: Path) -> None:
+    server_only = _server_only_certificate(tmp_path)
+    assert check_server_material("hosts.db1", server_only, NAMES).problems == []
+    assert check_server_material("hosts.db1", server_only, NAMES, client_auth=True).problems == [
+        "hosts.db1.tls_cert_file: its extended key usage lacks clientAuth (pgBackRest's TLS "
+        "connections between the hosts and the backup host need it)"
+    ]
+    # The generated certificates allow both, and carry the host's name as common name.
+    generated = _material(tmp_path / "generated")
+    assert check_server_material("hosts.db1", generated, NAMES, client_auth=True).problems == []
+    assert common_name(generated.cert_pem) == "db1"
+
+
+def test_a_generated_certificate_names_an_address_as_a_dns_name_too(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(_material(tmp_path).cert_pem.encode())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    # libpq matches the IP entry; pgBackRest 2.45 only DNS names and the common name.
+    assert "10.0.0.10" in [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+    assert "10.0.0.10" in san.get_values_for_type(x509.DNSName)
+
+
+def test_a_certificate_without_client_auth_is_issued_again(tmp_path: Path) -> None:
+    first = _material(tmp_path)
+    assert _material(tmp_path).cert_pem == first.cert_pem  # kept while it is right
+    old = _server_only_certificate(tmp_path)
+    (tmp_path / "db1.crt").write_text(old.cert_pem)
+    (tmp_path / "db1.key").write_text(old.key_pem)
+    assert _material(tmp_path).cert_pem != old.cert_pem
