@@ -47,7 +47,9 @@ def stanzas(env: Environment) -> list[ClusterStanza]:
         [env.primary_host()]
         + [n for n, h in env.hosts.items() if "replica" in h.groups and "primary" not in h.groups]
     )
-    dedicated = [ClusterStanza(name, (name,)) for name in env.database_hosts() if name not in main]
+    # By host name: the same files whatever order the inventory lists its hosts in.
+    hosts = sorted(env.database_hosts())
+    dedicated = [ClusterStanza(name, (name,)) for name in hosts if name not in main]
     return [ClusterStanza(env.backups.stanza, main), *dedicated]
 
 

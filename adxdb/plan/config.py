@@ -111,7 +111,8 @@ def render_conf(env: Environment, paths: ClusterPaths, stanza: str | None = None
 def hba_networks(env: Environment) -> list[str]:
     """Client networks of the inventory, every host of the environment, and loopback."""
     networks: list[str] = [str(net) for net in env.client_networks]
-    for host in env.hosts.values():
+    # By host name: the same file whatever order the inventory lists its hosts in.
+    for _, host in sorted(env.hosts.items()):
         try:
             address = ipaddress.ip_address(host.address)
         except ValueError:

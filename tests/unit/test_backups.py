@@ -294,3 +294,17 @@ def test_other_error_reads_as_the_repositorys_own_message() -> None:
     assert state["status"]["message"] == "[HostConnectError] unable to connect to '10.0.0.12:8432'"
     with pytest.raises(OperationError, match=r"stanza adx: .*cannot read the repository: \[Host"):
         _run(state, local=False)
+
+
+def test_rendered_files_do_not_depend_on_the_order_of_the_hosts() -> None:
+    from adxdb.plan.config import render_hba
+
+    env = environment()
+    data = env.model_dump(mode="json")
+    data["hosts"] = dict(reversed(list(data["hosts"].items())))
+    reordered = Environment.model_validate(data)
+    assert list(reordered.hosts) != list(env.hosts)
+    assert render_hba(reordered) == render_hba(env)
+    assert plan.render_repository_config(reordered, PATHS, CNS) == plan.render_repository_config(
+        env, PATHS, CNS
+    )
