@@ -71,6 +71,7 @@ if plan.backup is not None and plan.backup.server:
         stanzas=list(plan.backup.repository_stanzas),
         max_age=plan.backup.max_age,
         max_age_seconds=plan.backup.max_age_seconds,
+        drill_max_age=plan.backup.drill_max_age,
     )
 if plan.backup_schedule is not None:
     config_files.converge(plan.backup_schedule)

@@ -10,6 +10,7 @@ exits 1.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -116,6 +117,28 @@ def job_validate(conn: psycopg.Connection[Any]) -> int:
     return 1 if problems else 0
 
 
+def health_check_with_inventory(inventory_yml: Path, dsn: str | None) -> int:
+    """The health check of the database at `dsn` (when given) and of the estate's backups:
+    one table, worst first; exit 1 when a check is critical."""
+    rows: Rows = []
+    code = 0
+    try:
+        rows += inventory_health(inventory_yml)
+    except (AdxError, ValueError) as error:
+        rows.append(("backups", "critical", str(error).replace("\n", "; ")))
+    if dsn:
+        try:
+            with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:
+                rows += _query(conn, "health_check")[1]
+        except psycopg.Error as error:
+            print(f"error: {type(error).__name__}: {error}".rstrip(), file=sys.stderr)
+            code = 1
+    order = {"critical": 0, "warning": 1}
+    rows.sort(key=lambda row: (order.get(str(row[1]), 2), str(row[0])))
+    print(_table(["name", "status", "detail"], rows))
+    return 1 if code or any(row[1] == "critical" for row in rows) else 0
+
+
 READ_JOBS: dict[str, Callable[[psycopg.Connection[Any]], int]] = {
     "health": job_health,
     "health-check": job_health_check,
@@ -127,16 +150,89 @@ READ_JOBS: dict[str, Callable[[psycopg.Connection[Any]], int]] = {
 DEPLOY_JOBS = ("migrate", "seed", "clean")
 
 
-def _pyinfra(inventory: Path, deploy: str, extra: Sequence[str]) -> int:
-    """Run a deploy over SSH against the inventory's pyinfra file (`<env>.py` beside the YAML)."""
+def _pyinfra_command(inventory: Path, *args: str) -> list[str] | None:
+    """pyinfra against the inventory's pyinfra file (`<env>.py` beside the YAML), or None
+    (said on stderr) when there is none."""
     # Resolved here: pyinfra runs from the repository, and the user means the file they named.
     pyinfra_inventory = inventory.resolve().with_suffix(".py")
     if not pyinfra_inventory.is_file():
         print(f"error: {pyinfra_inventory}: inventory file not found", file=sys.stderr)
-        return 2
+        return None
     pyinfra = Path(sys.executable).parent / "pyinfra"
-    command = [str(pyinfra), *extra, str(pyinfra_inventory), str(REPO / deploy)]
+    return [str(pyinfra), str(pyinfra_inventory), *args]
+
+
+def _pyinfra(inventory: Path, deploy: str, extra: Sequence[str]) -> int:
+    """Run a deploy over SSH against the inventory."""
+    command = _pyinfra_command(inventory, str(REPO / deploy))
+    if command is None:
+        return 2
+    command[1:1] = extra
     return subprocess.run(command, cwd=REPO, check=False).returncode
+
+
+def host_facts(inventory: Path, host_name: str, facts: Sequence[str]) -> dict[str, Any]:
+    """Facts of `operations.facts` gathered on one host of the inventory (pyinfra over SSH,
+    as the deploy reads them), by class name; AdxError when they cannot be read."""
+    command = _pyinfra_command(inventory, "fact", *(f"operations.facts.{name}" for name in facts))
+    if command is None:
+        raise AdxError(f"{inventory}: no pyinfra inventory file beside it")
+    command[1:1] = ["-y", "--json", "--limit", host_name]
+    run = subprocess.run(command, cwd=REPO, check=False, capture_output=True, text=True)
+    try:
+        found = json.loads(run.stdout) if run.returncode == 0 else {}
+    except ValueError:
+        found = {}
+    result: dict[str, Any] = {}
+    for name in facts:
+        values: dict[str, Any] = next((v for k, v in found.items() if k.endswith(f".{name}")), {})
+        if values.get(host_name) is None:
+            last = (run.stderr.strip().splitlines() or ["no answer"])[-1]
+            raise AdxError(f"{host_name}: cannot read {name}: {last}")
+        result[name] = values[host_name]
+    return result
+
+
+def inventory_health(inventory_yml: Path) -> list[tuple[str, str, str]]:
+    """Health-check rows of the estate's backups, read on the repository's host: each
+    stanza's status and freshness, and its last verified restore."""
+    from adxdb.inventory.loader import load_inventory  # the deploy side: PyYAML, cryptography
+    from adxdb.plan.backups import backup_health
+    from adxdb.plan.drill import drill_health, repository_host, stanza_names
+
+    env = load_inventory(inventory_yml).env
+    repository = repository_host(env)
+    if repository is None:
+        return [("backups", "warning", "backups.enabled is false: no WAL archive, no backup")]
+    facts = host_facts(inventory_yml, repository, ["PgBackRestRepository", "RestoreDrillResults"])
+    drills = facts["RestoreDrillResults"]
+    return backup_health(env, facts["PgBackRestRepository"]) + drill_health(
+        stanza_names(env), env.backups.drill_max_age, drills["now"], drills["results"]
+    )
+
+
+def restore_drill(
+    inventory_yml: Path, clusters: Sequence[str], at: str | None, extra: Sequence[str]
+) -> int:
+    """Run the drill deploy on the repository's host for the clusters asked for."""
+    from adxdb.inventory.loader import load_inventory
+    from adxdb.plan.drill import check_request, repository_host
+
+    try:
+        env = load_inventory(inventory_yml).env
+        request = check_request(env, clusters, at)
+    except AdxError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    repository = repository_host(env)
+    assert repository is not None
+    data = json.dumps(request.as_data())
+    return _pyinfra(
+        inventory_yml,
+        "drill.py",
+        ["-y", "--limit", repository, "--data", f"adx_drill={data}", *extra],
+    )
 
 
 def app_env(inventory_yml: Path) -> int:
@@ -179,8 +275,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     for job in READ_JOBS:
         read_parser = sub.add_parser(job, help=f"{job} over psycopg (DATABASE_URL or --dsn)")
         read_parser.add_argument("--dsn", help="connection string; default: $DATABASE_URL")
+        if job == "health-check":
+            read_parser.add_argument(
+                "--inventory",
+                type=Path,
+                help="inventories/<env>.yml: also each stanza's backups and last verified "
+                "restore, read on the repository's host over SSH (alone: those only)",
+            )
+    drill_parser = sub.add_parser(
+        "restore-drill",
+        help="restore a cluster's backup into a scratch instance on the backup host, verify it "
+        "(ledger, amcheck, row counts), record the result",
+    )
+    drill_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+    drill_parser.add_argument(
+        "--cluster",
+        action="append",
+        default=[],
+        help="the cluster's stanza (backups.stanza for the main cluster, a dedicated host's "
+        "name); repeat for several; default: every cluster",
+    )
+    drill_parser.add_argument(
+        "--at", help="recover to this time (ISO 8601 with a zone); default: the end of the archive"
+    )
+    drill_parser.epilog = "Other options (e.g. -v) are passed on to pyinfra."
     args, passed_on = parser.parse_known_args(argv)
 
+    if args.job == "restore-drill":
+        return restore_drill(args.inventory, args.cluster, args.at, passed_on)
     if args.job == "app-env":
         if passed_on:
             parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
@@ -191,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if passed_on:
         parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
     dsn = args.dsn or os.environ.get("DATABASE_URL")
+    if args.job == "health-check" and args.inventory is not None:
+        return health_check_with_inventory(args.inventory, dsn)
     if not dsn:
         print("error: give --dsn or set DATABASE_URL", file=sys.stderr)
         return 2

@@ -5,7 +5,6 @@ freshness of its last backup (the schedule takes the backups from there)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Generator
 from typing import Any
@@ -13,49 +12,32 @@ from typing import Any
 from pyinfra import host
 from pyinfra.api import OperationError, StringCommand, operation
 
-from operations.facts import (
+from adxdb.plan.backups import (
     INFO_FAILED,
-    MISSING_STANZA,
+    MISSING_STANZA_CODES,
+    NO_VALID_BACKUP,
     OTHER_ERROR,
+    STANZA_OK,
+    freshness_problem,
+    stanza_problem,
+    when,
+)
+from adxdb.plan.drill import drill_health
+from operations.facts import (
+    MISSING_STANZA,
     PgBackRestRepository,
     PgBackRestServer,
     PgBackRestState,
+    RestoreDrillResults,
 )
 from operations.scripts import inline_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
-# pgBackRest's `info` status codes (doc: command reference, info).
-STANZA_OK = 0
-MISSING_STANZA_CODES = (1, 3)  # no stanza path / no stanza data: stanza-create
-NO_VALID_BACKUP = 2
-
 
 def _pgbackrest(stanza: str, *args: str) -> StringCommand:
     return StringCommand(
         "runuser", "-u", "postgres", "--", "pgbackrest", f"--stanza={stanza}", *args
-    )
-
-
-def _when(epoch: int) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def freshness_problem(
-    stanza: str, entry: dict[str, Any], now: int, max_age: str, seconds: int
-) -> str | None:
-    """Why a stanza with backups is not fresh (its last backup older than `max_age`), or None."""
-    last = entry.get("last_backup")
-    if last is None:
-        return f"stanza {stanza}: holds no backup"
-    age = now - int(last["stop"])
-    if age <= seconds:
-        return None
-    return (
-        f"stanza {stanza}: its last backup ({last['label']}, {last['type']}) finished at "
-        f"{_when(int(last['stop']))}, {age // 3600} h {age % 3600 // 60} min ago, older than "
-        f"backups.max_age {max_age}: see the schedule (/etc/cron.d/adx-pgbackrest) and "
-        "/var/log/pgbackrest on the backup host"
     )
 
 
@@ -145,53 +127,102 @@ def stanza(
 
 @operation()
 def repository(
-    stanzas: list[str], max_age: str, max_age_seconds: int
+    stanzas: list[str], max_age: str, max_age_seconds: int, drill_max_age: str = "8d"
 ) -> Generator[Any, None, None]:
     """
     On the backup host: take the first full backup of each stanza that has none, then fail,
-    naming each stanza, when one is not ok or its last backup is older than `max_age`.
+    naming each stanza, when one is not ok or its last backup is older than `max_age`. Each
+    stanza's last verified restore (`adxdb restore-drill`) is shown, with a warning when it
+    is older than `drill_max_age`, there is none, or the last drill failed (`--dry` shows it).
 
     + stanzas: every cluster's stanza (none on a database host: a no-op there)
     + max_age, max_age_seconds: `backups.max_age`
+    + drill_max_age: `backups.drill_max_age`
 
     **Example:**
 
     .. code:: python
 
         repository(name="Backups", stanzas=["adx", "tenant1"], max_age="26h",
-                   max_age_seconds=93600)
+                   max_age_seconds=93600, drill_max_age="8d")
     """
     if not stanzas:
         host.noop("the repository is on the backup host")
         return
+    drills = host.get_fact(RestoreDrillResults)
+    for check, status, detail in drill_health(
+        stanzas, drill_max_age, drills["now"], drills["results"]
+    ):
+        log = logger.info if status == "ok" else logger.warning
+        log("%s%s %s: %s", host.print_prefix, check, status, detail)
     repo = host.get_fact(PgBackRestRepository)
     found: dict[str, Any] = repo["stanzas"]
     problems: list[str] = []
     fresh: list[str] = []
     for name in stanzas:
         entry = found.get(name) or found.get("") or dict(MISSING_STANZA)
-        code, message = entry["status"]["code"], entry["status"]["message"]
-        if code == NO_VALID_BACKUP:
+        if entry["status"]["code"] == NO_VALID_BACKUP:
             yield _pgbackrest(name, "--type=full", "backup")
-        elif code == STANZA_OK:
-            problem = freshness_problem(name, entry, repo["now"], max_age, max_age_seconds)
-            if problem is None:
-                fresh.append(f"{name} ({entry['backups']})")
-            else:
-                problems.append(problem)
-        elif code in MISSING_STANZA_CODES:
-            problems.append(
-                f"stanza {name}: does not exist: its cluster's deploy creates it once "
-                "archive_mode is on (is a restart pending?)"
-            )
-        elif code in (INFO_FAILED, OTHER_ERROR):
-            problems.append(f"stanza {name}: pgbackrest info cannot read it: {message}")
+            continue
+        problem = stanza_problem(name, entry, repo["now"], max_age, max_age_seconds)
+        if problem is None:
+            fresh.append(f"{name} ({entry['backups']})")
         else:
-            problems.append(
-                f"stanza {name}: pgBackRest reports status {code} ({message}): see "
-                "/var/log/pgbackrest on the backup host"
-            )
+            problems.append(problem)
     if problems:
         raise OperationError("\n".join(problems))
     if len(fresh) == len(stanzas):
         host.noop(f"backups are fresh: {', '.join(fresh)}")
+
+
+@operation()
+def restore_drill(
+    stanza: str,
+    target: str,
+    target_epoch: int | None,
+    databases: list[str],
+    repo_path: str,
+    version: int,
+    drill_dir: str,
+) -> Generator[Any, None, None]:
+    """
+    Restore `stanza` into a scratch instance on this host (the repository's), verify it and
+    record the result (`operations/files/restore_drill.sh`). Refused before anything is
+    restored when the stanza holds no backup, or the target is before its oldest backup or
+    after this host's clock.
+
+    + stanza: the cluster's stanza
+    + target: "latest" or a UTC time as pgBackRest reads it; target_epoch: the same in seconds
+    + databases: the databases to verify (their SQL uploaded under `drill_dir`/verify/stanza)
+    + repo_path, version: the repository's path, PostgreSQL's major version
+
+    **Example:**
+
+    .. code:: python
+
+        restore_drill(name="Restore drill of adx", stanza="adx", target="latest",
+                      target_epoch=None, databases=["adx_core"], repo_path="/var/lib/pgbackrest",
+                      version=15, drill_dir="/var/lib/adx-drill")
+    """
+    repo = host.get_fact(PgBackRestRepository)
+    entry = repo["stanzas"].get(stanza) or repo["stanzas"].get("") or dict(MISSING_STANZA)
+    code, message = entry["status"]["code"], entry["status"]["message"]
+    if code != STANZA_OK or entry.get("first_backup") is None:
+        raise OperationError(
+            f"restore-drill: stanza {stanza} has nothing to restore: pgBackRest reports status "
+            f"{code} ({message})"
+        )
+    if target_epoch is not None:
+        first = entry["first_backup"]
+        if target_epoch < int(first["stop"]):
+            raise OperationError(
+                f"--at {target}: before the oldest backup of stanza {stanza} ({first['label']}, "
+                f"finished {when(int(first['stop']))}): no backup holds that point in time"
+            )
+        if target_epoch > int(repo["now"]):
+            raise OperationError(
+                f"--at {target}: later than the repository host's clock ({when(int(repo['now']))})"
+            )
+    yield inline_script(
+        "restore_drill.sh", stanza, target, repo_path, str(int(version)), drill_dir, *databases
+    )

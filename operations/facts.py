@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 from pyinfra.api import FactBase, HiddenValue, OperationError, QuoteString, StringCommand
 
 from adxdb import sqlfiles
+from adxdb.plan.backups import INFO_FAILED, MISSING_ENTRY, OTHER_ERROR
 from adxdb.plan.config import ClusterPaths
+from adxdb.plan.drill import RESULTS_DIR
 from operations.psql import if_ready, psql_query, psql_script_query, server_ready
 from operations.scripts import inline_script
 
@@ -194,21 +196,15 @@ class PgTenantTables(FactBase[dict[str, dict[str, Any]] | None]):
         return None if data is None else {str(k): dict(v) for k, v in dict(data).items()}
 
 
-# `info` could not answer at all (no status of pgBackRest's own): the repository is unreachable,
-# a certificate is refused, the configuration is wrong; the message says which.
-INFO_FAILED = -1
-OTHER_ERROR = 99  # pgBackRest's own "other": the repository's status says why
-
-
-def _last_backup(found: dict[str, Any]) -> dict[str, Any] | None:
+def _backup(found: dict[str, Any], index: int) -> dict[str, Any] | None:
     backups = found.get("backup") or []
     if not backups:
         return None
-    last = backups[-1]
+    chosen = backups[index]
     return {
-        "label": str(last["label"]),
-        "type": str(last["type"]),
-        "stop": int(last["timestamp"]["stop"]),
+        "label": str(chosen["label"]),
+        "type": str(chosen["type"]),
+        "stop": int(chosen["timestamp"]["stop"]),
     }
 
 
@@ -220,7 +216,7 @@ def parse_info(lines: list[str]) -> tuple[int, dict[str, dict[str, Any]]]:
     if lines[1].strip() != "ok":
         message = next((line for line in reversed(text.splitlines()) if line.strip()), "")
         failed = {"code": INFO_FAILED, "message": message or "pgbackrest info failed"}
-        return now, {"": {"status": failed, "backups": 0, "last_backup": None}}
+        return now, {"": {**MISSING_STANZA, "status": failed}}
     stanzas: dict[str, dict[str, Any]] = {}
     for found in json.loads(text or "[]"):
         status = found.get("status", {"code": 1, "message": "missing"})
@@ -236,16 +232,13 @@ def parse_info(lines: list[str]) -> tuple[int, dict[str, dict[str, Any]]]:
         stanzas[str(found["name"])] = {
             "status": {"code": int(status["code"]), "message": message},
             "backups": len(found.get("backup") or []),
-            "last_backup": _last_backup(found),
+            "first_backup": _backup(found, 0),
+            "last_backup": _backup(found, -1),
         }
     return now, stanzas
 
 
-MISSING_STANZA: dict[str, Any] = {
-    "status": {"code": 1, "message": "missing stanza path"},
-    "backups": 0,
-    "last_backup": None,
-}
+MISSING_STANZA = MISSING_ENTRY
 
 
 class PgBackRestState(FactBase[dict[str, Any] | None]):
@@ -304,6 +297,30 @@ class PgBackRestRepository(FactBase[dict[str, Any]]):
     def process(self, output: list[str]) -> dict[str, Any]:
         now, stanzas = parse_info(output)
         return {"now": now, "stanzas": stanzas}
+
+
+class RestoreDrillResults(FactBase[dict[str, Any]]):
+    """
+    The restore drills recorded on the repository's host (`operations/files/restore_drill.sh`):
+    the host's clock and, per stanza, the last drill and the last verified one.
+
+    .. code:: python
+
+        {"now": 1764700000,
+         "results": {"adx.last": {"verdict": "verified", "finished": 1764690000, ...},
+                     "adx.verified": {...}}}
+    """
+
+    def command(self) -> StringCommand:
+        return inline_script("restore_drill_results.sh", RESULTS_DIR)
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        for line in output[1:]:
+            key, _, text = line.partition(" ")
+            if text.strip():
+                results[key] = json.loads(text)
+        return {"now": int(output[0]), "results": results}
 
 
 class PgBackRestServer(FactBase[dict[str, Any]]):

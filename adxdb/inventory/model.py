@@ -180,6 +180,11 @@ class Backups(Frozen):
         description="the deploy fails, naming the stanza, when a stanza's last backup is older",
     )
     tls_port: Port = Field(default=8432, description="the port of pgBackRest's TLS servers")
+    drill_max_age: Annotated[Duration, duration_between("1h", "365d")] = Field(
+        default="8d",
+        description="the health check and the plan warn when a stanza's last verified restore "
+        "(`adxdb restore-drill`) is older, or there is none",
+    )
 
 
 class ContainerNetwork(Frozen):

@@ -11,8 +11,10 @@ host's TLS server. Each side knows the other by its certificate's common name
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from adxdb.inventory.model import Backups, Environment
 from adxdb.inventory.types import duration_seconds
@@ -30,6 +32,15 @@ LOG_DIR = "/var/log/pgbackrest"
 SOCKET_DIR = "/var/run/postgresql"
 # What pgBackRest's TLS server reads when it starts: a change restarts it.
 SERVER_FILES = (CONFIG_FILE, CA_FILE, CERT_FILE, KEY_FILE)
+
+# pgBackRest's `info` status codes (doc: command reference, info), and ours.
+STANZA_OK = 0
+MISSING_STANZA_CODES = (1, 3)  # no stanza path / no stanza data: stanza-create
+NO_VALID_BACKUP = 2
+OTHER_ERROR = 99  # pgBackRest's own "other": the repository's status says why
+# `info` could not answer at all (no status of pgBackRest's own): the repository is unreachable,
+# a certificate is refused, the configuration is wrong; the message says which.
+INFO_FAILED = -1
 
 
 @dataclass(frozen=True)
@@ -188,6 +199,7 @@ class BackupPlan:
     repository_stanzas: tuple[str, ...]
     max_age_seconds: int
     max_age: str
+    drill_max_age: str = "8d"
     server_files: tuple[str, ...] = field(default=SERVER_FILES)
 
 
@@ -215,4 +227,86 @@ def backup_plan(env: Environment, host_name: str) -> BackupPlan | None:
         repository_stanzas=taken,
         max_age_seconds=duration_seconds(backups.max_age),
         max_age=backups.max_age,
+        drill_max_age=backups.drill_max_age,
     )
+
+
+def when(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def freshness_problem(
+    stanza: str, entry: Mapping[str, Any], now: int, max_age: str, seconds: int
+) -> str | None:
+    """Why a stanza with backups is not fresh (its last backup older than `max_age`), or None."""
+    last = entry.get("last_backup")
+    if last is None:
+        return f"stanza {stanza}: holds no backup"
+    age = now - int(last["stop"])
+    if age <= seconds:
+        return None
+    return (
+        f"stanza {stanza}: its last backup ({last['label']}, {last['type']}) finished at "
+        f"{when(int(last['stop']))}, {age // 3600} h {age % 3600 // 60} min ago, older than "
+        f"backups.max_age {max_age}: see the schedule ({SCHEDULE_FILE}) and {LOG_DIR} on the "
+        "backup host"
+    )
+
+
+def stanza_problem(
+    stanza: str, entry: Mapping[str, Any], now: int, max_age: str, seconds: int
+) -> str | None:
+    """What is wrong with a stanza as the repository's `info` reads it (one line naming it),
+    or None when it is ok and its last backup is fresh."""
+    code, message = entry["status"]["code"], entry["status"]["message"]
+    if code == STANZA_OK:
+        return freshness_problem(stanza, entry, now, max_age, seconds)
+    if code == NO_VALID_BACKUP:
+        return f"stanza {stanza}: holds no valid backup"
+    if code in MISSING_STANZA_CODES:
+        return (
+            f"stanza {stanza}: does not exist: its cluster's deploy creates it once "
+            "archive_mode is on (is a restart pending?)"
+        )
+    if code in (INFO_FAILED, OTHER_ERROR):
+        return f"stanza {stanza}: pgbackrest info cannot read it: {message}"
+    return (
+        f"stanza {stanza}: pgBackRest reports status {code} ({message}): see {LOG_DIR} on "
+        "the backup host"
+    )
+
+
+MISSING_ENTRY: dict[str, Any] = {
+    "status": {"code": 1, "message": "missing stanza path"},
+    "backups": 0,
+    "first_backup": None,
+    "last_backup": None,
+}
+
+
+def backup_health(env: Environment, repository: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Health-check rows (name, status, detail) of every stanza, from the repository host's
+    `PgBackRestRepository` fact: critical when a stanza is not ok or its last backup is older
+    than `backups.max_age`."""
+    found = repository.get("stanzas") or {}
+    max_age = env.backups.max_age
+    seconds = duration_seconds(max_age)
+    rows = []
+    for stanza in stanzas(env):
+        entry = found.get(stanza.name) or found.get("") or MISSING_ENTRY
+        problem = stanza_problem(stanza.name, entry, int(repository["now"]), max_age, seconds)
+        if problem is not None:
+            rows.append((f"backups:{stanza.name}", "critical", problem))
+            continue
+        last = entry["last_backup"]
+        age = int(repository["now"]) - int(last["stop"])
+        rows.append(
+            (
+                f"backups:{stanza.name}",
+                "ok",
+                f"{entry['backups']} backup(s); last {last['label']} ({last['type']}) finished "
+                f"{when(int(last['stop']))}, {age // 3600} h {age % 3600 // 60} min ago "
+                f"(max {max_age})",
+            )
+        )
+    return rows

@@ -58,7 +58,7 @@ STAGING_PREFIX = "adx-upload-"
 CREATECLUSTER_TEXT = (
     "# Managed by adxdb: the deploy creates its clusters itself.\ncreate_main_cluster = false\n"
 )
-BACKUP_PACKAGES = ("pgbackrest", "cron")
+BACKUP_PACKAGES = ("pgbackrest", "cron", "jq")  # jq: the restore drill records JSON
 
 
 def server_packages(version: int) -> list[str]:

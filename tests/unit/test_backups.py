@@ -10,6 +10,7 @@ from pyinfra.api import OperationError
 
 from adxdb.inventory.model import Backups, Environment
 from adxdb.plan import backups as plan
+from adxdb.plan.backups import INFO_FAILED
 from adxdb.plan.config import ClusterPaths, owned_settings
 from operations import backups as ops
 from operations import facts
@@ -188,7 +189,7 @@ def test_another_status_is_an_error_that_names_it() -> None:
 def test_an_unreachable_repository_is_an_error_that_names_the_stanza() -> None:
     with pytest.raises(OperationError, match=r"stanza adx: pgbackrest info cannot read .*refused"):
         _run(
-            _state(facts.INFO_FAILED, message="ERROR: [049]: unable to connect: refused"),
+            _state(INFO_FAILED, message="ERROR: [049]: unable to connect: refused"),
             local=False,
         )
 
@@ -196,11 +197,16 @@ def test_an_unreachable_repository_is_an_error_that_names_the_stanza() -> None:
 # The repository operation (the backup host) -----------------------------------------------
 
 
-def _repository(stanzas: dict[str, Any]) -> tuple[list[str], OperationRun]:
-    facts_in = {"facts.PgBackRestRepository": {"now": NOW, "stanzas": stanzas}}
+def _repository(
+    stanzas: dict[str, Any], drills: dict[str, Any] | None = None
+) -> tuple[list[str], OperationRun]:
+    facts_in = {
+        "facts.PgBackRestRepository": {"now": NOW, "stanzas": stanzas},
+        "facts.RestoreDrillResults": {"now": NOW, "results": drills or {}},
+    }
     run = run_operation(
         ops.repository, facts_in, stanzas=["adx", "tenant1"], max_age="26h",
-        max_age_seconds=93600,
+        max_age_seconds=93600, drill_max_age="8d",
     )  # fmt: skip
     return [str(c.get_raw_value()) for c in run.commands], run
 
@@ -227,7 +233,7 @@ def test_every_stale_or_broken_stanza_is_named_one_line_each() -> None:
 
 
 def test_info_that_cannot_answer_names_every_stanza() -> None:
-    failed = {"": _entry(facts.INFO_FAILED, message="ERROR: [041]: unable to open file")}
+    failed = {"": _entry(INFO_FAILED, message="ERROR: [041]: unable to open file")}
     with pytest.raises(OperationError, match=r"(?s)stanza adx: .*\[041\].*stanza tenant1: "):
         _repository(failed)
 
@@ -248,6 +254,7 @@ def test_state_fact_reads_archive_mode_the_clock_and_the_stanza() -> None:
         "now": NOW,
         "status": {"code": 0, "message": "ok"},
         "backups": 2,
+        "first_backup": {"label": "A", "type": "full", "stop": 2},
         "last_backup": {"label": "B", "type": "diff", "stop": 4},
     }
     assert fact.process(["null"]) is None
@@ -258,7 +265,7 @@ def test_an_info_that_fails_reads_as_its_last_error_line() -> None:
         ["archive_mode=on", str(NOW), "error", "WARN: x", "ERROR: [049]: refused", ""]
     )
     assert state is not None
-    assert state["status"] == {"code": facts.INFO_FAILED, "message": "ERROR: [049]: refused"}
+    assert state["status"] == {"code": INFO_FAILED, "message": "ERROR: [049]: refused"}
 
 
 def test_repository_fact_reads_every_stanza() -> None:
