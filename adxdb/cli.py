@@ -117,6 +117,35 @@ def job_validate(conn: psycopg.Connection[Any]) -> int:
     return 1 if problems else 0
 
 
+def restore_cluster(
+    inventory_yml: Path, cluster: str | None, at: str | None, extra: Sequence[str]
+) -> int:
+    """Run the restore deploy on the host the inventory declares for the cluster."""
+    from adxdb.inventory.loader import load_inventory
+    from adxdb.plan.restore import check_restore, restore_host
+
+    try:
+        env = load_inventory(inventory_yml).env
+        request = check_restore(env, cluster, at)
+    except AdxError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    target = restore_host(env, request.stanza)
+    data = json.dumps(request.as_data())
+    code = _pyinfra(
+        inventory_yml,
+        "restore.py",
+        ["-y", "--limit", target, "--data", f"adx_restore={data}", *extra],
+    )
+    if code == 0:
+        print(
+            f"restored {request.stanza} onto {target}; now converge it: adxdb migrate "
+            f"{inventory_yml} -y (or pyinfra {inventory_yml.with_suffix('.py')} deploy.py)"
+        )
+    return code
+
+
 def health_check_with_inventory(inventory_yml: Path, dsn: str | None) -> int:
     """The health check of the database at `dsn` (when given) and of the estate's backups:
     one table, worst first; exit 1 when a check is critical."""
@@ -299,8 +328,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--at", help="recover to this time (ISO 8601 with a zone); default: the end of the archive"
     )
     drill_parser.epilog = "Other options (e.g. -v) are passed on to pyinfra."
+    restore_parser = sub.add_parser(
+        "restore",
+        help="rebuild a lost cluster from the backup host onto the fresh host the inventory "
+        "declares for it; then run the deploy",
+    )
+    restore_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+    restore_parser.add_argument(
+        "--cluster", help="the cluster's stanza (backups.stanza, or a dedicated host's name)"
+    )
+    restore_parser.add_argument(
+        "--at", help="recover to this time (ISO 8601 with a zone); default: the end of the archive"
+    )
+    restore_parser.epilog = "Other options (e.g. -v) are passed on to pyinfra."
     args, passed_on = parser.parse_known_args(argv)
 
+    if args.job == "restore":
+        return restore_cluster(args.inventory, args.cluster, args.at, passed_on)
     if args.job == "restore-drill":
         return restore_drill(args.inventory, args.cluster, args.at, passed_on)
     if args.job == "app-env":

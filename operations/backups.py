@@ -28,6 +28,7 @@ from operations.facts import (
     PgBackRestRepository,
     PgBackRestServer,
     PgBackRestState,
+    PgClusters,
     RestoreDrillResults,
 )
 from operations.scripts import inline_script
@@ -225,4 +226,65 @@ def restore_drill(
             )
     yield inline_script(
         "restore_drill.sh", stanza, target, repo_path, str(int(version)), drill_dir, *databases
+    )
+
+
+@operation()
+def restore_cluster(
+    stanza: str,
+    target: str,
+    target_epoch: int | None,
+    version: int,
+    cluster: str,
+    port: int,
+) -> Generator[Any, None, None]:
+    """
+    Restore a lost cluster onto this fresh host from its stanza on the backup host and adopt
+    the restored data folder as the Debian cluster (`operations/files/restore_cluster.sh`);
+    refused when the cluster exists here (read now, and again on the host), its data folder
+    holds anything, or the target is before the stanza's oldest backup.
+
+    + stanza: the cluster's stanza
+    + target: "latest" or a UTC time as pgBackRest reads it; target_epoch: the same in seconds
+    + version, cluster, port: the cluster the inventory declares
+
+    **Example:**
+
+    .. code:: python
+
+        restore_cluster(name="Restore cluster 15/main", stanza="adx", target="latest",
+                        target_epoch=None, version=15, cluster="main", port=5432)
+    """
+    existing = host.get_fact(PgClusters).get(f"{version}/{cluster}")
+    if existing is not None:
+        state = "running" if existing["running"] else "stopped"
+        raise OperationError(
+            f"restore {stanza}: refused: cluster {version}/{cluster} exists on {host.name} "
+            f"({state}): a cluster is restored onto a fresh host only; nothing was changed"
+        )
+    yield inline_script(
+        "restore_cluster.sh", "restore", stanza, target,
+        str(int(target_epoch or 0)), str(int(version)), cluster, str(int(port)),
+    )  # fmt: skip
+
+
+@operation(is_idempotent=False)
+def restored_cluster_started(
+    stanza: str, version: int, cluster: str, port: int
+) -> Generator[Any, None, None]:
+    """
+    Start the restored cluster and wait until its recovery ends and it is promoted.
+
+    + stanza: the cluster's stanza (named in the progress lines)
+    + version, cluster, port: the cluster
+
+    **Example:**
+
+    .. code:: python
+
+        restored_cluster_started(name="Restored cluster started", stanza="adx", version=15,
+                                 cluster="main", port=5432)
+    """
+    yield inline_script(
+        "restore_cluster.sh", "start", stanza, str(int(version)), cluster, str(int(port))
     )

@@ -1,19 +1,29 @@
 """WAL archiving and backups with pgBackRest on the backup host: a stanza per cluster with a
 first full backup, every WAL segment of every database host archived there (none kept on a
 database host), each host limited to its own stanza, a stale backup failing the deploy by name,
-a point-in-time restore that stops where it was asked to, and a backup host that goes down and
-comes back without a gap in the archive."""
+restore drills (every cluster verified, a point in time, refusals, a drifted ledger failing),
+and a backup host that goes down and comes back without a gap in the archive."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.integration.conftest import HostsUnderTest
-from tests.integration.harness import connect, converge, run_deploy, variant_inventory
+from tests.integration.harness import (
+    REPO,
+    TEST_YML,
+    connect,
+    converge,
+    run_deploy,
+    variant_inventory,
+)
 from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
@@ -21,8 +31,6 @@ STANZA = "adx"
 BACKUP_HOST = "backup1"
 STANZAS = {"pg1": "adx", "tenant1": "tenant1"}
 REPOSITORY = "/var/lib/pgbackrest"
-RESTORE_DIR = "/var/lib/postgresql/pitr-probe"
-RESTORE_PORT = 5499
 
 
 def _repository(test_env: HostsUnderTest) -> dict[str, dict[str, Any]]:
@@ -114,57 +122,152 @@ def test_a_backup_older_than_max_age_fails_the_deploy_naming_each_stanza(
     assert "older than backups.max_age 1s" in run.output
 
 
-def _restored(test_env: HostsUnderTest, query: str) -> str:
-    return test_env.run(
-        "pg1", "psql", "-X", "-A", "-t", "-h", "/tmp", "-p", str(RESTORE_PORT), "-d", "postgres",
-        "-c", query,
+DRILLS = "/var/lib/adx-drill"
+# Exact rows of every table of a database, read on the live server: what a drill must find.
+LIVE_COUNTS = (
+    "SELECT coalesce(json_object_agg(format('%I.%I', n.nspname, c.relname), "
+    "(xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', "
+    "n.nspname, c.relname), false, true, '')))[1]::text::bigint), '{}') "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' "
+    "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+)
+
+
+def _adxdb(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    run = subprocess.run(
+        [sys.executable, "-m", "adxdb.cli", *(str(a) for a in args)],
+        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
+    run.stdout += run.stderr
+    return run
 
 
-def test_point_in_time_restore_stops_at_the_target(test_env: HostsUnderTest) -> None:
+def _drill(test_env: HostsUnderTest, stanza: str, which: str = "last") -> dict[str, Any]:
+    path = f"{DRILLS}/results/{stanza}.{which}.json"
+    return dict(json.loads(test_env.run_as_root(BACKUP_HOST, "cat", path)))
+
+
+def _health(test_env: HostsUnderTest) -> tuple[int, dict[str, tuple[str, str]]]:
+    run = _adxdb("health-check", "--inventory", TEST_YML)
+    rows = {}
+    for line in run.stdout.splitlines()[2:]:
+        name, status, detail = [*line.split(None, 2), "", ""][:3]
+        rows[name] = (status, detail)
+    return run.returncode, rows
+
+
+def test_a_restore_drill_verifies_every_cluster_and_the_health_check_shows_it(
+    test_env: HostsUnderTest,
+) -> None:
+    code, rows = _health(test_env)  # the twin: before any drill, no verified restore
+    assert rows["restore_drill:adx"][0] == "warning", rows
+    assert "no verified restore yet" in rows["restore_drill:adx"][1]
+    assert rows["backups:adx"][0] == "ok" and code == 0, rows
+
+    run = _adxdb("restore-drill", TEST_YML)
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert "restore-drill adx: recovering" in run.stdout  # progress, as it runs
+    databases = {"adx": ["adx_core"], "tenant1": ["adx_tenant_initech", "adx_tenant_umbrella"]}
+    for host, stanza in STANZAS.items():
+        result = _drill(test_env, stanza)
+        print(
+            f"restore drill {stanza}: {result['duration_seconds']} s, backup set "
+            f"{result['backup_set']}, {sum(len(d['tables']) for d in result['databases'])} "
+            f"tables, {sum(d['indexes_checked'] for d in result['databases'])} indexes"
+        )
+        assert (result["verdict"], result["problems"]) == ("verified", []), result
+        labels = [b["label"] for b in _repository(test_env)[stanza]["backup"]]
+        assert result["backup_set"] in labels
+        assert [d["database"] for d in result["databases"]] == databases[stanza]
+        for found in result["databases"]:
+            assert found["ledger_rows"] > 0 and found["indexes_checked"] > 100, found
+            live = json.loads(test_env.psql(host, LIVE_COUNTS, found["database"]))
+            assert found["tables"] == live, found["database"]
+        assert _drill(test_env, stanza, "verified") == result
+    # The scratch instances are gone: no folder, no server.
+    left = test_env.run_as_root(BACKUP_HOST, "find", f"{DRILLS}/scratch", "-mindepth", "1")
+    assert [p for p in left.splitlines() if not Path(p).name.startswith(".")] == []
+    servers = test_env.run_as_root(BACKUP_HOST, "sh", "-c", "pgrep -f '[a]dx-drill' || true")
+    assert servers == ""
+
+    code, rows = _health(test_env)
+    assert code == 0, rows
+    for stanza in STANZAS.values():
+        status, detail = rows[f"restore_drill:{stanza}"]
+        assert status == "ok" and "last verified restore" in detail, rows
+    plan = run_deploy(test_env.inventory, "--dry")
+    assert plan.returncode == 0
+    assert "restore_drill:adx ok: last verified restore" in plan.output, plan.output[-3000:]
+
+
+def test_a_drill_at_a_time_holds_the_rows_written_before_it_and_none_after(
+    test_env: HostsUnderTest,
+) -> None:
     test_env.psql(
-        "pg1", "CREATE TABLE pitr_probe (v text); INSERT INTO pitr_probe VALUES ('before')"
+        "pg1",
+        "CREATE TABLE public.drill_marker (v text); "
+        "INSERT INTO public.drill_marker SELECT 'before' FROM generate_series(1, 3)",
+        "adx_core",
     )
     try:
-        target = test_env.psql("pg1", "SELECT now()::text")
+        target = test_env.psql(
+            "pg1", "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        )
         time.sleep(1.5)
-        test_env.psql("pg1", "INSERT INTO pitr_probe VALUES ('after')")
-        test_env.run("pg1", "pgbackrest", f"--stanza={STANZA}", "check")  # 'after' is archived
-
-        test_env.run("pg1", "rm", "-rf", RESTORE_DIR)
-        test_env.run("pg1", "mkdir", "-m", "700", RESTORE_DIR)
-        test_env.run(
-            "pg1", "pgbackrest", f"--stanza={STANZA}", f"--pg1-path={RESTORE_DIR}", "--type=time",
-            f"--target={target}", "--target-action=promote", "--archive-mode=off", "restore",
-        )  # fmt: skip
-        # Debian keeps the configuration in /etc: give the restored copy a minimal one.
-        test_env.run(
-            "pg1", "sh", "-c",
-            f"cd {RESTORE_DIR} && printf '%s\\n' \"port = {RESTORE_PORT}\" "
-            "\"listen_addresses = ''\" \"unix_socket_directories = '/tmp'\" "
-            "\"archive_mode = off\" > postgresql.conf && "
-            "echo 'local all postgres peer' > pg_hba.conf && : > pg_ident.conf",
-        )  # fmt: skip
-        test_env.run(
-            "pg1", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", RESTORE_DIR, "-l",
-            f"{RESTORE_DIR}/restore.log", "-w", "-t", "120", "start",
-        )  # fmt: skip
-        try:
-            for _ in range(60):
-                if _restored(test_env, "SELECT pg_is_in_recovery()") == "f":
-                    break
-                time.sleep(1)
-            assert _restored(test_env, "SELECT pg_is_in_recovery()") == "f"
-            rows = _restored(test_env, "SELECT string_agg(v, ',' ORDER BY v) FROM pitr_probe")
-            assert rows == "before"  # the negative twin: 'after' is on the running server
-            assert test_env.psql("pg1", "SELECT count(*) FROM pitr_probe") == "2"
-        finally:
-            test_env.run(
-                "pg1", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", RESTORE_DIR, "-m", "fast", "stop"
-            )
+        test_env.psql(
+            "pg1", "INSERT INTO public.drill_marker VALUES ('after'), ('after')", "adx_core"
+        )
+        run = _adxdb("restore-drill", TEST_YML, "--cluster", STANZA, "--at", target)
+        assert run.returncode == 0, run.stdout[-4000:]
+        result = _drill(test_env, STANZA)
+        print(f"restore drill {STANZA} at {target}: {result['duration_seconds']} s")
+        assert result["verdict"] == "verified", result
+        assert result["target"].startswith(target[:19].replace("T", " "))
+        [core] = result["databases"]
+        assert core["tables"]["public.drill_marker"] == 3
+        # the negative twin: the live table holds the rows written after the target too
+        assert test_env.psql("pg1", "SELECT count(*) FROM public.drill_marker", "adx_core") == "5"
+        assert result["last_transaction"][:26] <= target.replace("T", " ").rstrip("Z")
     finally:
-        test_env.run("pg1", "rm", "-rf", RESTORE_DIR)
-        test_env.psql("pg1", "DROP TABLE IF EXISTS pitr_probe")
+        test_env.psql("pg1", "DROP TABLE IF EXISTS public.drill_marker", "adx_core")
+
+
+def test_a_drill_before_the_oldest_backup_or_of_an_unknown_cluster_is_refused(
+    test_env: HostsUnderTest,
+) -> None:
+    before = _drill(test_env, STANZA)
+    run = _adxdb("restore-drill", TEST_YML, "--cluster", STANZA, "--at", "2020-01-01T00:00:00Z")
+    assert run.returncode != 0
+    assert (
+        "--at 2020-01-01 00:00:00.000000+00: before the oldest backup of stanza adx" in run.stdout
+    ), run.stdout[-3000:]
+    assert _drill(test_env, STANZA) == before  # nothing was restored, nothing recorded
+    unknown = _adxdb("restore-drill", TEST_YML, "--cluster", "nope")
+    assert unknown.returncode == 2
+    assert "error: --cluster nope: no such cluster; the clusters' stanzas are adx, tenant1" in (
+        unknown.stdout
+    )
+
+
+def test_a_drill_fails_when_the_restored_ledger_differs_from_the_migration_files(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(REPO / "sql" / "migrations", migrations)
+    (migrations / "tenant" / "999_drill_probe.sql").write_text("SELECT 1;\n")
+    variant = variant_inventory(tmp_path, {"migrations": {"directory": str(migrations)}})
+    run = _adxdb("restore-drill", variant.with_suffix(".yml"), "--cluster", STANZA)
+    assert run.returncode != 0
+    result = _drill(test_env, STANZA)
+    assert result["verdict"] == "failed"
+    assert "adx_core.public: tenant/999_drill_probe.sql not applied" in result["problems"]
+    assert "adx_core.tenant_globex: tenant/999_drill_probe.sql not applied" in result["problems"]
+    code, rows = _health(test_env)
+    assert code == 1 and rows["restore_drill:adx"][0] == "critical", rows
+    # The files as deployed: verified again.
+    assert _adxdb("restore-drill", TEST_YML, "--cluster", STANZA).returncode == 0
+    assert _health(test_env)[1]["restore_drill:adx"][0] == "ok"
 
 
 def _archiving_check(test_env: HostsUnderTest) -> tuple[str, str]:
