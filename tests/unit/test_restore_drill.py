@@ -14,7 +14,7 @@ from adxdb import cli
 from adxdb.errors import AdxError
 from adxdb.inventory.loader import load_inventory
 from adxdb.plan import backups as plan
-from adxdb.plan import drill
+from adxdb.plan import drill, restore
 from tests.unit.test_backups import NOW, environment
 from tests.unit.test_inventory import TENANT, base, write
 
@@ -230,3 +230,36 @@ def test_the_drill_command_runs_the_drill_deploy_on_the_repository_host(
         "-v",
     ]
     assert command[-1].endswith("/drill.py")
+
+
+def test_a_restore_names_one_known_cluster_and_goes_onto_its_declared_host() -> None:
+    env = environment()
+    with pytest.raises(AdxError) as refused:
+        restore.check_restore(env, None, None)
+    assert refused.value.problems == ["--cluster is required: the cluster's stanza (adx, tenant1)"]
+    with pytest.raises(AdxError, match="--cluster nope: no such cluster"):
+        restore.check_restore(env, "nope", None)
+    request = restore.check_restore(env, "tenant1", "2026-12-02T20:15:00Z")
+    assert request == restore.RestoreRequest("tenant1", "2026-12-02T20:15:00+00:00")
+    assert restore.restore_host(env, "tenant1") == "tenant1"
+    assert restore.restore_host(env, "adx") == "pg1"
+    planned = restore.restore_plan(env, "tenant1", request)
+    assert planned == restore.RestorePlan(
+        "tenant1", "2026-12-02 20:15:00.000000+00", 1796242500, 15, "main", 5432
+    )
+    assert restore.restore_plan(env, "pg1", request) is None  # only the cluster's host
+    assert restore.restore_plan(env, "tenant1", None) is None  # no request: nothing
+    assert restore.RestoreRequest.from_data(request.as_data()) == request
+
+
+def test_the_restore_command_refuses_before_any_host_is_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    path = _inventory(tmp_path)
+    assert cli.main(["restore", str(path)]) == 2
+    assert "error: --cluster is required" in capsys.readouterr().err
+    assert cli.main(["restore", str(path), "--cluster", "adx", "--at", "noon"]) == 2
+    assert "error: --at 'noon': not a time" in capsys.readouterr().err
+    assert calls == []
