@@ -4,8 +4,8 @@
 #
 #   restore_cluster.sh restore STANZA TARGET TARGET_EPOCH VERSION CLUSTER PORT
 #       refuse when the cluster exists here, its data folder holds anything, the stanza holds
-#       no backup or TARGET is before its oldest one; else restore into the data folder and
-#       adopt it as the Debian cluster (pg_createcluster keeps an existing data folder)
+#       no backup or TARGET is before its oldest one; else create the Debian cluster as the
+#       deploy does and restore into its (emptied, new) data folder
 #   restore_cluster.sh start STANZA VERSION CLUSTER PORT
 #       start it and wait until recovery ends and it is promoted (a new timeline)
 #
@@ -53,18 +53,20 @@ if [ "$step" = restore ]; then
         fi
         restore+=(--type=time "--target=$target" --target-action=promote)
     fi
-    install -d -o postgres -g postgres -m 700 "$data"
+    # Debian's layout as the deploy makes it (configuration in /etc, conf.d included), then the
+    # fresh data folder, made this minute, is emptied for the restored one.
+    pg_createcluster --locale C.UTF-8 --encoding UTF8 --port "$port" "$version" "$cluster" -- \
+        --data-checksums --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+    find "$data" -mindepth 1 -delete
     started=$(date +%s)
     say "restoring (target $target) into $data"
     output=$(runuser -u postgres -- pgbackrest "${restore[@]}" restore 2>&1) || {
         printf '%s\n' "$output" >&2
-        rm -rf "${data:?}"/* # a partial copy is no cluster: the folder is left empty again
+        pg_dropcluster "$version" "$cluster" # a partial copy is no cluster: back to a fresh host
         refuse "pgbackrest restore failed"
     }
     set_label=$(sed -n 's/.*restore backup set \([0-9A-Za-z_-]*\).*/\1/p' <<<"$output" | head -n 1)
     say "restored backup set ${set_label:-?} ($(du -sm "$data" | cut -f1) MB) in $(($(date +%s) - started)) s"
-    pg_createcluster --port "$port" "$version" "$cluster" >/dev/null
-    say "cluster $version/$cluster adopts the restored data folder"
 elif [ "$step" = start ]; then
     version=$3 cluster=$4 port=$5
     started=$(date +%s)
