@@ -146,6 +146,101 @@ def restore_cluster(
     return code
 
 
+def tenant_export(
+    inventory_yml: Path, slug: str, out: Path, at: str | None, extra: Sequence[str]
+) -> int:
+    """Export one tenant's rows from its location into `out` (CSV files and a manifest)."""
+    import tarfile
+    import tempfile
+
+    from adxdb.inventory.loader import load_inventory
+    from adxdb.plan import tenant_export as export
+
+    try:
+        if at is not None:
+            raise AdxError(
+                "--at: a point-in-time export is not built yet; export now, or "
+                "restore-drill --at for a verified copy"
+            )
+        env = load_inventory(inventory_yml).env
+        location = export.tenant_location(env, slug)
+        if out.exists() and any(out.iterdir()):
+            raise AdxError(f"--out {out}: not empty; an export goes into a new folder")
+    except AdxError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="adx-export-") as scratch:
+        local_tar = Path(scratch) / "export.tar"
+        data = json.dumps({"slug": slug, "local_tar": str(local_tar)})
+        code = _pyinfra(
+            inventory_yml,
+            "tenant_export.py",
+            ["-y", "--limit", location.host, "--data", f"adx_export={data}", *extra],
+        )
+        if code != 0 or not local_tar.is_file():
+            print(f"error: the export of {slug} failed on {location.host}", file=sys.stderr)
+            return code or 1
+        out.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(local_tar) as archive:
+            archive.extractall(out, filter="data")
+    manifest = export.build_manifest(out, location, export.now_text(), location.host)
+    (out / export.MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    problems = export.other_tenant_rows(out, manifest)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    for line in export.table_summary(manifest):
+        print(line)
+    rows = sum(e["rows"] for e in manifest["tables"].values())
+    print(
+        f"exported {slug} ({location.isolation}, {location.host}:{location.database}."
+        f"{location.schema}): {len(manifest['tables'])} table(s), {rows} row(s), "
+        f"{len(manifest['control_plane'])} control-plane table(s) -> {out}"
+    )
+    return 1 if problems else 0
+
+
+def tenant_import(inventory_yml: Path, slug: str, source: Path, extra: Sequence[str]) -> int:
+    """Load an export into the tenant's declared, empty location, checked per table."""
+    import tarfile
+    import tempfile
+
+    from adxdb.inventory.loader import load_inventory
+    from adxdb.plan import tenant_export as export
+
+    try:
+        env = load_inventory(inventory_yml).env
+        manifest = export.read_manifest(source)
+        target = export.check_import(env, slug, manifest)
+    except AdxError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    workdir = f"{export.IMPORT_DIR}/{slug}"
+    with tempfile.TemporaryDirectory(prefix="adx-import-") as scratch:
+        local_tar = Path(scratch) / "export.tar"
+        with tarfile.open(local_tar, "w") as archive:
+            for entry in manifest["tables"].values():
+                archive.add(source / entry["file"], arcname=entry["file"])
+        local_script = Path(scratch) / "import.psql"
+        local_script.write_text(export.render_import(manifest, target, workdir))
+        data = json.dumps(
+            {"slug": slug, "local_tar": str(local_tar), "local_script": str(local_script)}
+        )
+        code = _pyinfra(
+            inventory_yml,
+            "tenant_import.py",
+            ["-y", "--limit", target.host, "--data", f"adx_import={data}", *extra],
+        )
+    if code == 0:
+        rows = sum(e["rows"] for e in manifest["tables"].values())
+        print(
+            f"imported {slug} into {target.host}:{target.database}.{target.schema}: "
+            f"{len(manifest['tables'])} table(s), {rows} row(s), each checked against the manifest"
+        )
+    return code
+
+
 def health_check_with_inventory(inventory_yml: Path, dsn: str | None) -> int:
     """The health check of the database at `dsn` (when given) and of the estate's backups:
     one table, worst first; exit 1 when a check is critical."""
@@ -341,8 +436,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--at", help="recover to this time (ISO 8601 with a zone); default: the end of the archive"
     )
     restore_parser.epilog = "Other options (e.g. -v) are passed on to pyinfra."
+    export_parser = sub.add_parser(
+        "tenant-export", help="export one tenant's rows (any isolation level) with a manifest"
+    )
+    export_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+    export_parser.add_argument("slug", help="the tenant's slug")
+    export_parser.add_argument("--out", type=Path, required=True, help="a new folder")
+    export_parser.add_argument("--at", help="a point in time (ISO 8601 with a zone)")
+    import_parser = sub.add_parser(
+        "tenant-import", help="load an export into the tenant's declared, empty location"
+    )
+    import_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+    import_parser.add_argument("slug", help="the tenant's slug")
+    import_parser.add_argument(
+        "--from", dest="source", type=Path, required=True, help="an export's folder"
+    )
     args, passed_on = parser.parse_known_args(argv)
 
+    if args.job == "tenant-export":
+        return tenant_export(args.inventory, args.slug, args.out, args.at, passed_on)
+    if args.job == "tenant-import":
+        return tenant_import(args.inventory, args.slug, args.source, passed_on)
     if args.job == "restore":
         return restore_cluster(args.inventory, args.cluster, args.at, passed_on)
     if args.job == "restore-drill":

@@ -99,8 +99,9 @@ def test_a_lost_main_host_comes_back_from_the_backup_host_with_every_archived_wr
         assert "--at 2020-01-01 00:00:00.000000+00: before the oldest backup of stanza adx" in (
             early.stdout
         ), early.stdout[-3000:]
-        test_env.run_as_root("pg1", "test", "!", "-e", "/etc/postgresql/15/main")
-        assert test_env.run_as_root("pg1", "ls", "-A", "/var/lib/postgresql/15/main") == ""
+        for path in ("/etc/postgresql/15/main", "/var/lib/postgresql/15/main"):
+            test_env.run_as_root("pg1", "test", "!", "-e", path)
+        assert test_env.run_as_root("pg1", "pg_lsclusters", "-h") == ""
 
         began = time.monotonic()
         run = _adxdb("restore", TEST_YML, "--cluster", "adx")
@@ -138,7 +139,8 @@ def test_a_lost_main_host_comes_back_from_the_backup_host_with_every_archived_wr
     assert archived.startswith("00000002"), archived
     for host in ("pg1", "backup1"):
         assert _logs_with(test_env, host, "[045]") == "", host
-    assert _logs_with(test_env, "pg1", "archive-push") != ""  # the twin: the probe reads logs
+    # the twin: the probe reads the logs (the promotion is written there)
+    assert _logs_with(test_env, "pg1", "selected new timeline ID") != ""
     health = _adxdb("health-check", "--inventory", TEST_YML)
     [row] = [line.split() for line in health.stdout.splitlines() if line.startswith("backups:adx ")]
     assert row[1] == "ok", health.stdout

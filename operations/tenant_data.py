@@ -1,0 +1,68 @@
+"""A tenant's data carried off a host and back (DESIGN.md decision 7): the export of one
+tenant's rows at its location, and the import of an export into its declared location.
+Rendering, the manifest and the checks: `adxdb.plan.tenant_export`."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from pyinfra.api import operation
+
+from operations.scripts import inline_script
+
+
+@operation(is_idempotent=False)
+def export_tenant(
+    slug: str,
+    tenant_id: str,
+    isolation: str,
+    database: str,
+    schema: str,
+    outdir: str,
+    socket_dir: str,
+    port: int,
+    export_sql: str,
+) -> Generator[Any, None, None]:
+    """
+    Export one tenant's rows from its database on this host into `outdir`.tar
+    (`operations/files/tenant_export.sh`), in one snapshot.
+
+    + slug, tenant_id, isolation: the tenant
+    + database, schema: where its tables are
+    + outdir: the folder the export is made in (packed as `outdir`.tar, the folder removed)
+    + socket_dir, port: the server to read (the cluster's, or a scratch restore's)
+    + export_sql: `sql/export/tenant.sql`
+
+    **Example:**
+
+    .. code:: python
+
+        export_tenant(name="Export acme", slug="acme", tenant_id="3f1c...", isolation="rls",
+                      database="adx_core", schema="public", outdir="/var/lib/adx-export/acme",
+                      socket_dir="/var/run/postgresql", port=5432, export_sql="...")
+    """
+    yield inline_script(
+        "tenant_export.sh", export_sql, outdir, socket_dir, str(int(port)), database,
+        isolation, schema, tenant_id, slug,
+    )  # fmt: skip
+
+
+@operation(is_idempotent=False)
+def import_tenant(slug: str, workdir: str, database: str, port: int) -> Generator[Any, None, None]:
+    """
+    Load an uploaded export (`workdir`/export.tar) with its rendered psql script
+    (`workdir`/import.psql) into the tenant's database on this host; the folder is removed.
+
+    + slug: the tenant
+    + workdir: the folder holding export.tar and import.psql
+    + database, port: the tenant's database and the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        import_tenant(name="Import acme", slug="acme", workdir="/var/lib/adx-import/acme",
+                      database="adx_core", port=5432)
+    """
+    yield inline_script("tenant_import.sh", workdir, str(int(port)), database, slug)
