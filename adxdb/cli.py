@@ -157,13 +157,9 @@ def tenant_export(
     from adxdb.plan import tenant_export as export
 
     try:
-        if at is not None:
-            raise AdxError(
-                "--at: a point-in-time export is not built yet; export now, or "
-                "restore-drill --at for a verified copy"
-            )
         env = load_inventory(inventory_yml).env
         location = export.tenant_location(env, slug)
+        source = export.export_source(env, location, at)
         if out.exists() and any(out.iterdir()):
             raise AdxError(f"--out {out}: not empty; an export goes into a new folder")
     except AdxError as error:
@@ -172,19 +168,21 @@ def tenant_export(
         return 2
     with tempfile.TemporaryDirectory(prefix="adx-export-") as scratch:
         local_tar = Path(scratch) / "export.tar"
-        data = json.dumps({"slug": slug, "local_tar": str(local_tar)})
+        data = json.dumps({"slug": slug, "at": at, "local_tar": str(local_tar)})
         code = _pyinfra(
             inventory_yml,
             "tenant_export.py",
-            ["-y", "--limit", location.host, "--data", f"adx_export={data}", *extra],
+            ["-y", "--limit", source.host, "--data", f"adx_export={data}", *extra],
         )
         if code != 0 or not local_tar.is_file():
-            print(f"error: the export of {slug} failed on {location.host}", file=sys.stderr)
+            print(f"error: the export of {slug} failed on {source.host}", file=sys.stderr)
             return code or 1
         out.mkdir(parents=True, exist_ok=True)
         with tarfile.open(local_tar) as archive:
             archive.extractall(out, filter="data")
-    manifest = export.build_manifest(out, location, export.now_text(), location.host)
+    manifest = export.build_manifest(
+        out, location, source.point_in_time or export.now_text(), source.host
+    )
     (out / export.MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     problems = export.other_tenant_rows(out, manifest)
     for problem in problems:
@@ -193,7 +191,7 @@ def tenant_export(
         print(line)
     rows = sum(e["rows"] for e in manifest["tables"].values())
     print(
-        f"exported {slug} ({location.isolation}, {location.host}:{location.database}."
+        f"exported {slug} ({location.isolation}, {source.host}:{location.database}."
         f"{location.schema}): {len(manifest['tables'])} table(s), {rows} row(s), "
         f"{len(manifest['control_plane'])} control-plane table(s) -> {out}"
     )

@@ -205,6 +205,15 @@ def restore_drill(
                       target_epoch=None, databases=["adx_core"], repo_path="/var/lib/pgbackrest",
                       version=15, drill_dir="/var/lib/adx-drill")
     """
+    check_restorable(stanza, target, target_epoch)
+    yield inline_script(
+        "restore_drill.sh", stanza, target, repo_path, str(int(version)), drill_dir, *databases
+    )
+
+
+def check_restorable(stanza: str, target: str, target_epoch: int | None) -> None:
+    """On the repository's host: refuse (OperationError) a restore of `stanza` when it holds
+    no backup, or `target` is before its oldest backup or after this host's clock."""
     repo = host.get_fact(PgBackRestRepository)
     entry = repo["stanzas"].get(stanza) or repo["stanzas"].get("") or dict(MISSING_STANZA)
     code, message = entry["status"]["code"], entry["status"]["message"]
@@ -224,9 +233,17 @@ def restore_drill(
             raise OperationError(
                 f"--at {target}: later than the repository host's clock ({when(int(repo['now']))})"
             )
-    yield inline_script(
-        "restore_drill.sh", stanza, target, repo_path, str(int(version)), drill_dir, *databases
-    )
+
+
+def scratch_restore(
+    keep: bool, stanza: str, target: str, repo_path: str, version: int, drill_dir: str
+) -> StringCommand:
+    """Restore `stanza` to `target` into a scratch instance kept running (`keep`), or stop and
+    remove it: the point-in-time copy a tenant export reads."""
+    return inline_script(
+        "restore_drill.sh", "--keep" if keep else "--remove", stanza, target, repo_path,
+        str(int(version)), drill_dir,
+    )  # fmt: skip
 
 
 @operation()

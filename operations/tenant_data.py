@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from pyinfra.api import operation
+from pyinfra.api import StringCommand, operation
 
+from operations.backups import check_restorable, scratch_restore
 from operations.scripts import inline_script
 
 
@@ -23,6 +24,7 @@ def export_tenant(
     socket_dir: str,
     port: int,
     export_sql: str,
+    scratch: dict[str, Any] | None = None,
 ) -> Generator[Any, None, None]:
     """
     Export one tenant's rows from its database on this host into `outdir`.tar
@@ -33,6 +35,9 @@ def export_tenant(
     + outdir: the folder the export is made in (packed as `outdir`.tar, the folder removed)
     + socket_dir, port: the server to read (the cluster's, or a scratch restore's)
     + export_sql: `sql/export/tenant.sql`
+    + scratch: for a point in time, on the repository's host: the restore of the tenant's
+      stanza to read from (stanza, target, target_epoch, repo_path, version, drill_dir),
+      kept for the export, then removed
 
     **Example:**
 
@@ -42,10 +47,24 @@ def export_tenant(
                       database="adx_core", schema="public", outdir="/var/lib/adx-export/acme",
                       socket_dir="/var/run/postgresql", port=5432, export_sql="...")
     """
-    yield inline_script(
+    if scratch is not None:
+        check_restorable(scratch["stanza"], scratch["target"], scratch["target_epoch"])
+        restore = (
+            scratch["stanza"], scratch["target"], scratch["repo_path"], scratch["version"],
+            scratch["drill_dir"],
+        )  # fmt: skip
+        yield scratch_restore(True, *restore)
+    export = inline_script(
         "tenant_export.sh", export_sql, outdir, socket_dir, str(int(port)), database,
         isolation, schema, tenant_id, slug,
     )  # fmt: skip
+    if scratch is None:
+        yield export
+        return
+    # The scratch instance goes whether the export worked or not; the export's status stays.
+    yield StringCommand(
+        export, ";", "status=$?", ";", scratch_restore(False, *restore), ";", "exit", "$status"
+    )
 
 
 @operation(is_idempotent=False)

@@ -32,6 +32,7 @@ EXPECTED_SECONDS = {
     "test_hardening.py": 150,
     "test_backups.py": 560,
     "test_restore.py": 240,
+    "test_tenant_export.py": 200,
     "test_converge.py": 90,
     "test_restart.py": 90,
     "test_migrations.py": 90,

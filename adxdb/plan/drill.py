@@ -29,6 +29,7 @@ from adxdb.plan.tenants import migration_targets
 DRILL_DIR = "/var/lib/adx-drill"
 RESULTS_DIR = f"{DRILL_DIR}/results"
 VERIFY_DIR = f"{DRILL_DIR}/verify"
+SCRATCH_PORT = 5499  # operations/files/restore_drill.sh: the scratch instance's (socket only)
 LATEST = "latest"
 
 

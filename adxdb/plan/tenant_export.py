@@ -32,6 +32,8 @@ from adxdb import sqlfiles
 from adxdb.contract import MAIN_DATABASE, tenant_database, tenant_schema
 from adxdb.errors import AdxError
 from adxdb.inventory.model import Environment, Tenant
+from adxdb.plan import backups as pgbackrest
+from adxdb.plan.drill import DRILL_DIR, SCRATCH_PORT, parse_target, repository_host, target_text
 from adxdb.plan.tenants import tenant_host
 
 EXPORT_DIR = "/var/lib/adx-export"
@@ -70,6 +72,39 @@ def tenant_location(env: Environment, slug: str) -> TenantLocation:
         database, schema = MAIN_DATABASE, "public"
     return TenantLocation(
         slug, str(tenant.id), tenant.isolation, tenant_host(env, tenant), database, schema
+    )
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    """Where an export reads: the cluster itself, or (a point in time) a scratch restore of
+    its stanza on the repository's host (what the export operation's `scratch` gets)."""
+
+    host: str
+    socket_dir: str
+    port: int
+    point_in_time: str | None
+    scratch: dict[str, Any] | None
+
+
+def export_source(env: Environment, location: TenantLocation, at: str | None) -> ExportSource:
+    if at is None:
+        return ExportSource(location.host, pgbackrest.SOCKET_DIR, env.postgres.port, None, None)
+    repository = repository_host(env)
+    if repository is None:
+        raise AdxError("--at: backups.enabled is false: there is no archive to restore from")
+    when = parse_target(at)
+    stanza = pgbackrest.stanza_of(env, location.host)
+    scratch = {
+        "stanza": stanza,
+        "target": target_text(when),
+        "target_epoch": int(when.timestamp()),
+        "repo_path": str(env.backups.repo_path),
+        "version": env.postgres.version,
+        "drill_dir": DRILL_DIR,
+    }
+    return ExportSource(
+        repository, f"{DRILL_DIR}/scratch/{stanza}", SCRATCH_PORT, when.isoformat(), scratch
     )
 
 

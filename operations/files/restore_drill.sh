@@ -3,13 +3,24 @@
 # backup into a scratch instance with archiving off, recover to the target, verify each
 # database with its uploaded SQL, stop and remove the instance, and record the result.
 #
-#   restore_drill.sh STANZA TARGET REPO_PATH VERSION DRILL_DIR DATABASE...
+#   restore_drill.sh [--keep|--remove] STANZA TARGET REPO_PATH VERSION DRILL_DIR DATABASE...
+#
+# --keep restores and recovers, then leaves the instance running (socket DRILL_DIR/scratch/
+# STANZA, port 5499) for a point-in-time export, and records nothing; --remove stops and
+# removes a kept instance.
 #
 # TARGET is "latest" (the end of the archive) or a time ("2026-12-02 20:15:00.000000+00").
 # Results: DRILL_DIR/results/STANZA.last.json (every drill), STANZA.verified.json (the last
 # one that passed) and STANZA.history.jsonl. Progress goes to stdout; exit 1 when it failed.
 set -euo pipefail
 
+mode=drill
+case "${1:-}" in
+--keep | --remove)
+    mode=${1#--}
+    shift
+    ;;
+esac
 stanza=$1
 target=$2
 repo_path=$3
@@ -76,6 +87,10 @@ record() {
 fail() {
     problems+=("$*")
     remove_scratch
+    if [ "$mode" = keep ]; then # not a drill: nothing recorded
+        echo "restore-drill $stanza: $*" >&2
+        exit 1
+    fi
     record || exit 1
 }
 
@@ -88,6 +103,10 @@ if ! flock -n 9; then
     exit 1
 fi
 remove_scratch # what a killed drill left
+if [ "$mode" = remove ]; then
+    say "scratch instance removed"
+    exit 0
+fi
 trap remove_scratch EXIT
 install -d -m 700 -o postgres -g postgres "$scratch" "$data" "$scratch/log"
 
@@ -164,6 +183,16 @@ say "recovered in $(($(date +%s) - started)) s; last transaction replayed: ${las
 if [ "$target" != latest ] && [ -n "$last_transaction" ] &&
     [ "$(scratch_psql -d postgres <<<"SELECT pg_last_xact_replay_timestamp() > :'target'::timestamptz")" = t ]; then
     problems+=("recovery went past the target: last transaction $last_transaction")
+fi
+
+if [ "$mode" = keep ]; then
+    if [ "${#problems[@]}" -gt 0 ]; then
+        printf 'restore-drill %s\n' "${problems[@]}" >&2
+        exit 1
+    fi
+    trap - EXIT
+    say "kept: socket $scratch, port $port"
+    exit 0
 fi
 
 for database in "${databases[@]}"; do

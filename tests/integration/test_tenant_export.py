@@ -1,8 +1,10 @@
 """Per-tenant export and import on real hosts, one tenant of each isolation level: the export
 holds the tenant's rows with a manifest; an import into a location that holds the tenant's
 rows is refused, changing nothing; into the emptied location it brings back every table with
-equal rows and checksums. The rls export holds no other tenant's row (the check, shown rows
-read without the tenant's context, finds them). An unknown tenant is refused."""
+equal rows and checksums. An export at a point in time (from a scratch restore on the backup
+host) holds the rows written before it only. The rls export holds no other tenant's row (the
+check, shown rows read without the tenant's context, finds them). An unknown tenant is
+refused."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +44,14 @@ def _manifest(directory: Path) -> dict[str, Any]:
     return dict(json.loads((directory / "manifest.json").read_text()))
 
 
-def _write_rows(test_env: HostsUnderTest, slug: str) -> None:
+def _write_rows(test_env: HostsUnderTest, slug: str, rows: int = USERS, who: str = "user") -> None:
     host, database, schema, tenant_id = TENANTS[slug]
     test_env.psql(
         host,
         f"INSERT INTO {schema}.users (tenant_id, email, display_name, roles, created_at) "
-        f"SELECT '{tenant_id}', 'user' || g || '@{slug}.example', 'User ''' || g || '''', "
+        f"SELECT '{tenant_id}', '{who}' || g || '@{slug}.example', 'User ''' || g || '''', "
         "ARRAY['member', 'a,b'], '2026-01-02 03:04:05.678+00' FROM generate_series(1, "
-        f"{USERS}) g",
+        f"{rows}) g",
         database,
     )
 
@@ -139,3 +142,30 @@ def test_an_export_of_an_unknown_tenant_is_refused(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "error: tenant nope: no such tenant in the inventory (its tenants: acme, " in run.stdout
     assert not (tmp_path / "x").exists()
+
+
+def test_an_export_at_a_time_holds_the_rows_written_before_it_and_none_after(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    _write_rows(test_env, "acme")
+    try:
+        target = test_env.psql(
+            "pg1", "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        )
+        time.sleep(1.5)
+        _write_rows(test_env, "acme", 2, "late")
+        out = tmp_path / "at"
+        run = _adxdb("tenant-export", TEST_YML, "acme", "--at", target, "--out", out)
+        assert run.returncode == 0, run.stdout[-4000:]
+        manifest = _manifest(out)
+        assert manifest["source"]["host"] == "backup1"  # read from a scratch restore there
+        assert manifest["point_in_time"].startswith(target[:19])
+        assert manifest["tables"]["public.users"]["rows"] == USERS
+        assert other_tenant_rows(out, manifest) == []
+        # the twin: the live table holds the rows written after the target too
+        count = "SELECT count(*) FROM public.users WHERE email LIKE '%@acme.example'"
+        assert test_env.psql("pg1", count, "adx_core") == str(USERS + 2)
+        servers = test_env.run_as_root("backup1", "sh", "-c", "pgrep -f '[a]dx-drill' || true")
+        assert servers == ""  # the scratch instance is gone
+    finally:
+        _empty(test_env, "acme", {"tables": {"public.users": {"rows": 1}}})

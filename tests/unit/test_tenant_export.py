@@ -116,3 +116,28 @@ def test_an_import_of_another_tenants_export_is_refused(tmp_path: Path) -> None:
     assert export.check_import(env, "acme", manifest).database == "adx_core"
     with pytest.raises(AdxError, match=f"the export is tenant acme \\({ACME}\\), not globex"):
         export.check_import(env, "globex", manifest)
+
+
+def test_an_export_now_reads_the_cluster_and_one_at_a_time_a_scratch_restore(
+    tmp_path: Path,
+) -> None:
+    env = load_inventory(_inventory(tmp_path)).env
+    initech = export.tenant_location(env, "initech")
+    now = export.export_source(env, initech, None)
+    assert (now.host, now.socket_dir, now.port, now.scratch) == (
+        "tenant1",
+        "/var/run/postgresql",
+        5432,
+        None,
+    )
+    past = export.export_source(env, initech, "2026-12-02T20:15:00Z")
+    assert (past.host, past.socket_dir, past.port) == (
+        "backup1",
+        "/var/lib/adx-drill/scratch/tenant1",
+        5499,
+    )
+    assert past.point_in_time == "2026-12-02T20:15:00+00:00"
+    assert past.scratch is not None and past.scratch["stanza"] == "tenant1"
+    assert past.scratch["target"] == "2026-12-02 20:15:00.000000+00"
+    with pytest.raises(AdxError, match="give its time zone"):
+        export.export_source(env, initech, "2026-12-02T20:15:00")
