@@ -63,8 +63,9 @@ def export_tenant(
         return
     # The scratch instance goes whether the export worked or not; the export's status stays.
     yield StringCommand(
-        export, ";", "status=$?", ";", scratch_restore(False, *restore), ";", "exit", "$status"
-    )
+        export, ";", "status=$?", ";", scratch_restore(False, *restore), "||", "status=1", ";",
+        "exit", "$status",
+    )  # fmt: skip
 
 
 @operation(is_idempotent=False)
