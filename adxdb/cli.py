@@ -177,9 +177,12 @@ def tenant_export(
         if code != 0 or not local_tar.is_file():
             print(f"error: the export of {slug} failed on {source.host}", file=sys.stderr)
             return code or 1
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
+        out.chmod(0o700)  # a tenant's rows (password hashes, personal data): the user's only
         with tarfile.open(local_tar) as archive:
             archive.extractall(out, filter="data")
+        for path in out.rglob("*"):
+            path.chmod(0o700 if path.is_dir() else 0o600)
     manifest = export.build_manifest(
         out, location, source.point_in_time or export.now_text(), source.host
     )

@@ -76,6 +76,8 @@ def test_an_export_and_import_round_trip_with_equal_rows_and_checksums(
     assert run.returncode == 0, run.stdout[-4000:]
     manifest = _manifest(first)
     assert manifest["tenant"] == {"slug": slug, "id": tenant_id}
+    users_file = first / "data" / f"{schema}.users.csv"
+    assert (first.stat().st_mode & 0o777, users_file.stat().st_mode & 0o777) == (0o700, 0o600)
     assert (manifest["source"]["host"], manifest["source"]["database"]) == (host, database)
     assert manifest["source"]["schema"] == schema
     assert (

@@ -13,6 +13,21 @@ from tests.unit.test_inventory import TENANT, base, problems_of, write
 
 CASES = [
     pytest.param(
+        base(backups={"max_age": "0s"}),
+        "backups.max_age: must be between 1s and 90d; got 0s",
+        id="backups-max-age-zero",
+    ),
+    pytest.param(
+        base(backups={"drill_max_age": "30min"}),
+        "backups.drill_max_age: must be between 1h and 365d; got 30min",
+        id="backups-drill-max-age-short",
+    ),
+    pytest.param(
+        base(backups={"retention_full": 0}),
+        "backups.retention_full: must be at least 1",
+        id="backups-retention-zero",
+    ),
+    pytest.param(
         base(moves={"freeze": "0s"}),
         "moves.freeze: must be between 100ms and 10min; got 0s",
         id="moves-freeze-zero",
