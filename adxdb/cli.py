@@ -242,6 +242,49 @@ def tenant_import(inventory_yml: Path, slug: str, source: Path, extra: Sequence[
     return code
 
 
+def tenant_erasure_horizon(inventory_yml: Path, slug: str) -> int:
+    """When the last backup holding an offboarded tenant expires; exit 1 when there is no
+    horizon yet (its data is still in the cluster, or it is not dropped yet)."""
+    import datetime as dt
+
+    from adxdb.inventory.loader import load_inventory
+    from adxdb.plan import erasure
+    from adxdb.plan.backups import stanza_of
+    from adxdb.plan.drill import repository_host
+    from adxdb.plan.tenant_export import find_tenant
+    from adxdb.plan.tenants import tenant_host
+
+    try:
+        env = load_inventory(inventory_yml).env
+        tenant = find_tenant(env, slug)
+        answer = erasure.kept_answer(tenant)
+        if answer is None:
+            repository = repository_host(env)
+            if repository is None:
+                raise AdxError("backups.enabled is false: no backup holds the tenant")
+            host_name = tenant_host(env, tenant)
+            dumps = host_facts(inventory_yml, host_name, ["FinalDumps"])["FinalDumps"]
+            repo = host_facts(inventory_yml, repository, ["PgBackRestRepository"])
+            found = repo["PgBackRestRepository"]
+            stanza = stanza_of(env, host_name)
+            entry = found["stanzas"].get(stanza) or {}
+            answer = erasure.erasure_horizon(
+                tenant,
+                dumps,
+                entry.get("backup_list") or [],
+                env.backups,
+                stanza,
+                dt.datetime.fromtimestamp(int(found["now"]), dt.UTC),
+            )
+    except AdxError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    for line in answer.lines:
+        print(line)
+    return 0 if answer.when is not None else 1
+
+
 def health_check_with_inventory(inventory_yml: Path, dsn: str | None) -> int:
     """The health check of the database at `dsn` (when given) and of the estate's backups:
     one table, worst first; exit 1 when a check is critical."""
@@ -452,8 +495,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     import_parser.add_argument(
         "--from", dest="source", type=Path, required=True, help="an export's folder"
     )
+    horizon_parser = sub.add_parser(
+        "tenant-erasure-horizon",
+        help="when the last backup holding an offboarded (dropped) tenant expires",
+    )
+    horizon_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+    horizon_parser.add_argument("slug", help="the tenant's slug")
     args, passed_on = parser.parse_known_args(argv)
 
+    if args.job == "tenant-erasure-horizon":
+        if passed_on:
+            parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
+        return tenant_erasure_horizon(args.inventory, args.slug)
     if args.job == "tenant-export":
         return tenant_export(args.inventory, args.slug, args.out, args.at, passed_on)
     if args.job == "tenant-import":

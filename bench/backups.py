@@ -27,7 +27,7 @@ TEST_YML = REPO / "inventories" / "test.yml"
 TEST_PY = REPO / "inventories" / "test.py"
 BIN = Path(sys.executable).parent
 DUMP = "/var/lib/postgresql/bench.dump"  # the postgres home on the database host
-BLOB = "(SELECT string_agg(md5(random()::text || j), '') FROM generate_series(1, 32) j)"
+BLOB = "(SELECT string_agg(md5(random()::text || j || g), '') FROM generate_series(1, 32) j)"
 
 
 def _run(*argv: str | Path, quiet: bool = True) -> str:

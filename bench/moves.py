@@ -32,7 +32,8 @@ BIN = Path(sys.executable).parent
 TENANT = uuid.UUID("6e6e6e6e-0000-4000-8000-00000000beef")
 SCHEMA = "tenant_bench"
 ROW_KB = 1  # about 1 kB of incompressible text a row
-BLOB = "(SELECT string_agg(md5(random()::text || j), '') FROM generate_series(1, 32) j)"
+# Correlated with the row (i): an uncorrelated subquery runs once, and every row got one value.
+BLOB = "(SELECT string_agg(md5(random()::text || j || i), '') FROM generate_series(1, 32) j)"
 
 
 def _testhosts(*args: str) -> None:

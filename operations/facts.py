@@ -16,6 +16,7 @@ from adxdb import sqlfiles
 from adxdb.plan.backups import INFO_FAILED, MISSING_ENTRY, OTHER_ERROR
 from adxdb.plan.config import ClusterPaths
 from adxdb.plan.drill import RESULTS_DIR
+from adxdb.plan.erasure import DUMP_DIR
 from operations.psql import if_ready, psql_query, psql_script_query, server_ready
 from operations.scripts import inline_script
 
@@ -234,6 +235,15 @@ def parse_info(lines: list[str]) -> tuple[int, dict[str, dict[str, Any]]]:
             "backups": len(found.get("backup") or []),
             "first_backup": _backup(found, 0),
             "last_backup": _backup(found, -1),
+            "backup_list": [
+                {
+                    "label": str(b["label"]),
+                    "type": str(b["type"]),
+                    "start": int(b["timestamp"]["start"]),
+                    "stop": int(b["timestamp"]["stop"]),
+                }
+                for b in found.get("backup") or []
+            ],
         }
     return now, stanzas
 
@@ -321,6 +331,23 @@ class RestoreDrillResults(FactBase[dict[str, Any]]):
             if text.strip():
                 results[key] = json.loads(text)
         return {"now": int(output[0]), "results": results}
+
+
+class FinalDumps(FactBase[list[str]]):
+    """
+    The final dumps the deploy took of dropped tenants on this host (`/var/backups/adx`):
+    their file names, whose stamp is the drop's time.
+
+    .. code:: python
+
+        ["adx_core-tenant_globex-20261202T210000Z.dump"]
+    """
+
+    def command(self) -> StringCommand:
+        return StringCommand("ls", "-1", DUMP_DIR, "2>/dev/null", "||", "true")
+
+    def process(self, output: list[str]) -> list[str]:
+        return sorted(line.strip() for line in output if line.strip().endswith(".dump"))
 
 
 class PgBackRestServer(FactBase[dict[str, Any]]):

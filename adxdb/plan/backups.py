@@ -281,6 +281,7 @@ MISSING_ENTRY: dict[str, Any] = {
     "backups": 0,
     "first_backup": None,
     "last_backup": None,
+    "backup_list": [],
 }
 
 

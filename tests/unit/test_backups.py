@@ -256,6 +256,10 @@ def test_state_fact_reads_archive_mode_the_clock_and_the_stanza() -> None:
         "backups": 2,
         "first_backup": {"label": "A", "type": "full", "stop": 2},
         "last_backup": {"label": "B", "type": "diff", "stop": 4},
+        "backup_list": [
+            {"label": "A", "type": "full", "start": 1, "stop": 2},
+            {"label": "B", "type": "diff", "start": 3, "stop": 4},
+        ],
     }
     assert fact.process(["null"]) is None
 
