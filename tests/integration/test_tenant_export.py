@@ -4,11 +4,13 @@ rows is refused, changing nothing; into the emptied location it brings back ever
 equal rows and checksums. An export at a point in time (from a scratch restore on the backup
 host) holds the rows written before it only. The rls export holds no other tenant's row (the
 check, shown rows read without the tenant's context, finds them). An unknown tenant is
-refused."""
+refused. A dropped tenant has an erasure horizon; an offboarded rls tenant (its rows kept) has
+none."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from adxdb.plan.tenant_export import other_tenant_rows
 from tests.integration.conftest import HostsUnderTest
-from tests.integration.harness import REPO, TEST_YML
+from tests.integration.harness import REPO, TEST_YML, converge, variant_inventory
 
 # slug -> (host, database, schema, tenant id)
 TENANTS = {
@@ -171,3 +174,32 @@ def test_an_export_at_a_time_holds_the_rows_written_before_it_and_none_after(
         assert servers == ""  # the scratch instance is gone
     finally:
         _empty(test_env, "acme", {"tables": {"public.users": {"rows": 1}}})
+
+
+def test_a_dropped_tenant_has_an_erasure_horizon_and_a_kept_one_none(
+    test_env: HostsUnderTest, tmp_path: Path, restore: None
+) -> None:
+    present = _adxdb("tenant-erasure-horizon", TEST_YML, "hooli")
+    assert present.returncode == 2
+    assert "error: tenant hooli is present: offboard it first" in present.stdout
+
+    tenants = yaml.safe_load(TEST_YML.read_text())["tenants"]
+    for tenant in tenants:
+        if tenant["slug"] == "hooli":
+            tenant.update({"state": "absent", "drop": True})
+        if tenant["slug"] == "acme":
+            tenant.update({"state": "absent"})
+    dropped = variant_inventory(tmp_path, {"tenants": tenants})
+    converge(dropped)
+    yml = dropped.with_suffix(".yml")
+    run = _adxdb("tenant-erasure-horizon", yml, "hooli")
+    assert run.returncode == 0, run.stdout[-3000:]
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("tenant hooli (schema) dropped at "), lines
+    assert re.search(r"\d+ backup\(s\) of stanza adx started before it; the last, ", run.stdout)
+    assert "retention_full 2 (count): it expires once 2 newer full backups exist" in run.stdout
+    assert re.search(r"^erasure horizon: \d{4}-\d\d-\d\d 01:30 UTC", run.stdout, re.M), lines
+    # the twin: an rls tenant offboarded keeps its rows: no horizon
+    kept = _adxdb("tenant-erasure-horizon", yml, "acme")
+    assert kept.returncode == 1
+    assert "the deploy deletes no rls rows" in kept.stdout
