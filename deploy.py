@@ -72,6 +72,7 @@ if plan.backup is not None and plan.backup.server:
         max_age=plan.backup.max_age,
         max_age_seconds=plan.backup.max_age_seconds,
         drill_max_age=plan.backup.drill_max_age,
+        repo_path=plan.backup.repo_path,
     )
 if plan.backup_schedule is not None:
     config_files.converge(plan.backup_schedule)

@@ -18,13 +18,16 @@ from adxdb.plan.backups import (
     NO_VALID_BACKUP,
     OTHER_ERROR,
     STANZA_OK,
+    archive_gap,
     freshness_problem,
+    segment_name,
     stanza_problem,
     when,
 )
 from adxdb.plan.drill import drill_health
 from operations.facts import (
     MISSING_STANZA,
+    ArchivedSegments,
     PgBackRestRepository,
     PgBackRestServer,
     PgBackRestState,
@@ -128,7 +131,11 @@ def stanza(
 
 @operation()
 def repository(
-    stanzas: list[str], max_age: str, max_age_seconds: int, drill_max_age: str = "8d"
+    stanzas: list[str],
+    max_age: str,
+    max_age_seconds: int,
+    drill_max_age: str = "8d",
+    repo_path: str = "/var/lib/pgbackrest",
 ) -> Generator[Any, None, None]:
     """
     On the backup host: take the first full backup of each stanza that has none, then fail,
@@ -139,6 +146,9 @@ def repository(
     + stanzas: every cluster's stanza (none on a database host: a no-op there)
     + max_age, max_age_seconds: `backups.max_age`
     + drill_max_age: `backups.drill_max_age`
+    + repo_path: the repository, whose archive must be whole after each stanza's last backup:
+      WAL written while archiving was off leaves a gap no restore crosses, so a new full
+      backup is taken (and said) when there is one
 
     **Example:**
 
@@ -157,6 +167,7 @@ def repository(
         log = logger.info if status == "ok" else logger.warning
         log("%s%s %s: %s", host.print_prefix, check, status, detail)
     repo = host.get_fact(PgBackRestRepository)
+    segments = host.get_fact(ArchivedSegments, repo_path=repo_path)
     found: dict[str, Any] = repo["stanzas"]
     problems: list[str] = []
     fresh: list[str] = []
@@ -166,10 +177,19 @@ def repository(
             yield _pgbackrest(name, "--type=full", "backup")
             continue
         problem = stanza_problem(name, entry, repo["now"], max_age, max_age_seconds)
-        if problem is None:
-            fresh.append(f"{name} ({entry['backups']})")
-        else:
+        if problem is not None:
             problems.append(problem)
+            continue
+        gap = archive_gap(segments.get(name, []), str(entry["last_backup"].get("wal_start") or ""))
+        if gap is not None:
+            logger.warning(
+                "%sstanza %s: WAL %s to %s was never archived (archiving was off): no restore "
+                "crosses it, a new full backup is taken",
+                host.print_prefix, name, segment_name(gap[0]), segment_name(gap[1]),
+            )  # fmt: skip
+            yield _pgbackrest(name, "--type=full", "backup")
+            continue
+        fresh.append(f"{name} ({entry['backups']})")
     if problems:
         raise OperationError("\n".join(problems))
     if len(fresh) == len(stanzas):

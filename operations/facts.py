@@ -206,6 +206,7 @@ def _backup(found: dict[str, Any], index: int) -> dict[str, Any] | None:
         "label": str(chosen["label"]),
         "type": str(chosen["type"]),
         "stop": int(chosen["timestamp"]["stop"]),
+        "wal_start": str((chosen.get("archive") or {}).get("start") or ""),
     }
 
 
@@ -348,6 +349,31 @@ class FinalDumps(FactBase[list[str]]):
 
     def process(self, output: list[str]) -> list[str]:
         return sorted(line.strip() for line in output if line.strip().endswith(".dump"))
+
+
+class ArchivedSegments(FactBase[dict[str, list[str]]]):
+    """
+    The WAL segment files in the repository on this host, per stanza (names as pgBackRest
+    stores them: segment, checksum, compression), for the archive's continuity.
+
+    .. code:: python
+
+        {"adx": ["000000010000000000000002-5f1c...zst", "000000010000000000000003-9a0b...zst"]}
+    """
+
+    def command(self, repo_path: str) -> StringCommand:
+        return StringCommand(
+            "find", QuoteString(f"{repo_path}/archive"), "-mindepth", "4", "-maxdepth", "4",
+            "-type", "f", "2>/dev/null", "||", "true",
+        )  # fmt: skip
+
+    def process(self, output: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for line in output:
+            parts = line.strip().split("/")
+            if len(parts) >= 4:
+                found.setdefault(parts[-4], []).append(parts[-1])
+        return {stanza: sorted(names) for stanza, names in found.items()}
 
 
 class PgBackRestServer(FactBase[dict[str, Any]]):

@@ -200,6 +200,7 @@ class BackupPlan:
     max_age_seconds: int
     max_age: str
     drill_max_age: str = "8d"
+    repo_path: str = "/var/lib/pgbackrest"
     server_files: tuple[str, ...] = field(default=SERVER_FILES)
 
 
@@ -228,6 +229,7 @@ def backup_plan(env: Environment, host_name: str) -> BackupPlan | None:
         max_age_seconds=duration_seconds(backups.max_age),
         max_age=backups.max_age,
         drill_max_age=backups.drill_max_age,
+        repo_path=str(backups.repo_path),
     )
 
 
@@ -311,3 +313,30 @@ def backup_health(env: Environment, repository: Mapping[str, Any]) -> list[tuple
             )
         )
     return rows
+
+
+def _segment_number(name: str) -> int | None:
+    """A WAL segment file's number (log * 256 + segment, 16 MB segments), any timeline; None
+    for anything else (history files, partial segments)."""
+    base = name.split("-", 1)[0]
+    if len(base) != 24 or not all(c in "0123456789ABCDEF" for c in base) or ".partial" in name:
+        return None
+    return int(base[8:16], 16) * 256 + int(base[16:24], 16)
+
+
+def segment_name(number: int, timeline: int = 1) -> str:
+    return f"{timeline:08X}{number // 256:08X}{number % 256:08X}"
+
+
+def archive_gap(segments: list[str], since: str) -> tuple[int, int] | None:
+    """The first and last segment numbers missing from the archive between `since` (the last
+    backup's first WAL segment) and the newest archived one: WAL written while archiving was
+    off, that no restore can cross; None when the archive is whole from there."""
+    start = _segment_number(since)
+    if start is None:
+        return None
+    held = {n for n in (_segment_number(s) for s in segments) if n is not None and n >= start}
+    if not held:
+        return None
+    missing = [n for n in range(start, max(held) + 1) if n not in held]
+    return (missing[0], missing[-1]) if missing else None

@@ -84,6 +84,12 @@ record() {
     [ "$verdict" = verified ]
 }
 
+# The scratch server's last log lines, on stderr (where recovery stopped, and why).
+server_log() {
+    echo "restore-drill $stanza: the scratch server's log ends with:" >&2
+    tail -n 12 "$scratch/log/postgresql.log" >&2 || true
+}
+
 fail() {
     problems+=("$*")
     remove_scratch
@@ -168,13 +174,15 @@ chown postgres:postgres "$data/postgresql.conf" "$data/pg_hba.conf" "$data/pg_id
 say "recovering"
 # 9>&-: the server must not hold the drill's lock (a kept instance is removed by another run)
 if ! as_postgres "$bin/pg_ctl" -D "$data" -l "$scratch/log/postgresql.log" -w -t 86400 start >/dev/null 9>&-; then
+    server_log
     fail "recovery failed: $(grep -E 'FATAL|PANIC' "$scratch/log/postgresql.log" | tail -n 2 | tr '\n' ' ')"
     exit 1
 fi
 # pg_ctl counts a server in recovery as started: wait for recovery's end (and its promotion).
 until [ "$(scratch_psql -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ]; do
     if ! as_postgres "$bin/pg_ctl" -D "$data" status >/dev/null; then
-        fail "recovery failed: $(grep -E 'FATAL|PANIC' "$scratch/log/postgresql.log" | tail -n 2 | tr '\n' ' ')"
+        server_log
+    fail "recovery failed: $(grep -E 'FATAL|PANIC' "$scratch/log/postgresql.log" | tail -n 2 | tr '\n' ' ')"
         exit 1
     fi
     sleep 1

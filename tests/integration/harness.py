@@ -116,6 +116,16 @@ def run_deploy(inventory: Path, *flags: str) -> DeployRun:
     return DeployRun(completed.returncode, output, parse_results(output))
 
 
+def run_adxdb(*args: str | Path, timeout: int = 1200) -> subprocess.CompletedProcess[str]:
+    """Run an `adxdb` job as a user would; `stdout` holds both streams."""
+    run = subprocess.run(
+        [sys.executable, "-m", "adxdb.cli", *(str(a) for a in args)],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    run.stdout += run.stderr
+    return run
+
+
 def converge(inventory: Path, *flags: str) -> DeployRun:
     run = run_deploy(inventory, *flags)
     assert run.returncode == 0, run.output[-6000:]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +19,7 @@ from tests.integration.harness import (
     TEST_YML,
     connect,
     converge,
+    run_adxdb,
     run_deploy,
     variant_inventory,
 )
@@ -134,22 +133,13 @@ LIVE_COUNTS = (
 )
 
 
-def _adxdb(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    run = subprocess.run(
-        [sys.executable, "-m", "adxdb.cli", *(str(a) for a in args)],
-        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
-    run.stdout += run.stderr
-    return run
-
-
 def _drill(test_env: HostsUnderTest, stanza: str, which: str = "last") -> dict[str, Any]:
     path = f"{DRILLS}/results/{stanza}.{which}.json"
     return dict(json.loads(test_env.run_as_root(BACKUP_HOST, "cat", path)))
 
 
 def _health(test_env: HostsUnderTest) -> tuple[int, dict[str, tuple[str, str]]]:
-    run = _adxdb("health-check", "--inventory", TEST_YML)
+    run = run_adxdb("health-check", "--inventory", TEST_YML)
     rows = {}
     for line in run.stdout.splitlines()[2:]:
         name, status, detail = [*line.split(None, 2), "", ""][:3]
@@ -165,7 +155,7 @@ def test_a_restore_drill_verifies_every_cluster_and_the_health_check_shows_it(
     assert "no verified restore yet" in rows["restore_drill:adx"][1]
     assert rows["backups:adx"][0] == "ok" and code == 0, rows
 
-    run = _adxdb("restore-drill", TEST_YML)
+    run = run_adxdb("restore-drill", TEST_YML)
     assert run.returncode == 0, run.stdout[-4000:]
     assert "restore-drill adx: recovering" in run.stdout  # progress, as it runs
     databases = {"adx": ["adx_core"], "tenant1": ["adx_tenant_initech", "adx_tenant_umbrella"]}
@@ -218,7 +208,7 @@ def test_a_drill_at_a_time_holds_the_rows_written_before_it_and_none_after(
         test_env.psql(
             "pg1", "INSERT INTO public.drill_marker VALUES ('after'), ('after')", "adx_core"
         )
-        run = _adxdb("restore-drill", TEST_YML, "--cluster", STANZA, "--at", target)
+        run = run_adxdb("restore-drill", TEST_YML, "--cluster", STANZA, "--at", target)
         assert run.returncode == 0, run.stdout[-4000:]
         result = _drill(test_env, STANZA)
         print(f"restore drill {STANZA} at {target}: {result['duration_seconds']} s")
@@ -237,13 +227,13 @@ def test_a_drill_before_the_oldest_backup_or_of_an_unknown_cluster_is_refused(
     test_env: HostsUnderTest,
 ) -> None:
     before = _drill(test_env, STANZA)
-    run = _adxdb("restore-drill", TEST_YML, "--cluster", STANZA, "--at", "2020-01-01T00:00:00Z")
+    run = run_adxdb("restore-drill", TEST_YML, "--cluster", STANZA, "--at", "2020-01-01T00:00:00Z")
     assert run.returncode != 0
     assert (
         "--at 2020-01-01 00:00:00.000000+00: before the oldest backup of stanza adx" in run.stdout
     ), run.stdout[-3000:]
     assert _drill(test_env, STANZA) == before  # nothing was restored, nothing recorded
-    unknown = _adxdb("restore-drill", TEST_YML, "--cluster", "nope")
+    unknown = run_adxdb("restore-drill", TEST_YML, "--cluster", "nope")
     assert unknown.returncode == 2
     assert "error: --cluster nope: no such cluster; the clusters' stanzas are adx, tenant1" in (
         unknown.stdout
@@ -257,7 +247,7 @@ def test_a_drill_fails_when_the_restored_ledger_differs_from_the_migration_files
     shutil.copytree(REPO / "sql" / "migrations", migrations)
     (migrations / "tenant" / "999_drill_probe.sql").write_text("SELECT 1;\n")
     variant = variant_inventory(tmp_path, {"migrations": {"directory": str(migrations)}})
-    run = _adxdb("restore-drill", variant.with_suffix(".yml"), "--cluster", STANZA)
+    run = run_adxdb("restore-drill", variant.with_suffix(".yml"), "--cluster", STANZA)
     assert run.returncode != 0
     result = _drill(test_env, STANZA)
     assert result["verdict"] == "failed"
@@ -266,7 +256,7 @@ def test_a_drill_fails_when_the_restored_ledger_differs_from_the_migration_files
     code, rows = _health(test_env)
     assert code == 1 and rows["restore_drill:adx"][0] == "critical", rows
     # The files as deployed: verified again.
-    assert _adxdb("restore-drill", TEST_YML, "--cluster", STANZA).returncode == 0
+    assert run_adxdb("restore-drill", TEST_YML, "--cluster", STANZA).returncode == 0
     assert _health(test_env)[1]["restore_drill:adx"][0] == "ok"
 
 
@@ -347,6 +337,33 @@ def test_backup_host_down_is_critical_and_named_then_archiving_catches_up_withou
     assert converge(test_env.inventory).changed_ops == {}
 
 
+def _full_backups(test_env: HostsUnderTest) -> list[str]:
+    found = _repository(test_env)[STANZA]["backup"]
+    return [str(b["label"]) for b in found if b["type"] == "full"]
+
+
+def test_retention_by_count_expires_the_oldest_full_backup(
+    test_env: HostsUnderTest, tmp_path: Path, restore: None
+) -> None:
+    backup = ("pgbackrest", f"--stanza={STANZA}", "--type=full", "backup")
+    # The twin: under the default retention_full 2, a second full backup keeps the first.
+    while len(_full_backups(test_env)) < 2:
+        test_env.run(BACKUP_HOST, *backup)
+    kept = _full_backups(test_env)
+    assert len(kept) == 2
+    one = variant_inventory(tmp_path, {"backups": {"retention_full": 1}})
+    converge(one)
+    config = test_env.run_as_root(BACKUP_HOST, "cat", "/etc/pgbackrest/pgbackrest.conf")
+    assert "repo1-retention-full=1\n" in config
+    test_env.run(BACKUP_HOST, *backup)
+    [left] = _full_backups(test_env)  # the expiry after the backup removed both older ones
+    assert left not in kept
+    [archive] = _repository(test_env)[STANZA]["archive"]
+    assert str(archive["min"]) >= str(
+        _repository(test_env)[STANZA]["backup"][0]["archive"]["start"]
+    )
+
+
 def test_backups_disabled_turn_archiving_off_and_say_so_until_then(
     test_env: HostsUnderTest, tmp_path: Path, restore: None
 ) -> None:
@@ -365,3 +382,25 @@ def test_backups_disabled_turn_archiving_off_and_say_so_until_then(
     assert test_env.psql("pg1", "SHOW archive_mode") == "off"
     assert _archiving_check(test_env) == ("warning", "archive_mode is off")
     assert converge(restarted).changed_ops == {}
+
+
+def test_backups_enabled_again_take_a_full_backup_across_the_gap_in_the_archive(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    """After archiving was off (the test above), the archive has a gap no restore crosses:
+    once WAL after it is archived, the deploy takes a new full backup and says why."""
+    off = variant_inventory(tmp_path, {"backups": {"enabled": False}})
+    if test_env.psql("pg1", "SHOW archive_mode") != "off":
+        converge(off)
+    for _ in range(2):  # WAL that is never archived
+        _switch_wal(test_env)
+    before = _full_backups(test_env)
+    first = converge(test_env.inventory)  # archiving on again
+    assert test_env.psql("pg1", "SHOW archive_mode") == "on"
+    test_env.run("pg1", "pgbackrest", f"--stanza={STANZA}", "check")  # WAL after the gap
+    second = converge(test_env.inventory)
+    said = "was never archived (archiving was off): no restore crosses it"
+    assert said in first.output + second.output, second.output[-3000:]
+    after = _full_backups(test_env)
+    assert len(set(after) - set(before)) == 1
+    assert converge(test_env.inventory).changed_ops == {}  # the archive is whole since then

@@ -6,10 +6,7 @@ onto a host that runs its cluster, and one to a time before the oldest backup.""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,20 +16,11 @@ import pytest
 from adxdb.app.pool import make_pool
 from adxdb.app.settings import DatabaseSettings
 from tests.integration.conftest import HostsUnderTest, _testhosts
-from tests.integration.harness import REPO, STATE_DIR, TEST_YML, converge, password
+from tests.integration.harness import STATE_DIR, TEST_YML, converge, password, run_adxdb
 from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
 MARKERS = 50
-
-
-def _adxdb(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    run = subprocess.run(
-        [sys.executable, "-m", "adxdb.cli", *(str(a) for a in args)],
-        cwd=REPO, capture_output=True, text=True, timeout=1200, check=False,
-    )  # fmt: skip
-    run.stdout += run.stderr
-    return run
 
 
 def _app_settings(test_env: HostsUnderTest) -> DatabaseSettings:
@@ -62,7 +50,7 @@ def test_a_restore_onto_a_host_that_runs_its_cluster_is_refused(
     test_env: HostsUnderTest,
 ) -> None:
     started = test_env.psql("pg1", "SELECT pg_postmaster_start_time()")
-    run = _adxdb("restore", TEST_YML, "--cluster", "adx")
+    run = run_adxdb("restore", TEST_YML, "--cluster", "adx")
     assert run.returncode != 0
     assert "restore adx: refused: cluster 15/main exists on pg1 (running)" in run.stdout, (
         run.stdout[-3000:]
@@ -94,7 +82,7 @@ def test_a_lost_main_host_comes_back_from_the_backup_host_with_every_archived_wr
         test_env.run_as_root("pg1", "test", "!", "-e", "/var/lib/postgresql")
 
         # Refused, changing nothing: a time before the oldest backup.
-        early = _adxdb("restore", TEST_YML, "--cluster", "adx", "--at", "2020-01-01T00:00:00Z")
+        early = run_adxdb("restore", TEST_YML, "--cluster", "adx", "--at", "2020-01-01T00:00:00Z")
         assert early.returncode != 0
         assert "--at 2020-01-01 00:00:00.000000+00: before the oldest backup of stanza adx" in (
             early.stdout
@@ -104,7 +92,7 @@ def test_a_lost_main_host_comes_back_from_the_backup_host_with_every_archived_wr
         assert test_env.run_as_root("pg1", "pg_lsclusters", "-h") == ""
 
         began = time.monotonic()
-        run = _adxdb("restore", TEST_YML, "--cluster", "adx")
+        run = run_adxdb("restore", TEST_YML, "--cluster", "adx")
         assert run.returncode == 0, run.stdout[-5000:]
         restored = time.monotonic() - began
         assert "restore adx: recovered and promoted" in run.stdout
@@ -141,6 +129,6 @@ def test_a_lost_main_host_comes_back_from_the_backup_host_with_every_archived_wr
         assert _logs_with(test_env, host, "[045]") == "", host
     # the twin: the probe reads the logs (the promotion is written there)
     assert _logs_with(test_env, "pg1", "selected new timeline ID") != ""
-    health = _adxdb("health-check", "--inventory", TEST_YML)
+    health = run_adxdb("health-check", "--inventory", TEST_YML)
     [row] = [line.split() for line in health.stdout.splitlines() if line.startswith("backups:adx ")]
     assert row[1] == "ok", health.stdout

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ import yaml
 
 from adxdb.plan.tenant_export import other_tenant_rows
 from tests.integration.conftest import HostsUnderTest
-from tests.integration.harness import REPO, TEST_YML, converge, variant_inventory
+from tests.integration.harness import TEST_YML, converge, run_adxdb, variant_inventory
 
 # slug -> (host, database, schema, tenant id)
 TENANTS = {
@@ -32,15 +30,6 @@ TENANTS = {
     "initech": ("tenant1", "adx_tenant_initech", "public", "3f1c9a52-6b0e-4d8a-9f3e-2a7b5c1d0e03"),
 }
 USERS = 4
-
-
-def _adxdb(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    run = subprocess.run(
-        [sys.executable, "-m", "adxdb.cli", *(str(a) for a in args)],
-        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
-    run.stdout += run.stderr
-    return run
 
 
 def _manifest(directory: Path) -> dict[str, Any]:
@@ -75,7 +64,7 @@ def test_an_export_and_import_round_trip_with_equal_rows_and_checksums(
     host, database, schema, tenant_id = TENANTS[slug]
     _write_rows(test_env, slug)
     first = tmp_path / "first"
-    run = _adxdb("tenant-export", TEST_YML, slug, "--out", first)
+    run = run_adxdb("tenant-export", TEST_YML, slug, "--out", first)
     assert run.returncode == 0, run.stdout[-4000:]
     manifest = _manifest(first)
     assert manifest["tenant"] == {"slug": slug, "id": tenant_id}
@@ -93,7 +82,7 @@ def test_an_export_and_import_round_trip_with_equal_rows_and_checksums(
 
     # Refused while the location holds the tenant's rows: nothing changes.
     count = f"SELECT count(*) FROM {schema}.users WHERE tenant_id = '{tenant_id}'"
-    refused = _adxdb("tenant-import", TEST_YML, slug, "--from", first)
+    refused = run_adxdb("tenant-import", TEST_YML, slug, "--from", first)
     assert refused.returncode != 0
     assert "holds 4 row(s) of the tenant: an import goes into an empty location" in (
         refused.stdout
@@ -102,12 +91,12 @@ def test_an_export_and_import_round_trip_with_equal_rows_and_checksums(
 
     _empty(test_env, slug, manifest)
     assert test_env.psql(host, count, database) == "0"
-    run = _adxdb("tenant-import", TEST_YML, slug, "--from", first)
+    run = run_adxdb("tenant-import", TEST_YML, slug, "--from", first)
     assert run.returncode == 0, run.stdout[-4000:]
     assert test_env.psql(host, count, database) == str(USERS)
 
     second = tmp_path / "second"
-    assert _adxdb("tenant-export", TEST_YML, slug, "--out", second).returncode == 0
+    assert run_adxdb("tenant-export", TEST_YML, slug, "--out", second).returncode == 0
     again = _manifest(second)
     for part in ("tables", "control_plane"):
         assert {n: (e["rows"], e["checksum"]) for n, e in again[part].items()} == {
@@ -124,7 +113,7 @@ def test_an_rls_export_holds_no_other_tenants_row_and_the_check_would_see_one(
     _write_rows(test_env, "acme")
     try:
         out = tmp_path / "acme"
-        assert _adxdb("tenant-export", TEST_YML, "acme", "--out", out).returncode == 0
+        assert run_adxdb("tenant-export", TEST_YML, "acme", "--out", out).returncode == 0
         manifest = _manifest(out)
         assert other_tenant_rows(out, manifest) == []
         # The twin: the same table read without the tenant's context (postgres bypasses RLS)
@@ -143,7 +132,7 @@ def test_an_rls_export_holds_no_other_tenants_row_and_the_check_would_see_one(
 
 
 def test_an_export_of_an_unknown_tenant_is_refused(tmp_path: Path) -> None:
-    run = _adxdb("tenant-export", TEST_YML, "nope", "--out", tmp_path / "x")
+    run = run_adxdb("tenant-export", TEST_YML, "nope", "--out", tmp_path / "x")
     assert run.returncode == 2
     assert "error: tenant nope: no such tenant in the inventory (its tenants: acme, " in run.stdout
     assert not (tmp_path / "x").exists()
@@ -160,7 +149,7 @@ def test_an_export_at_a_time_holds_the_rows_written_before_it_and_none_after(
         time.sleep(1.5)
         _write_rows(test_env, "acme", 2, "late")
         out = tmp_path / "at"
-        run = _adxdb("tenant-export", TEST_YML, "acme", "--at", target, "--out", out)
+        run = run_adxdb("tenant-export", TEST_YML, "acme", "--at", target, "--out", out)
         assert run.returncode == 0, run.stdout[-4000:]
         manifest = _manifest(out)
         assert manifest["source"]["host"] == "backup1"  # read from a scratch restore there
@@ -179,7 +168,7 @@ def test_an_export_at_a_time_holds_the_rows_written_before_it_and_none_after(
 def test_a_dropped_tenant_has_an_erasure_horizon_and_a_kept_one_none(
     test_env: HostsUnderTest, tmp_path: Path, restore: None
 ) -> None:
-    present = _adxdb("tenant-erasure-horizon", TEST_YML, "hooli")
+    present = run_adxdb("tenant-erasure-horizon", TEST_YML, "hooli")
     assert present.returncode == 2
     assert "error: tenant hooli is present: offboard it first" in present.stdout
 
@@ -192,7 +181,7 @@ def test_a_dropped_tenant_has_an_erasure_horizon_and_a_kept_one_none(
     dropped = variant_inventory(tmp_path, {"tenants": tenants})
     converge(dropped)
     yml = dropped.with_suffix(".yml")
-    run = _adxdb("tenant-erasure-horizon", yml, "hooli")
+    run = run_adxdb("tenant-erasure-horizon", yml, "hooli")
     assert run.returncode == 0, run.stdout[-3000:]
     lines = run.stdout.splitlines()
     assert lines[0].startswith("tenant hooli (schema) dropped at "), lines
@@ -200,6 +189,6 @@ def test_a_dropped_tenant_has_an_erasure_horizon_and_a_kept_one_none(
     assert "retention_full 2 (count): it expires once 2 newer full backups exist" in run.stdout
     assert re.search(r"^erasure horizon: \d{4}-\d\d-\d\d 01:30 UTC", run.stdout, re.M), lines
     # the twin: an rls tenant offboarded keeps its rows: no horizon
-    kept = _adxdb("tenant-erasure-horizon", yml, "acme")
+    kept = run_adxdb("tenant-erasure-horizon", yml, "acme")
     assert kept.returncode == 1
     assert "the deploy deletes no rls rows" in kept.stdout

@@ -203,10 +203,11 @@ def _repository(
     facts_in = {
         "facts.PgBackRestRepository": {"now": NOW, "stanzas": stanzas},
         "facts.RestoreDrillResults": {"now": NOW, "results": drills or {}},
+        "facts.ArchivedSegments": {"repo_path=/var/lib/pgbackrest": {}},
     }
     run = run_operation(
         ops.repository, facts_in, stanzas=["adx", "tenant1"], max_age="26h",
-        max_age_seconds=93600, drill_max_age="8d",
+        max_age_seconds=93600, drill_max_age="8d", repo_path="/var/lib/pgbackrest",
     )  # fmt: skip
     return [str(c.get_raw_value()) for c in run.commands], run
 
@@ -254,8 +255,8 @@ def test_state_fact_reads_archive_mode_the_clock_and_the_stanza() -> None:
         "now": NOW,
         "status": {"code": 0, "message": "ok"},
         "backups": 2,
-        "first_backup": {"label": "A", "type": "full", "stop": 2},
-        "last_backup": {"label": "B", "type": "diff", "stop": 4},
+        "first_backup": {"label": "A", "type": "full", "stop": 2, "wal_start": ""},
+        "last_backup": {"label": "B", "type": "diff", "stop": 4, "wal_start": ""},
         "backup_list": [
             {"label": "A", "type": "full", "start": 1, "stop": 2},
             {"label": "B", "type": "diff", "start": 3, "stop": 4},
@@ -319,3 +320,20 @@ def test_rendered_files_do_not_depend_on_the_order_of_the_hosts() -> None:
     assert plan.render_repository_config(reordered, PATHS, CNS) == plan.render_repository_config(
         env, PATHS, CNS
     )
+
+
+def test_the_archive_is_whole_or_its_gap_after_the_last_backup_is_found() -> None:
+    names = [
+        "000000010000000000000003-a.zst",
+        "000000010000000000000004-b.zst",
+        "00000001000000000000000A-c.zst",
+        "00000002.history",
+        "00000001000000000000000B.partial-d.zst",
+        "00000002000000000000000B-e.zst",  # the next timeline goes on from there
+    ]
+    assert plan.archive_gap(names, "000000010000000000000004") == (5, 9)
+    assert plan.segment_name(9) == "000000010000000000000009"
+    assert plan.archive_gap(names, "00000001000000000000000A") is None
+    assert plan.archive_gap(names[:2], "000000010000000000000003") is None
+    assert plan.archive_gap([], "000000010000000000000003") is None
+    assert plan.archive_gap(names, "") is None  # a backup without its WAL range
