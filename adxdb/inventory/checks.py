@@ -60,6 +60,15 @@ def _host_problems(env: Environment) -> Problems:
     for name, host in env.hosts.items():
         if "primary" in host.groups and "replica" in host.groups:
             yield f"hosts.{name}.groups", "a host is either 'primary' or 'replica', not both"
+        elif "replica" in host.groups:
+            # Refused until replicas stream from their primary (Patroni on etcd, DESIGN.md
+            # decision 8): the host would run an independent, writable cluster of its own.
+            yield (
+                f"hosts.{name}.groups",
+                "'replica' is not supported yet: the host would run a writable cluster of its "
+                "own, not a copy of the primary; remove the group (streaming replicas come "
+                "with high availability on Patroni and etcd)",
+            )
         if len(set(host.groups)) != len(host.groups):
             yield f"hosts.{name}.groups", "names a group twice"
         endpoint = (host.ssh.hostname, host.ssh.port)

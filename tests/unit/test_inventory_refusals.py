@@ -184,6 +184,22 @@ CASES = [
         base(
             hosts={
                 "pg1": {"address": "10.0.0.10", "ssh": {"hostname": "10.0.0.10"}},
+                "pg2": {
+                    "address": "10.0.0.11",
+                    "ssh": {"hostname": "10.0.0.11"},
+                    "groups": ["replica"],
+                },
+            }
+        ),
+        "hosts.pg2.groups: 'replica' is not supported yet: the host would run a writable "
+        "cluster of its own, not a copy of the primary; remove the group (streaming replicas "
+        "come with high availability on Patroni and etcd)",
+        id="replica-not-built",
+    ),
+    pytest.param(
+        base(
+            hosts={
+                "pg1": {"address": "10.0.0.10", "ssh": {"hostname": "10.0.0.10"}},
                 "pg2": {"address": "10.0.0.11", "ssh": {"hostname": "10.0.0.11"}, "groups": []},
             }
         ),
