@@ -10,7 +10,6 @@ from __future__ import annotations
 from pyinfra import host, state
 
 from adxdb.plan.drill import DRILL_DIR, DrillRequest, drill_plan
-from adxdb.plan.host import ManagedFile
 from operations import backups, config_files
 from operations.inventory import loaded
 
@@ -19,9 +18,7 @@ inventory = loaded(host.data.adx_inventory)
 plan = drill_plan(inventory, host.data.adx_host, DrillRequest.from_data(host.data.get("adx_drill")))
 
 for item in plan.files:
-    config_files.converge(
-        ManagedFile(item.title, item.dest, item.content, "root", "postgres", "0640")
-    )
+    config_files.converge(item)
 for drill in plan.drills:
     backups.restore_drill(
         name=f"Restore drill of stanza {drill.stanza} (target {drill.target})",

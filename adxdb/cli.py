@@ -30,6 +30,13 @@ REPO = Path(__file__).resolve().parent.parent
 Rows = list[tuple[Any, ...]]
 
 
+def _refused(error: AdxError) -> int:
+    """Print a refusal, one line per problem, and give the exit status of bad input."""
+    for problem in error.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 2
+
+
 def _table(columns: Sequence[str], rows: Rows) -> str:
     cells = [list(columns)] + [["" if v is None else str(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
@@ -128,9 +135,7 @@ def restore_cluster(
         env = load_inventory(inventory_yml).env
         request = check_restore(env, cluster, at)
     except AdxError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return _refused(error)
     target = restore_host(env, request.stanza)
     data = json.dumps(request.as_data())
     code = _pyinfra(
@@ -163,9 +168,7 @@ def tenant_export(
         if out.exists() and any(out.iterdir()):
             raise AdxError(f"--out {out}: not empty; an export goes into a new folder")
     except AdxError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return _refused(error)
     with tempfile.TemporaryDirectory(prefix="adx-export-") as scratch:
         local_tar = Path(scratch) / "export.tar"
         data = json.dumps({"slug": slug, "at": at, "local_tar": str(local_tar)})
@@ -214,9 +217,7 @@ def tenant_import(inventory_yml: Path, slug: str, source: Path, extra: Sequence[
         manifest = export.read_manifest(source)
         target = export.check_import(env, slug, manifest)
     except AdxError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return _refused(error)
     workdir = f"{export.IMPORT_DIR}/{slug}"
     with tempfile.TemporaryDirectory(prefix="adx-import-") as scratch:
         local_tar = Path(scratch) / "export.tar"
@@ -277,9 +278,7 @@ def tenant_erasure_horizon(inventory_yml: Path, slug: str) -> int:
                 dt.datetime.fromtimestamp(int(found["now"]), dt.UTC),
             )
     except AdxError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return _refused(error)
     for line in answer.lines:
         print(line)
     return 0 if answer.when is not None else 1
@@ -390,9 +389,7 @@ def restore_drill(
         env = load_inventory(inventory_yml).env
         request = check_request(env, clusters, at)
     except AdxError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return _refused(error)
     repository = repository_host(env)
     assert repository is not None
     data = json.dumps(request.as_data())

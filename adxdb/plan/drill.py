@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
@@ -24,6 +24,7 @@ from adxdb.inventory.migration_files import MigrationFile
 from adxdb.inventory.model import Environment
 from adxdb.inventory.types import duration_seconds
 from adxdb.plan import backups as pgbackrest
+from adxdb.plan.host import ManagedFile
 from adxdb.plan.tenants import migration_targets
 
 DRILL_DIR = "/var/lib/adx-drill"
@@ -60,15 +61,6 @@ class Drill:
     databases: tuple[str, ...]
     repo_path: str
     version: int
-
-
-@dataclass(frozen=True)
-class VerifyFile:
-    """The verification SQL of one database of a stanza, uploaded before the drill."""
-
-    title: str
-    dest: str
-    content: str = field(repr=False)
 
 
 def parse_target(text: str) -> dt.datetime:
@@ -159,7 +151,7 @@ def verify_path(stanza: str, database: str) -> str:
 class DrillPlan:
     """The repository host's drills: the files they read, then one drill per stanza."""
 
-    files: tuple[VerifyFile, ...]
+    files: tuple[ManagedFile, ...]
     drills: tuple[Drill, ...]
 
 
@@ -170,16 +162,19 @@ def drill_plan(inventory: Inventory, host_name: str, request: DrillRequest) -> D
     checked = check_request(env, request.stanzas, request.at)
     when = None if checked.at is None else parse_target(checked.at)
     target = LATEST if when is None else target_text(when)
-    files: list[VerifyFile] = []
+    files: list[ManagedFile] = []
     drills: list[Drill] = []
     for stanza in checked.stanzas:
         expected = expected_ledger(env, inventory.migration_files, stanza)
         for database, rows in expected.items():
             files.append(
-                VerifyFile(
+                ManagedFile(
                     f"Restore drill verification of {stanza}: {database}",
                     verify_path(stanza, database),
                     render_verify(rows),
+                    "root",
+                    "postgres",
+                    "0640",
                 )
             )
         drills.append(

@@ -12,9 +12,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import psycopg
 import yaml
+
+from adxdb.app.settings import DatabaseSettings
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -155,6 +158,15 @@ def variant_inventory(directory: Path, changes: dict[str, Any]) -> Path:
 
 def password(role: str) -> str:
     return (STATE_DIR / "secrets" / f"{role}.password").read_text().strip()
+
+
+def app_settings(port: int, **pool: Any) -> DatabaseSettings:
+    """The application's settings (`DATABASE_URL` as adx_app over TLS verify-full, `DB_*`
+    from `pool`) for the server published on `port`."""
+    query = urlencode({"sslmode": "verify-full", "sslrootcert": str(STATE_DIR / "tls" / "ca.crt")})
+    secret = quote(password("adx_app"), safe="")
+    url = f"postgresql://adx_app:{secret}@127.0.0.1:{port}/adx_core?{query}"
+    return DatabaseSettings.model_validate({"DATABASE_URL": url, **pool})
 
 
 def connect(

@@ -4,25 +4,17 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from psycopg_pool import ConnectionPool
 
 from adxdb.app.pool import make_pool
 from adxdb.app.settings import DatabaseSettings
 from tests.integration.conftest import HostsUnderTest
-from tests.integration.harness import STATE_DIR, password
+from tests.integration.harness import app_settings
 
 
 def _settings(test_env: HostsUnderTest) -> DatabaseSettings:
-    query = urlencode({"sslmode": "verify-full", "sslrootcert": str(STATE_DIR / "tls" / "ca.crt")})
-    url = (
-        f"postgresql://adx_app:{quote(password('adx_app'), safe='')}@127.0.0.1:"
-        f"{test_env.pg_port('pg1')}/adx_core?{query}"
-    )
-    return DatabaseSettings.model_validate(
-        {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": 1, "DB_MIN_CONNECTIONS": 1}
-    )
+    return app_settings(test_env.pg_port("pg1"), DB_MAX_CONNECTIONS=1, DB_MIN_CONNECTIONS=1)
 
 
 def _work_mem_after_a_borrower_set_it(pool: ConnectionPool[Any]) -> tuple[str, int, int]:

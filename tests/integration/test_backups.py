@@ -353,6 +353,7 @@ def test_retention_by_count_expires_the_oldest_full_backup(
     assert len(kept) == 2
     one = variant_inventory(tmp_path, {"backups": {"retention_full": 1}})
     converge(one)
+    assert converge(one).changed_ops == {}
     config = test_env.run_as_root(BACKUP_HOST, "cat", "/etc/pgbackrest/pgbackrest.conf")
     assert "repo1-retention-full=1\n" in config
     test_env.run(BACKUP_HOST, *backup)

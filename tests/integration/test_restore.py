@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import psycopg
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from adxdb.app.pool import make_pool
 from adxdb.app.settings import DatabaseSettings
 from tests.integration.conftest import HostsUnderTest, _testhosts
-from tests.integration.harness import STATE_DIR, TEST_YML, converge, password, run_adxdb
+from tests.integration.harness import TEST_YML, app_settings, converge, run_adxdb
 from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
@@ -24,14 +23,7 @@ MARKERS = 50
 
 
 def _app_settings(test_env: HostsUnderTest) -> DatabaseSettings:
-    query = urlencode({"sslmode": "verify-full", "sslrootcert": str(STATE_DIR / "tls" / "ca.crt")})
-    url = (
-        f"postgresql://adx_app:{quote(password('adx_app'), safe='')}@127.0.0.1:"
-        f"{test_env.pg_port('pg1')}/adx_core?{query}"
-    )
-    return DatabaseSettings.model_validate(
-        {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": 2, "DB_ACQUIRE_TIMEOUT_SECONDS": 5}
-    )
+    return app_settings(test_env.pg_port("pg1"), DB_MAX_CONNECTIONS=2, DB_ACQUIRE_TIMEOUT_SECONDS=5)
 
 
 def _app_query(pool: Any) -> str:

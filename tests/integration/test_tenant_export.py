@@ -180,6 +180,7 @@ def test_a_dropped_tenant_has_an_erasure_horizon_and_a_kept_one_none(
             tenant.update({"state": "absent"})
     dropped = variant_inventory(tmp_path, {"tenants": tenants})
     converge(dropped)
+    assert converge(dropped).changed_ops == {}
     yml = dropped.with_suffix(".yml")
     run = run_adxdb("tenant-erasure-horizon", yml, "hooli")
     assert run.returncode == 0, run.stdout[-3000:]

@@ -263,3 +263,23 @@ def test_the_restore_command_refuses_before_any_host_is_touched(
     assert cli.main(["restore", str(path), "--cluster", "adx", "--at", "noon"]) == 2
     assert "error: --at 'noon': not a time" in capsys.readouterr().err
     assert calls == []
+
+
+def test_an_export_into_a_folder_that_holds_files_is_refused_before_any_host_is_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert cli.main(["tenant-export", str(_inventory(tmp_path)), "acme", "--out", str(out)]) == 2
+    assert f"error: --out {out}: not empty; an export goes into a new folder" in (
+        capsys.readouterr().err
+    )
+    assert calls == [] and [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert cli.main(["tenant-import", str(_inventory(tmp_path)), "acme", "--from", str(out)]) == 2
+    assert f"error: --from {out}: no manifest.json: not a tenant export" in (
+        capsys.readouterr().err
+    )
+    assert calls == []
