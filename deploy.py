@@ -13,7 +13,7 @@ from __future__ import annotations
 from pyinfra import host
 
 from adxdb.plan.host import RunInfo, host_plan
-from operations import backups, config_files, leftovers, migrations, moves, postgres, tenants
+from operations import backups, config_files, ha, leftovers, migrations, moves, postgres, tenants
 from operations.inventory import loaded
 
 plan = host_plan(loaded(host.data.adx_inventory), host.data.adx_host, RunInfo.now())
@@ -33,6 +33,7 @@ if plan.runs_postgres:
     )
 for item in plan.config:
     config_files.converge(item)
+config_files.removed(plan.removed_files)
 for item in plan.backup_files:
     config_files.converge(item)
 if plan.backup is not None and plan.backup.server:
@@ -41,7 +42,41 @@ if plan.backup is not None and plan.backup.server:
         port=plan.backup.tls_port,
         files=list(plan.backup.server_files),
     )
-if plan.runs_postgres:
+if plan.ha is not None:
+    for item in plan.etcd_files:
+        config_files.converge(item)
+    if plan.ha.etcd_member:
+        ha.etcd_member(
+            name="etcd member",
+            endpoint=plan.ha.etcd_endpoint,
+            files=[i.dest for i in plan.etcd_files if isinstance(i, config_files.ManagedFile)],
+        )
+    for item in plan.patroni_files:
+        config_files.converge(item)
+    ha.patroni_member(
+        name=f"Patroni runs {server}",
+        version=plan.version,
+        cluster=plan.cluster,
+        port=plan.port,
+        config_file=plan.ha.config_file,
+        unit=plan.ha.unit,
+        data_dir=plan.ha.data_dir,
+        etcd_endpoints=list(plan.ha.etcd_endpoints),
+        initialize_key=plan.ha.initialize_key,
+        rest_url=plan.ha.rest_url,
+        first_member=plan.ha.first_member,
+        members=list(plan.ha.members),
+        files=[i.dest for i in plan.patroni_files if isinstance(i, config_files.ManagedFile)],
+    )
+    ha.dynamic_config(
+        name="Patroni dynamic configuration (settings, pg_hba)",
+        rest_url=plan.ha.rest_url,
+        ca_file=plan.ha.ca_file,
+        config_file=plan.ha.config_file,
+        wanted=plan.ha.dynamic_config,
+        port=plan.port,
+    )
+elif plan.runs_postgres:
     postgres.server(
         name=f"Server {server} running", version=plan.version, cluster=plan.cluster, port=plan.port
     )
@@ -62,6 +97,7 @@ if plan.backup is not None and plan.backup.stanza is not None:
         local_repository=plan.backup.local_repository,
         max_age=plan.backup.max_age,
         max_age_seconds=plan.backup.max_age_seconds,
+        leader_only=plan.leader_only,
     )
 if plan.backup is not None and plan.backup.server:
     # On every host (a no-op on the database hosts): pyinfra orders the operations by each
@@ -84,6 +120,7 @@ if plan.roles:
         port=plan.port,
         retired=list(plan.retired_roles),
         registry_bound=plan.registry_bound_roles,
+        leader_only=plan.leader_only,
     )
 if plan.databases:
     postgres.databases(
@@ -92,9 +129,15 @@ if plan.databases:
         port=plan.port,
         registry_bound=plan.registry_bound_roles,
         role_settings=plan.database_role_settings,
+        leader_only=plan.leader_only,
     )
 if plan.schemas:
-    tenants.schemas(name="Tenant schemas", schemas=plan.schemas, port=plan.port)
+    tenants.schemas(
+        name="Tenant schemas",
+        schemas=plan.schemas,
+        port=plan.port,
+        leader_only=plan.leader_only,
+    )
 if plan.migration_targets:
     migrations.migrations(
         name="Migrations",
@@ -105,6 +148,7 @@ if plan.migration_targets:
         timeouts=plan.timeouts,
         applied_by=plan.applied_by,
         port=plan.port,
+        leader_only=plan.leader_only,
     )
 if plan.moves is not None:
     moves.tenant_moves(
@@ -119,6 +163,7 @@ if plan.moves is not None:
         lock_timeout=plan.moves.lock_timeout,
         settings=plan.moves.settings,
         hosts=plan.moves.hosts,
+        leader_only=plan.leader_only,
     )
 if plan.dropped_schemas or plan.dropped_databases:
     tenants.dropped_tenant_data(
@@ -128,6 +173,7 @@ if plan.dropped_schemas or plan.dropped_databases:
         stamp=plan.dump_stamp,
         port=plan.port,
         lock_timeout=plan.timeouts.lock_timeout,
+        leader_only=plan.leader_only,
     )
 if plan.registry is not None:
     tenants.tenant_registry(
@@ -135,6 +181,7 @@ if plan.registry is not None:
         rows=plan.registry,
         port=plan.port,
         lock_timeout=plan.timeouts.lock_timeout,
+        leader_only=plan.leader_only,
     )
 if plan.seed is not None:
     migrations.seed(
@@ -144,4 +191,5 @@ if plan.seed is not None:
         text=plan.seed.text,
         applied_by=plan.applied_by,
         port=plan.port,
+        leader_only=plan.leader_only,
     )

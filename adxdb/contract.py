@@ -17,6 +17,8 @@ APP_ROLE = "adx_app"
 READONLY_ROLE = "adx_readonly"
 MONITOR_ROLE = "adx_monitor"
 REPLICATION_ROLE = "adx_replication"
+# The user of Patroni's REST API (not a PostgreSQL role): its password is a secret like a role's.
+PATRONI_REST_USER = "adx_patroni"
 
 # Databases PostgreSQL makes in every cluster: only their owner (the postgres superuser)
 # connects; the deploy takes PUBLIC's CONNECT and TEMPORARY away, never creates them.

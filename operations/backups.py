@@ -34,6 +34,7 @@ from operations.facts import (
     PgClusters,
     RestoreDrillResults,
 )
+from operations.ha import on_standby
 from operations.scripts import inline_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
@@ -70,7 +71,12 @@ def tls_server(port: int, files: list[str]) -> Generator[Any, None, None]:
 
 @operation()
 def stanza(
-    stanza: str, port: int, local_repository: bool, max_age: str, max_age_seconds: int
+    stanza: str,
+    port: int,
+    local_repository: bool,
+    max_age: str,
+    max_age_seconds: int,
+    leader_only: bool = False,
 ) -> Generator[Any, None, None]:
     """
     Make the cluster's pgBackRest stanza and check that WAL archiving reaches it; with a
@@ -85,6 +91,7 @@ def stanza(
 
     While `archive_mode` is still off (a restart pending under `restart_policy: never`), this
     waits and says so: stanza-create and check would fail without archiving.
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -93,6 +100,9 @@ def stanza(
         stanza(name="pgBackRest stanza", stanza="adx", port=5432, local_repository=False,
                max_age="26h", max_age_seconds=93600)
     """
+    if leader_only and on_standby(port):
+        host.noop("stanza: written on the leader")
+        return
     state = host.get_fact(PgBackRestState, stanza=stanza, port=port)
     if state is None:
         raise OperationError(

@@ -8,6 +8,8 @@ from pyinfra.operations import files
 
 from adxdb.plan.host import ManagedDirectory, ManagedFile
 
+__all__ = ["ManagedDirectory", "ManagedFile", "converge", "removed"]
+
 
 def converge(item: ManagedDirectory | ManagedFile) -> None:
     """Put one managed file (content, owner, mode) or folder in place; named by its title, so
@@ -26,3 +28,10 @@ def converge(item: ManagedDirectory | ManagedFile) -> None:
         mode=item.mode,
         create_remote_dir=item.create_remote_dir,
     )
+
+
+def removed(paths: tuple[str, ...] | list[str]) -> None:
+    """Files the deploy wrote once and no longer does (an HA member's conf.d settings, now in
+    Patroni's dynamic configuration)."""
+    for path in paths:
+        files.file(name=f"Removed {path}", path=path, present=False)

@@ -483,3 +483,99 @@ class DeployLeftovers(FactBase[list[str]]):
 
     def process(self, output: list[str]) -> list[str]:
         return [line.strip() for line in output if line.strip()]
+
+
+class HAService(FactBase[dict[str, Any]]):
+    """
+    etcd or Patroni on an HA member: whether it runs, and whether a file it reads at start is
+    newer than its last start.
+
+    .. code:: python
+
+        {"running": True, "stale": False}
+    """
+
+    def command(self, service: str, unit: str, files: list[str]) -> StringCommand:
+        return inline_script("ha_service.sh", "state", service, unit, *files)
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        return dict(parse_json(output))
+
+
+class PatroniMember(FactBase[dict[str, Any]]):
+    """
+    One member of an HA cluster: etcd's initialize key of the cluster (the system identifier
+    of its data; "unreachable" when etcd does not answer), the local data folder (its system
+    identifier, empty, fresh: initdb's databases only) and Patroni's view (GET /patroni).
+
+    .. code:: python
+
+        {"initialize": "7447...", "sysid": "7447...", "empty": False, "fresh": False,
+         "member": {"state": "running", "role": "replica", "timeline": 1, ...}}
+    """
+
+    def requires_command(self, *args: Any, **kwargs: Any) -> str:
+        return "etcdctl"
+
+    def command(
+        self, data_dir: str, bin_dir: str, endpoints: list[str], key: str, rest_url: str
+    ) -> StringCommand:
+        urls = ",".join(f"https://{endpoint}" for endpoint in endpoints)
+        return inline_script("ha_member_state.sh", data_dir, bin_dir, urls, key, rest_url)
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        return dict(parse_json(output))
+
+
+class PatroniDynamicConfig(FactBase[dict[str, Any] | None]):
+    """
+    Patroni's dynamic configuration (`GET /config` of the member's REST API, over TLS), or
+    None when Patroni does not answer.
+
+    .. code:: python
+
+        {"ttl": 30, "loop_wait": 10, "postgresql": {"parameters": {...}, "pg_hba": [...]}}
+    """
+
+    def requires_command(self, rest_url: str, ca_file: str) -> str:
+        return "curl"
+
+    def command(self, rest_url: str, ca_file: str) -> StringCommand:
+        return StringCommand(
+            "curl",
+            "-s",
+            "--fail",
+            "--max-time",
+            "5",
+            "--cacert",
+            QuoteString(ca_file),
+            QuoteString(f"{rest_url}/config"),
+            "||",
+            "echo",
+            "null",
+        )
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        data = parse_json(output)
+        return None if data is None else dict(data)
+
+
+class PgInRecovery(FactBase[bool | None]):
+    """
+    Whether the local server is a standby (`pg_is_in_recovery()`); None when it is down. An
+    HA cluster's writes run where it is False: the leader, found at run time.
+
+    .. code:: python
+
+        False
+    """
+
+    def requires_command(self, port: int) -> str:
+        return "psql"
+
+    def command(self, port: int) -> StringCommand:
+        return if_ready(port, psql_query(port, "postgres", "SELECT pg_is_in_recovery()"))
+
+    def process(self, output: list[str]) -> bool | None:
+        value = "\n".join(output).strip()
+        return None if value in ("", "null") else value == "t"

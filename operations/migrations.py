@@ -16,6 +16,7 @@ from adxdb.inventory.migration_files import MigrationFile
 from adxdb.plan import migration_scripts as scripts
 from adxdb.plan import migrations as engine
 from operations.facts import PgMigrationLedger, require
+from operations.ha import on_standby
 from operations.psql import run_sql_script
 from operations.uploads import upload
 
@@ -51,6 +52,7 @@ def migrations(
     timeouts: engine.Timeouts,
     applied_by: str,
     port: int,
+    leader_only: bool = False,
 ) -> Generator[Any, None, None]:
     """
     Apply every pending migration to each target of each database on the host.
@@ -67,6 +69,7 @@ def migrations(
     database is planned before anything runs: a file changed after it was applied (or missing
     while a ledger records it) stops the operation with the file, the target and both
     checksums, and nothing is applied.
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -76,6 +79,9 @@ def migrations(
                    owner="adx_owner", readers=["adx_migrator"], timeouts=Timeouts(),
                    applied_by="ops@laptop", port=5432)
     """
+    if leader_only and on_standby(port):
+        host.noop("migrations: written on the leader")
+        return
     plans: dict[str, list[engine.Step]] = {}
     unfenced: dict[str, list[str]] = {}
     problems: list[str] = []
@@ -126,7 +132,7 @@ def migrations(
 
 @operation()
 def seed(
-    database: str, seed_name: str, text: str, applied_by: str, port: int
+    database: str, seed_name: str, text: str, applied_by: str, port: int, leader_only: bool = False
 ) -> Generator[Any, None, None]:
     """
     Load a seed data set into a database once per content: a changed seed runs again (seeds are
@@ -137,6 +143,7 @@ def seed(
     + text: the seed's SQL
     + applied_by: who runs the deploy, recorded in the ledger
     + port: the cluster's port
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -145,6 +152,9 @@ def seed(
         seed(name="Seed development", database="adx_core", seed_name="development",
              text=sqlfiles.load("seeds/development"), applied_by="ops@laptop", port=5432)
     """
+    if leader_only and on_standby(port):
+        host.noop("seed: written on the leader")
+        return
     if seed_name not in SEED_VERSIONS:
         raise OperationError(f"unknown seed {seed_name!r}: use one of {sorted(SEED_VERSIONS)}")
     seed_file = MigrationFile("shared", SEED_VERSIONS[seed_name], seed_name, text)

@@ -23,6 +23,7 @@ from adxdb.plan import move_catch_up, move_scripts
 from adxdb.plan import moves as tenant_moves_plan
 from adxdb.plan.tenants import RegistryRow
 from operations.facts import PgTenantRegistry, PgTenantTables, require
+from operations.ha import on_standby
 from operations.psql import PRIVATE_DIR
 from operations.uploads import upload
 
@@ -45,6 +46,7 @@ def tenant_moves(
     lock_timeout: str,
     settings: MoveSettings | None = None,
     hosts: Mapping[str, str] | None = None,
+    leader_only: bool = False,
 ) -> Generator[Any, None, None]:
     """
     Move every tenant whose declared isolation level or location differs from the registry's:
@@ -64,6 +66,7 @@ def tenant_moves(
     + settings: the inventory's `moves` (freeze, catch-up passes, start wait)
     + hosts: address -> name of every host of the inventory (an old location on another host
       is read there; a registered address no host has is a re-addressed host, or refused)
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -74,6 +77,9 @@ def tenant_moves(
                      primary_address="10.0.0.1", port=5432, ca_file=".../ca.crt",
                      mover="adx_migrator", mover_password=SecretStr("..."), lock_timeout="10s")
     """
+    if leader_only and on_standby(port):
+        host.noop("tenant moves: written on the leader")
+        return
     current = require(host.get_fact(PgTenantRegistry, port=port), "the tenants registry", port)
     try:
         planned = tenant_moves_plan.plan_moves(list(rows), current, primary_address, hosts)

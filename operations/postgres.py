@@ -30,6 +30,7 @@ from operations.facts import (
     PgTenantRegistry,
     require,
 )
+from operations.ha import on_standby
 from operations.psql import hidden, run_sql_script
 from operations.scripts import inline_script
 
@@ -229,6 +230,7 @@ def roles(
     port: int,
     retired: Sequence[str] = (),
     registry_bound: Mapping[str, str] | None = None,
+    leader_only: bool = False,
 ) -> Generator[Any, None, None]:
     """
     Converge the declared roles in one batch: attributes, memberships, SCRAM passwords.
@@ -244,6 +246,7 @@ def roles(
       it does not
 
     Roles the inventory does not declare are left alone.
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -251,6 +254,9 @@ def roles(
 
         roles(name="ADX roles", roles=env.roles, passwords=inventory.passwords, port=5432)
     """
+    if leader_only and on_standby(port):
+        host.noop("roles: written on the leader")
+        return
     digest_key = secrets.token_hex(16)  # this call's: the fact's digests mean nothing without it
     current = require(
         host.get_fact(PgRoles, port=port, digest_key=hidden(digest_key)), "roles", port
@@ -284,6 +290,7 @@ def databases(
     port: int,
     registry_bound: Mapping[str, str] | None = None,
     role_settings: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+    leader_only: bool = False,
 ) -> Generator[Any, None, None]:
     """
     Converge the declared databases: created from template0, owner, connection limit,
@@ -296,6 +303,7 @@ def databases(
       the main database while the tenants registry still places the tenant there
     + role_settings: database -> role -> settings (`ALTER ROLE ... IN DATABASE ... SET`); only
       the ones named are managed
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -303,6 +311,9 @@ def databases(
 
         databases(name="ADX databases", databases=env.databases, port=5432)
     """
+    if leader_only and on_standby(port):
+        host.noop("databases: written on the leader")
+        return
     current = require(host.get_fact(PgDatabases, port=port), "databases", port)
     held = tuple(_left_here(registry_bound or {}, port, held=True))
     main = databases.get(MAIN_DATABASE)

@@ -21,6 +21,7 @@ from adxdb.plan.catalog import (
 from adxdb.plan.schema_grants import plan_schemas
 from adxdb.plan.tenants import RegistryRow, SchemaSpec
 from operations.facts import PgDatabases, PgSchemas, PgTenantRegistry, require
+from operations.ha import on_standby
 from operations.psql import run_sql_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
@@ -28,7 +29,7 @@ logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
 
 @operation()
 def schemas(
-    schemas: Mapping[str, Mapping[str, SchemaSpec]], port: int
+    schemas: Mapping[str, Mapping[str, SchemaSpec]], port: int, leader_only: bool = False
 ) -> Generator[Any, None, None]:
     """
     Converge the tenant schemas of the host's databases: created owned by `adx_owner`, nothing
@@ -40,6 +41,7 @@ def schemas(
     + lock_timeout: how long a row update waits for a tenant's transaction that holds the row
 
     One fact per database; one psql session per database that needs a change.
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -48,6 +50,9 @@ def schemas(
         schemas(name="Tenant schemas", schemas={"adx_core": {"tenant_acme": SchemaSpec(...)}},
                 port=5432)
     """
+    if leader_only and on_standby(port):
+        host.noop("schemas: written on the leader")
+        return
     scripts: dict[str, str] = {}
     for database, wanted in schemas.items():
         current = require(
@@ -69,7 +74,7 @@ def schemas(
 
 @operation()
 def tenant_registry(
-    rows: Sequence[RegistryRow], port: int, lock_timeout: str = "10s"
+    rows: Sequence[RegistryRow], port: int, lock_timeout: str = "10s", leader_only: bool = False
 ) -> Generator[Any, None, None]:
     """
     Record every declared tenant's isolation level and location in adx_core's registry, so the
@@ -77,6 +82,7 @@ def tenant_registry(
 
     + rows: the wanted registry rows
     + port: the cluster's port
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -84,6 +90,9 @@ def tenant_registry(
 
         tenant_registry(name="Tenants registry", rows=registry_rows(env), port=5432)
     """
+    if leader_only and on_standby(port):
+        host.noop("tenant registry: written on the leader")
+        return
     current = require(host.get_fact(PgTenantRegistry, port=port), "the tenants registry", port)
     statements = plan_registry(list(rows), current)
     if not statements:
@@ -103,6 +112,7 @@ def dropped_tenant_data(
     stamp: str,
     port: int,
     lock_timeout: str = "10s",
+    leader_only: bool = False,
 ) -> Generator[Any, None, None]:
     """
     Take a final dump of each offboarded tenant's schema (in adx_core) or database, then drop
@@ -116,6 +126,7 @@ def dropped_tenant_data(
 
     The dump (pg_dump custom format, restorable with pg_restore) is written to
     `/var/backups/adx/` on the host, and its path is printed. What is already gone is a no-op.
+    + leader_only: an HA member: run only where the server is the leader (found now)
 
     **Example:**
 
@@ -124,6 +135,9 @@ def dropped_tenant_data(
         dropped_tenant_data(name="Dropped tenants", schemas=["tenant_acme"], databases=[],
                             stamp="20261125T120000Z", port=5432)
     """
+    if leader_only and on_standby(port):
+        host.noop("dropped tenant data: written on the leader")
+        return
     existing_schemas: list[str] = []
     if schemas:
         current = require(

@@ -40,6 +40,7 @@ def environment_problems(env: Environment) -> list[tuple[str, str]]:
         *_tenant_problems(env),
         *_tls_problems(env),
         *_backup_problems(env),
+        *_ha_problems(env),
         *_environment_kind_problems(env),
         *setting_problems(env.postgres.version, env.postgres.settings),
     ]
@@ -47,28 +48,41 @@ def environment_problems(env: Environment) -> list[tuple[str, str]]:
 
 def _host_problems(env: Environment) -> Problems:
     primaries = [name for name, host in env.hosts.items() if "primary" in host.groups]
-    if not primaries:
-        yield "hosts", "no host is in the 'primary' group"
+    members = [name for name, host in env.hosts.items() if "main" in host.groups]
+    if primaries and members:
+        yield (
+            "hosts",
+            f"the main cluster is either one 'primary' host ({', '.join(primaries)}) or members "
+            f"in group 'main' ({', '.join(members)}), not both: put every member in 'main' "
+            "(Patroni elects the leader)",
+        )
+    elif len(members) == 1:
+        yield (
+            f"hosts.{members[0]}.groups",
+            "a main cluster of one member is a 'primary' host; group 'main' is for two or more "
+            "members under Patroni",
+        )
+    elif not primaries and not members:
+        yield "hosts", "no host is in the 'primary' group (or the 'main' group of an HA cluster)"
     elif len(primaries) > 1:
         yield (
             "hosts",
             f"{len(primaries)} hosts are in the 'primary' group ({', '.join(primaries)}); "
-            "an environment has one primary",
+            "an environment has one primary (an HA main cluster puts its members in 'main')",
         )
     endpoints: dict[tuple[str, int], str] = {}
     addresses: dict[str, str] = {}
     for name, host in env.hosts.items():
-        if "primary" in host.groups and "replica" in host.groups:
-            yield f"hosts.{name}.groups", "a host is either 'primary' or 'replica', not both"
-        elif "replica" in host.groups:
-            # Refused until replicas stream from their primary (Patroni on etcd, DESIGN.md
-            # decision 8): the host would run an independent, writable cluster of its own.
+        if "replica" in host.groups:
+            # An inventory never names a primary and its replicas: Patroni elects the leader
+            # of the members (DESIGN.md decision 8).
             yield (
                 f"hosts.{name}.groups",
-                "'replica' is not supported yet: the host would run a writable cluster of its "
-                "own, not a copy of the primary; remove the group (streaming replicas come "
-                "with high availability on Patroni and etcd)",
+                "'replica' is not a group: put the main cluster's members, this host included, "
+                "in group 'main' (Patroni elects the leader; the others stream from it)",
             )
+        if "main" in host.groups and len(host.groups) > 1:
+            yield f"hosts.{name}.groups", "a 'main' member is in no other group"
         if len(set(host.groups)) != len(host.groups):
             yield f"hosts.{name}.groups", "names a group twice"
         endpoint = (host.ssh.hostname, host.ssh.port)
@@ -188,8 +202,12 @@ def _tenant_problems(env: Environment) -> Problems:
                 yield f"{where}.host", "is required for isolation 'database'"
             elif tenant.host not in env.hosts:
                 yield f"{where}.host", f"{tenant.host!r} is not a host of this environment"
-            elif "replica" in env.hosts[tenant.host].groups:
-                yield f"{where}.host", f"{tenant.host!r} is a replica"
+            elif "main" in env.hosts[tenant.host].groups:
+                yield (
+                    f"{where}.host",
+                    f"{tenant.host!r} is a member of the main cluster: a database tenant's "
+                    "host is a dedicated one (group 'tenant_hosts')",
+                )
             elif "backup" in env.hosts[tenant.host].groups:
                 yield f"{where}.host", f"{tenant.host!r} is the backup host: it holds no database"
         elif tenant.host is not None:
@@ -240,6 +258,58 @@ def _backup_problems(env: Environment) -> Problems:
                 f"is named like the main cluster's stanza (backups.stanza {name!r}); a "
                 "dedicated host's stanza is its name: rename one of them",
             )
+
+
+def _ha_problems(env: Environment) -> Problems:
+    if not env.is_ha():
+        if any("main" in host.groups for host in env.hosts.values()):
+            return  # a 'main' of one member: refused above
+        for key in ("etcd", "ha"):
+            if getattr(env, key) is not None:
+                yield (
+                    key,
+                    "applies to a main cluster of two or more members (group 'main'); this "
+                    "environment has one primary",
+                )
+        return
+    members = env.etcd_members()
+    where = "etcd.members" if env.etcd is not None and env.etcd.members else "hosts"
+    for index, member in enumerate(members):
+        if member not in env.hosts:
+            yield f"etcd.members[{index}]", f"{member!r} is not a host of this environment"
+        elif member not in env.main_members():
+            yield (
+                f"etcd.members[{index}]",
+                f"{member!r} is not a member of the main cluster: etcd runs on the main "
+                "cluster's members only (for now)",
+            )
+    if len(set(members)) != len(members):
+        yield "etcd.members", "names a host twice"
+    if env.name != "local" and (len(members) < 3 or len(members) % 2 == 0):
+        yield (
+            where,
+            f"etcd needs an odd number of members, at least 3 (it has {len(members)}: "
+            f"{', '.join(members)}); a quorum of an even count survives no more losses",
+        )
+    etcd, ha = env.etcd_settings(), env.ha_settings()
+    ports = {
+        "postgres.port": env.postgres.port,
+        "etcd.client_port": etcd.client_port,
+        "etcd.peer_port": etcd.peer_port,
+        "ha.rest_port": ha.rest_port,
+        "backups.tls_port": env.backups.tls_port,
+    }
+    seen: dict[int, str] = {}
+    for key, port in ports.items():
+        if port in seen:
+            yield key, f"{port} is also {seen[port]}"
+        seen.setdefault(port, key)
+    if ha.loop_wait + 2 * ha.retry_timeout > ha.ttl:
+        yield (
+            "ha.ttl",
+            f"must be at least loop_wait + 2 x retry_timeout ({ha.loop_wait} + 2 x "
+            f"{ha.retry_timeout}): a leader could lose its lock while it still runs",
+        )
 
 
 def _environment_kind_problems(env: Environment) -> Problems:

@@ -187,6 +187,43 @@ class Backups(Frozen):
     )
 
 
+class Etcd(Frozen):
+    """The etcd cluster Patroni keeps its leader lock in (v3 API, TLS between members and to
+    clients, client certificates required)."""
+
+    members: tuple[HostName, ...] = Field(
+        default=(), description="etcd's hosts (3 or 5); default: the main cluster's members"
+    )
+    client_port: Port = 2379
+    peer_port: Port = 2380
+
+
+class HA(Frozen):
+    """High availability of the main cluster (hosts in group `main`): Patroni 3.0.2 on etcd,
+    DESIGN.md decision 8. Durations in seconds, as Patroni takes them."""
+
+    synchronous_mode: bool = Field(
+        default=True,
+        description="commit waits for one synchronous standby (no acknowledged write is lost "
+        "in a failover while it is healthy)",
+    )
+    ttl: Annotated[int, Field(ge=10, le=600)] = 30
+    loop_wait: Annotated[int, Field(ge=1, le=60)] = 10
+    retry_timeout: Annotated[int, Field(ge=3, le=600)] = 10
+    maximum_lag_on_failover: Annotated[int, Field(ge=0)] = Field(
+        default=1048576,
+        description="bytes a replica may lag and still be promoted (with synchronous mode "
+        "only the synchronous standby is)",
+    )
+    max_slot_wal_keep_size: Annotated[str, Field(pattern=r"^(-1|[1-9][0-9]*(kB|MB|GB|TB))$")] = (
+        "10GB"
+    )
+    rest_port: Port = 8008
+    rest_password: SecretSource | None = Field(
+        default=None, description="the password of Patroni's REST API (user adx_patroni)"
+    )
+
+
 class ContainerNetwork(Frozen):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
     subnet: IPv4Network
@@ -244,6 +281,8 @@ class Environment(Frozen):
     migrations: MigrationSettings = MigrationSettings()
     moves: MoveSettings = MoveSettings()
     backups: Backups = Backups()
+    etcd: Etcd | None = None
+    ha: HA | None = None
     seed: Literal["development", "test"] | None = None
     container_network: ContainerNetwork | None = None
 
@@ -287,7 +326,30 @@ class Environment(Frozen):
         return self.hosts[host_name].restart_policy or self.postgres.restart_policy
 
     def primary_host(self) -> str:
-        return next(n for n, h in self.hosts.items() if "primary" in h.groups)
+        """The main cluster's host when it has one; the first member of an HA main cluster (a
+        name to address it by, not its leader: that is found at run time)."""
+        return self.main_members()[0]
+
+    def main_members(self) -> list[str]:
+        """The hosts of the main cluster: its one `primary`, or every host in group `main`."""
+        return [n for n, h in self.hosts.items() if {"primary", "main"} & set(h.groups)]
+
+    def is_ha(self) -> bool:
+        """The main cluster has more than one member: Patroni runs it."""
+        return sum("main" in h.groups for h in self.hosts.values()) >= 2
+
+    def ha_settings(self) -> HA:
+        return self.ha or HA()
+
+    def etcd_members(self) -> list[str]:
+        if not self.is_ha():
+            return []
+        if self.etcd is not None and self.etcd.members:
+            return list(self.etcd.members)
+        return self.main_members()
+
+    def etcd_settings(self) -> Etcd:
+        return self.etcd or Etcd()
 
     def backup_host(self) -> str | None:
         """The host of the pgBackRest repository, or None (a repository on each database host)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from adxdb.contract import GENERATED_SECRET_ENVIRONMENTS, tenant_role
+from adxdb.contract import GENERATED_SECRET_ENVIRONMENTS, PATRONI_REST_USER, tenant_role
 from adxdb.inventory.model import Environment
 from adxdb.inventory.types import SecretSource
 
@@ -62,6 +62,8 @@ def role_passwords(
         for index, tenant in enumerate(env.tenants)
         if tenant.isolation != "rls" and tenant.state == "present"
     ]
+    if env.is_ha():
+        wanted.append((PATRONI_REST_USER, env.ha_settings().rest_password, "ha.rest_password"))
     passwords: dict[str, SecretStr] = {}
     problems: list[str] = []
     for role_name, source, where in wanted:

@@ -299,7 +299,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 SettingValue = str | int | float | bool
 IsolationLevel = Literal["rls", "schema", "database"]
 RestartPolicy = Literal["auto", "never"]
-HostGroup = Literal["primary", "replica", "backup", "tenant_hosts"]
+HostGroup = Literal["primary", "main", "replica", "backup", "tenant_hosts"]
 
 
 class Frozen(BaseModel):

@@ -52,12 +52,9 @@ class ClusterStanza:
 
 
 def stanzas(env: Environment) -> list[ClusterStanza]:
-    """The main cluster (primary and replicas: `backups.stanza`) and each dedicated tenant
-    host (its own name)."""
-    main = tuple(
-        [env.primary_host()]
-        + [n for n, h in env.hosts.items() if "replica" in h.groups and "primary" not in h.groups]
-    )
+    """The main cluster (its primary, or every member of an HA main cluster: `backups.stanza`)
+    and each dedicated tenant host (its own name)."""
+    main = tuple(env.main_members())
     # By host name: the same files whatever order the inventory lists its hosts in.
     hosts = sorted(env.database_hosts())
     dedicated = [ClusterStanza(name, (name,)) for name in hosts if name not in main]

@@ -122,9 +122,10 @@ def hba_networks(env: Environment) -> list[str]:
     return list(dict.fromkeys(networks))
 
 
-def render_hba(env: Environment) -> str:
-    """pg_hba.conf: peer for postgres on the socket, TLS + SCRAM over TCP, plain TCP rejected."""
-    rows: list[tuple[str, ...]] = [
+def hba_rows(env: Environment) -> list[tuple[str, str, str, str, str]]:
+    """pg_hba's rules: peer for postgres on the socket, TLS + SCRAM over TCP, plain TCP
+    rejected."""
+    rows: list[tuple[str, str, str, str, str]] = [
         ("local", "all", "postgres", "", "peer"),
         ("local", "all", "all", "", "scram-sha-256"),
     ]
@@ -136,6 +137,12 @@ def render_hba(env: Environment) -> str:
         ("hostnossl", "all", "all", "0.0.0.0/0", "reject"),
         ("hostnossl", "all", "all", "::/0", "reject"),
     ]
+    return rows
+
+
+def render_hba(env: Environment) -> str:
+    """pg_hba.conf (`hba_rows`)."""
+    rows = hba_rows(env)
     body = "\n".join(
         f"{kind:<10}{database:<13}{user:<17}{address:<20}{method}".rstrip()
         for kind, database, user, address, method in rows

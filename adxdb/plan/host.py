@@ -33,6 +33,7 @@ from adxdb.inventory.model import Database, Host, MoveSettings, Role
 from adxdb.inventory.tls import common_name
 from adxdb.inventory.types import RestartPolicy, SettingValue, duration_seconds
 from adxdb.plan import backups as pgbackrest
+from adxdb.plan import ha as patroni
 from adxdb.plan.config import ClusterPaths, render_conf, render_hba
 from adxdb.plan.config import settings as cluster_settings
 from adxdb.plan.migrations import Target, Timeouts
@@ -59,6 +60,10 @@ CREATECLUSTER_TEXT = (
     "# Managed by adxdb: the deploy creates its clusters itself.\ncreate_main_cluster = false\n"
 )
 BACKUP_PACKAGES = ("pgbackrest", "cron", "jq")  # jq: the restore drill records JSON
+# Patroni 3.0.2's etcd3 module imports python3-etcd, which the package lists only as one
+# alternative (DEBIAN12-NOTES.md); etcdctl and curl read etcd and the REST API for facts.
+HA_PACKAGES = ("patroni", "python3-etcd", "etcd-client", "curl", "jq")
+ETCD_SERVER_PACKAGE = "etcd-server"
 
 
 def server_packages(version: int) -> list[str]:
@@ -162,6 +167,16 @@ class HostPlan:
     seed: SeedPlan | None = None
 
     runs_postgres: bool = True
+    # An HA member: etcd and Patroni; Patroni owns the server (start, settings, pg_hba) and
+    # the writes below run where the server is the leader, found at run time.
+    ha: patroni.HAPlan | None = None
+    etcd_files: tuple[ManagedDirectory | ManagedFile, ...] = ()
+    patroni_files: tuple[ManagedDirectory | ManagedFile, ...] = ()
+    removed_files: tuple[str, ...] = ()
+
+    @property
+    def leader_only(self) -> bool:
+        return self.ha is not None
 
     owner: str = OWNER_ROLE
     ledger_readers: tuple[str, ...] = LEDGER_READERS
@@ -172,6 +187,8 @@ ManagedItem = ManagedDirectory | ManagedFile
 
 
 def _config(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[ManagedItem]:
+    """The server's TLS files; its settings and pg_hba (files here, Patroni's dynamic
+    configuration on an HA member: `_ha_files`)."""
     env, tls = inventory.env, inventory.tls[host_name]
     items: list[ManagedItem] = [
         ManagedDirectory("TLS directory", paths.tls_dir, "postgres", "postgres", "700")
@@ -191,6 +208,19 @@ def _config(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[M
                 mode,
             )
         )
+    if env.is_ha():
+        # Debian's tools leave an HA member's server to Patroni (no start at boot).
+        items.append(
+            ManagedFile(
+                "Cluster started by Patroni only (start.conf)",
+                f"{paths.config_dir}/start.conf",
+                "# Managed by adxdb: Patroni starts this cluster.\nmanual\n",
+                "postgres",
+                "postgres",
+                "644",
+            )
+        )
+        return items
     items.append(
         ManagedFile(
             "Managed settings (conf.d)",
@@ -205,6 +235,59 @@ def _config(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[M
         ManagedFile("pg_hba.conf", paths.hba_file, render_hba(env), "postgres", "postgres", "640")
     )
     return items
+
+
+def _tls_files(
+    inventory: Inventory, host_name: str, title: str, directory: str, user: str
+) -> list[ManagedItem]:
+    tls = inventory.tls[host_name]
+    items: list[ManagedItem] = [
+        ManagedDirectory(f"{title} TLS directory", directory, user, user, "700")
+    ]
+    for file_name, content, mode in (
+        ("ca.crt", tls.ca_pem, "644"),
+        ("host.crt", tls.cert_pem, "644"),
+        ("host.key", tls.key_pem, "600"),
+    ):
+        items.append(
+            ManagedFile(
+                f"{title} TLS {file_name}", f"{directory}/{file_name}", content, user, user, mode
+            )
+        )
+    return items
+
+
+def _etcd_files(inventory: Inventory, host_name: str) -> list[ManagedItem]:
+    env = inventory.env
+    if host_name not in env.etcd_members():
+        return []
+    return [
+        *_tls_files(inventory, host_name, "etcd", patroni.ETCD_TLS_DIR, "etcd"),
+        ManagedFile(
+            "etcd configuration",
+            patroni.ETCD_DEFAULT,
+            patroni.render_etcd_default(env, host_name),
+            "root",
+            "root",
+            "644",
+        ),
+    ]
+
+
+def _patroni_files(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[ManagedItem]:
+    env = inventory.env
+    return [
+        ManagedDirectory("Patroni directory", patroni.PATRONI_DIR, "root", "postgres", "750"),
+        *_tls_files(inventory, host_name, "Patroni", patroni.PATRONI_TLS_DIR, "postgres"),
+        ManagedFile(
+            "Patroni configuration",
+            patroni.config_file(paths),
+            patroni.render_patroni_config(env, host_name, paths, inventory.passwords),
+            "postgres",
+            "postgres",
+            "600",
+        ),
+    ]
 
 
 def _backup_files(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[ManagedItem]:
@@ -333,7 +416,9 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
     postgres = env.postgres
     paths = ClusterPaths(postgres.version, postgres.cluster)
     host = env.hosts[host_name]
-    is_primary = "primary" in host.groups
+    # Every member of an HA main cluster gets the main cluster's writes; each write operation
+    # runs them only where the server is the leader (found at run time, `leader_only`).
+    is_primary = host_name in env.main_members()
     backups = env.backups
     rows = tuple(registry_rows(env))
     files = inventory.migration_files
@@ -351,14 +436,18 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
             hosts={h.address: name for name, h in env.hosts.items()},
         )
     dropped = dropped_tenants(env, host_name)
+    ha = patroni.ha_plan(env, host_name, paths)
+    packages = server_packages(postgres.version) + (
+        list(BACKUP_PACKAGES) if backups.enabled else []
+    )
+    if ha is not None:
+        packages += [*HA_PACKAGES, *([ETCD_SERVER_PACKAGE] if ha.etcd_member else [])]
     return HostPlan(
         host=host_name,
         version=postgres.version,
         cluster=postgres.cluster,
         port=postgres.port,
-        packages=tuple(
-            server_packages(postgres.version) + (list(BACKUP_PACKAGES) if backups.enabled else [])
-        ),
+        packages=tuple(dict.fromkeys(packages)),
         staging=_staging(host),
         createcluster=_createcluster(),
         config=tuple(_config(inventory, host_name, paths)),
@@ -397,4 +486,8 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
             if is_primary and env.seed is not None
             else None
         ),
+        ha=ha,
+        etcd_files=tuple(_etcd_files(inventory, host_name)) if ha is not None else (),
+        patroni_files=tuple(_patroni_files(inventory, host_name, paths)) if ha is not None else (),
+        removed_files=(paths.conf_d_file,) if ha is not None else (),
     )

@@ -18,6 +18,7 @@ from adxdb.contract import (
     OWNER_ROLE,
     PLATFORM_CONNECT_ROLES,
     PLATFORM_DATA_ROLES,
+    REPLICATION_ROLE,
     SUPERUSER,
     SYSTEM_DATABASES,
     tenant_database,
@@ -35,12 +36,20 @@ def own_role_tenants(env: Environment) -> list[Tenant]:
 
 def dropped_tenants(env: Environment, host_name: str) -> list[Tenant]:
     """Offboarded tenants whose schema or database on this host is to be dumped and dropped."""
-    return [t for t in env.tenants if t.drop and tenant_host(env, t) == host_name]
+    return [t for t in env.tenants if t.drop and holds_tenant(env, t, host_name)]
 
 
 def tenant_host(env: Environment, tenant: Tenant) -> str:
-    """The inventory host holding the tenant's data."""
+    """The inventory host holding the tenant's data (of an HA main cluster: its first member,
+    a name to reach the cluster by; its leader is found at run time)."""
     return tenant.host if tenant.isolation == "database" and tenant.host else env.primary_host()
+
+
+def holds_tenant(env: Environment, tenant: Tenant, host_name: str) -> bool:
+    """Whether `host_name` is (a member of) the cluster holding the tenant's data."""
+    if tenant.isolation == "database" and tenant.host:
+        return tenant.host == host_name
+    return host_name in env.main_members()
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ def roles_for_host(env: Environment, host_name: str) -> dict[str, Role]:
     offboarded tenant's role stays, without login."""
     roles = dict(env.roles)
     for tenant in own_role_tenants(env):
-        if tenant_host(env, tenant) == host_name:
+        if holds_tenant(env, tenant, host_name):
             roles[tenant_role(tenant.slug)] = Role(
                 login=tenant.state == "present", connection_limit=tenant.connection_limit
             )
@@ -75,7 +84,7 @@ def retired_roles_for_host(env: Environment, host_name: str) -> list[str]:
     return [
         tenant_role(t.slug)
         for t in env.tenants
-        if t.drop and t.isolation != "rls" and tenant_host(env, t) == host_name
+        if t.drop and t.isolation != "rls" and holds_tenant(env, t, host_name)
     ]
 
 
@@ -123,7 +132,11 @@ def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:
     databases: dict[str, Database] = {
         name: Database(owner=SUPERUSER, connect=()) for name in SYSTEM_DATABASES
     }
-    if "primary" in env.hosts[host_name].groups:
+    if env.is_ha() and host_name in env.main_members():
+        # pg_rewind (a failed leader rejoining) reads the new leader's files as
+        # adx_replication, connected to `postgres`.
+        databases["postgres"] = Database(owner=SUPERUSER, connect=(REPLICATION_ROLE,))
+    if host_name in env.main_members():
         main = env.databases.get(MAIN_DATABASE, CONTRACT_DATABASES[MAIN_DATABASE])
         # Schema tenants' own roles connect to the main database, where their schema lives.
         schema_roles = tuple(
@@ -148,7 +161,7 @@ def schemas_for_host(env: Environment, host_name: str) -> dict[str, dict[str, Sc
     """Database -> schema -> spec for the tenant schemas and dedicated databases on this host."""
     result: dict[str, dict[str, SchemaSpec]] = {}
     for tenant in own_role_tenants(env):
-        if tenant_host(env, tenant) != host_name:
+        if not holds_tenant(env, tenant, host_name):
             continue
         own = (tenant_role(tenant.slug),) if tenant.state == "present" else ()
         if tenant.isolation == "schema":
@@ -227,7 +240,7 @@ def migration_targets(env: Environment, host_name: str) -> dict[str, list[Target
     if "replica" in host.groups:
         return {}
     targets: dict[str, list[Target]] = {}
-    if "primary" in host.groups:
+    if host_name in env.main_members():
         targets[MAIN_DATABASE] = [Target(MAIN_DATABASE, "public", ("shared", "tenant"))]
         targets[MAIN_DATABASE] += [
             Target(MAIN_DATABASE, tenant_schema(t.slug), ("tenant",))

@@ -11,7 +11,73 @@ import yaml
 
 from tests.unit.test_inventory import TENANT, base, problems_of, write
 
+
+def _members(count: int, **extra: Any) -> dict[str, Any]:
+    hosts: dict[str, Any] = {
+        f"pg{i}": {
+            "address": f"10.0.0.{9 + i}",
+            "ssh": {"hostname": f"10.0.0.{9 + i}"},
+            "groups": ["main"],
+        }
+        for i in range(1, count + 1)
+    }
+    return base(hosts=hosts, **extra)
+
+
+HA_CASES = [
+    pytest.param(
+        _members(2),
+        "hosts: etcd needs an odd number of members, at least 3 (it has 2: pg1, pg2); a quorum "
+        "of an even count survives no more losses",
+        id="etcd-two-members",
+    ),
+    pytest.param(
+        _members(3, etcd={"members": ["pg1", "pg2", "pg4"]}),
+        "etcd.members[2]: 'pg4' is not a host of this environment",
+        id="etcd-unknown-member",
+    ),
+    pytest.param(
+        _members(3, etcd={"members": ["pg1", "pg2", "pg2"]}),
+        "etcd.members: names a host twice",
+        id="etcd-member-twice",
+    ),
+    pytest.param(
+        _members(1),
+        "hosts.pg1.groups: a main cluster of one member is a 'primary' host; group 'main' is "
+        "for two or more members under Patroni",
+        id="main-of-one",
+    ),
+    pytest.param(
+        base(ha={"ttl": 30}),
+        "ha: applies to a main cluster of two or more members (group 'main'); this "
+        "environment has one primary",
+        id="ha-without-members",
+    ),
+    pytest.param(
+        _members(3, ha={"ttl": 20, "loop_wait": 10, "retry_timeout": 10}),
+        "ha.ttl: must be at least loop_wait + 2 x retry_timeout (10 + 2 x 10): a leader could "
+        "lose its lock while it still runs",
+        id="ha-ttl-too-short",
+    ),
+    pytest.param(
+        _members(3, ha={"rest_port": 2379}),
+        "ha.rest_port: 2379 is also etcd.client_port",
+        id="ha-port-clash",
+    ),
+    pytest.param(
+        _members(3, ha={"max_slot_wal_keep_size": "lots"}),
+        "ha.max_slot_wal_keep_size: must match the pattern ^(-1|[1-9][0-9]*(kB|MB|GB|TB))$",
+        id="ha-slot-size",
+    ),
+    pytest.param(
+        _members(3, ha={"synchronous_mode_strict": True}),
+        "ha.synchronous_mode_strict: unknown key (not part of the inventory format)",
+        id="ha-unknown-key",
+    ),
+]
+
 CASES = [
+    *HA_CASES,
     pytest.param(
         base(backups={"max_age": "0s"}),
         "backups.max_age: must be between 1s and 90d; got 0s",
@@ -164,7 +230,8 @@ CASES = [
                 "pg2": {"address": "10.0.0.11", "ssh": {"hostname": "10.0.0.11"}},
             }
         ),
-        "hosts: 2 hosts are in the 'primary' group (pg1, pg2); an environment has one primary",
+        "hosts: 2 hosts are in the 'primary' group (pg1, pg2); an environment has one primary "
+        "(an HA main cluster puts its members in 'main')",
         id="two-primaries",
     ),
     pytest.param(
@@ -177,7 +244,8 @@ CASES = [
                 }
             }
         ),
-        "hosts.pg1.groups: a host is either 'primary' or 'replica', not both",
+        "hosts.pg1.groups: 'replica' is not a group: put the main cluster's members, this host "
+        "included, in group 'main' (Patroni elects the leader; the others stream from it)",
         id="primary-and-replica",
     ),
     pytest.param(
@@ -191,10 +259,9 @@ CASES = [
                 },
             }
         ),
-        "hosts.pg2.groups: 'replica' is not supported yet: the host would run a writable "
-        "cluster of its own, not a copy of the primary; remove the group (streaming replicas "
-        "come with high availability on Patroni and etcd)",
-        id="replica-not-built",
+        "hosts.pg2.groups: 'replica' is not a group: put the main cluster's members, this host "
+        "included, in group 'main' (Patroni elects the leader; the others stream from it)",
+        id="replica-is-not-a-group",
     ),
     pytest.param(
         base(

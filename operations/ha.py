@@ -1,0 +1,222 @@
+"""pyinfra operations of an HA cluster (DESIGN.md decision 8): etcd on its members, Patroni on
+the cluster's members (taking over the server Debian's tools made), Patroni's dynamic
+configuration, and the guard that sends the deploy's writes to the leader found at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Generator, Mapping, Sequence
+from typing import Any
+
+from pyinfra import host
+from pyinfra.api import OperationError, QuoteString, StringCommand, operation
+
+from adxdb.plan.ha import config_differences, config_patch, removed_parameters
+from operations.facts import HAService, PatroniDynamicConfig, PatroniMember, PgInRecovery
+from operations.scripts import inline_script
+
+logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
+
+READY_SECONDS = 600  # a replica's first copy of the leader (pgBackRest or pg_basebackup)
+
+
+def on_standby(port: int) -> bool:
+    """Whether the local server is a standby: the writes of the deploy are the leader's."""
+    in_recovery = host.get_fact(PgInRecovery, port=port)
+    if in_recovery is None:
+        raise OperationError(
+            f"cannot tell the leader: no PostgreSQL server answers on port {port} (is Patroni "
+            "running on this member?)"
+        )
+    return in_recovery
+
+
+@operation()
+def etcd_member(endpoint: str, files: Sequence[str]) -> Generator[StringCommand, None, None]:
+    """
+    Run etcd on this member with its current configuration: (re)started when a file it reads
+    at start changed since its last start; waits until the member is healthy (a new cluster
+    is, once a quorum of its members runs: they start together).
+
+    + endpoint: host:port of this member's client side
+    + files: what etcd reads at start (`/etc/default/etcd`, its TLS files)
+
+    **Example:**
+
+    .. code:: python
+
+        etcd_member(name="etcd", endpoint="10.0.0.10:2379", files=["/etc/default/etcd"])
+    """
+    state = host.get_fact(HAService, service="etcd", unit="etcd", files=list(files))
+    if state["running"] and not state["stale"]:
+        host.noop("etcd runs with its current files")
+        return
+    yield inline_script("ha_service.sh", "start", "etcd", "etcd", endpoint)
+
+
+def _wait_ready(rest_url: str, port: int) -> StringCommand:
+    return inline_script("ha_member.sh", "wait-ready", rest_url, str(READY_SECONDS), str(port))
+
+
+@operation()
+def patroni_member(
+    version: int,
+    cluster: str,
+    port: int,
+    config_file: str,
+    unit: str,
+    data_dir: str,
+    etcd_endpoints: Sequence[str],
+    initialize_key: str,
+    rest_url: str,
+    first_member: bool,
+    members: Sequence[str],
+    files: Sequence[str],
+) -> Generator[StringCommand, None, None]:
+    """
+    Run this member under Patroni, and wait until it serves: the leader writable, a replica
+    streaming.
+
+    + version, cluster, port: the PostgreSQL cluster (Debian's layout)
+    + config_file, unit: Patroni's configuration and service
+    + data_dir: the cluster's data folder
+    + etcd_endpoints, initialize_key: where etcd holds the cluster's initialize key
+    + rest_url: this member's REST API
+    + first_member: this member bootstraps a cluster etcd does not know yet, keeping its data
+      folder (a converged single host converts in place)
+    + members: every member's name (for messages)
+    + files: what Patroni reads (a change reloads it; a restart of Patroni would stop
+      PostgreSQL)
+
+    A member joining a cluster that exists gives up its data folder only when it is fresh
+    (initdb's three databases): one holding data of another cluster is refused, untouched.
+
+    **Example:**
+
+    .. code:: python
+
+        patroni_member(name="Patroni", version=15, cluster="main", port=5432, ...)
+    """
+    service = host.get_fact(HAService, service="patroni", unit=unit, files=list(files))
+    member = host.get_fact(
+        PatroniMember,
+        data_dir=data_dir,
+        bin_dir=f"/usr/lib/postgresql/{int(version)}/bin",
+        endpoints=list(etcd_endpoints),
+        key=initialize_key,
+        rest_url=rest_url,
+    )
+    if service["running"]:
+        if service["stale"]:
+            yield inline_script("ha_service.sh", "reload", "patroni", unit)
+            return
+        state = (member.get("member") or {}).get("state")
+        if state == "running":
+            host.noop(f"Patroni runs this member ({(member['member'] or {}).get('role')})")
+            return
+        yield _wait_ready(rest_url, port)
+        return
+    initialize = member["initialize"]
+    start = inline_script("ha_service.sh", "start", "patroni", unit, config_file)
+    if initialize == "unreachable":
+        raise OperationError(
+            f"etcd does not answer at {', '.join(etcd_endpoints)}: Patroni cannot start "
+            "without a quorum of etcd's members"
+        )
+    stop = inline_script("ha_member.sh", "stop", str(int(version)), cluster)
+    wipe = inline_script("ha_member.sh", "wipe", str(int(version)), cluster, data_dir)
+    if initialize is not None:
+        if member["empty"] or member["sysid"] == initialize:
+            yield stop
+        elif member["fresh"]:
+            logger.warning(
+                "%sa fresh cluster's data folder gives way to a copy of the leader's",
+                host.print_prefix,
+            )
+            yield wipe
+        else:
+            raise OperationError(
+                f"{data_dir} holds databases of another cluster (system identifier "
+                f"{member['sysid']}, the cluster's is {initialize}): move it away by hand, or "
+                "take this host out of group 'main'; nothing was changed"
+            )
+    elif first_member:
+        yield stop  # Patroni adopts the data folder as it is: no dump, no restore
+    elif not member["fresh"] and not member["empty"]:
+        raise OperationError(
+            f"{data_dir} holds databases, but the first member of group 'main' "
+            f"({members[0]}) bootstraps the cluster: list this host first to keep its data; "
+            "nothing was changed"
+        )
+    else:
+        if not member["empty"]:
+            yield wipe
+        urls = ",".join(f"https://{endpoint}" for endpoint in etcd_endpoints)
+        yield inline_script("ha_member.sh", "wait-initialized", urls, initialize_key)
+    yield start
+    yield _wait_ready(rest_url, port)
+
+
+@operation()
+def dynamic_config(
+    rest_url: str,
+    ca_file: str,
+    config_file: str,
+    wanted: Mapping[str, Any],
+    port: int,
+) -> Generator[StringCommand, None, None]:
+    """
+    Keep Patroni's dynamic configuration (settings, pg_hba, timings) as the inventory says,
+    compared with `GET /config`; changed on the leader with `patronictl edit-config`.
+
+    + rest_url: this member's REST API
+    + ca_file: the environment's CA
+    + config_file: Patroni's configuration (patronictl reads etcd's address and TLS there)
+    + wanted: `adxdb.plan.ha.dynamic_config`
+    + port: the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        dynamic_config(name="Patroni dynamic configuration", rest_url="https://10.0.0.10:8008",
+                       ca_file="/etc/patroni/tls/ca.crt", config_file="/etc/patroni/15-main.yml",
+                       wanted=plan.ha.dynamic_config, port=5432)
+    """
+    if on_standby(port):
+        host.noop("dynamic configuration: set on the leader")
+        return
+    current = host.get_fact(PatroniDynamicConfig, rest_url=rest_url, ca_file=ca_file)
+    if current is None:
+        raise OperationError(f"cannot read Patroni's dynamic configuration at {rest_url}/config")
+    changed = config_differences(wanted, current)
+    removed = removed_parameters(wanted, current)
+    if not changed and not removed:
+        host.noop("dynamic configuration is converged")
+        return
+    logger.warning(
+        "%sPatroni's dynamic configuration changes: %s",
+        host.print_prefix,
+        ", ".join([*changed, *(f"{name} (removed)" for name in removed)]),
+    )
+    patch = json.dumps(config_patch(wanted, current), sort_keys=True)
+    yield StringCommand(
+        "printf",
+        "%s",
+        QuoteString(patch),
+        "|",
+        "runuser",
+        "-u",
+        "postgres",
+        "--",
+        "patronictl",
+        "-c",
+        QuoteString(config_file),
+        "edit-config",
+        "--apply",
+        "-",
+        "--force",
+        ">/dev/null",
+    )
