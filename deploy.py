@@ -122,6 +122,8 @@ if plan.roles:
         registry_bound=plan.registry_bound_roles,
         leader_only=plan.leader_only,
     )
+if plan.ha is not None:
+    ha.rewind_grants(name="pg_rewind grants of adx_replication", port=plan.port)
 if plan.databases:
     postgres.databases(
         name="ADX databases",
@@ -192,4 +194,10 @@ if plan.seed is not None:
         applied_by=plan.applied_by,
         port=plan.port,
         leader_only=plan.leader_only,
+    )
+if plan.ha is not None:
+    ha.member_ready(
+        name="HA member serving (leader writable, replicas streaming)",
+        rest_url=plan.ha.rest_url,
+        port=plan.port,
     )

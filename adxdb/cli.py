@@ -338,10 +338,15 @@ def _pyinfra(inventory: Path, deploy: str, extra: Sequence[str]) -> int:
     return subprocess.run(command, cwd=REPO, check=False).returncode
 
 
-def host_facts(inventory: Path, host_name: str, facts: Sequence[str]) -> dict[str, Any]:
+def host_facts(
+    inventory: Path, host_name: str, facts: Sequence[str], args: Sequence[str] = ()
+) -> dict[str, Any]:
     """Facts of `operations.facts` gathered on one host of the inventory (pyinfra over SSH,
-    as the deploy reads them), by class name; AdxError when they cannot be read."""
-    command = _pyinfra_command(inventory, "fact", *(f"operations.facts.{name}" for name in facts))
+    as the deploy reads them), by class name, with `args` (`key=value`) for each; AdxError
+    when they cannot be read."""
+    command = _pyinfra_command(
+        inventory, "fact", *(part for name in facts for part in (f"operations.facts.{name}", *args))
+    )
     if command is None:
         raise AdxError(f"{inventory}: no pyinfra inventory file beside it")
     command[1:1] = ["-y", "--json", "--limit", host_name]
@@ -397,6 +402,78 @@ def restore_drill(
         inventory_yml,
         "drill.py",
         ["-y", "--limit", repository, "--data", f"adx_drill={data}", *extra],
+    )
+
+
+def _cluster_view(inventory_yml: Path, members: Sequence[str], port: int) -> tuple[str, Any]:
+    """The HA cluster as the first member that answers sees it: (member, PatroniCluster)."""
+    problems: list[str] = []
+    for member in members:
+        try:
+            found = host_facts(inventory_yml, member, ["PatroniCluster"], [f"port={port}"])
+        except AdxError as error:
+            problems.append(str(error))
+            continue
+        view = found["PatroniCluster"]
+        if view and view.get("members"):
+            return member, view
+        problems.append(f"{member}: Patroni does not answer")
+    raise AdxError("no member of the main cluster answers: " + "; ".join(problems))
+
+
+def cluster_status(inventory_yml: Path, as_json: bool) -> int:
+    """Members of the main cluster (role, state, timeline, lag, pending restart) and the
+    leader's replication slots; exit 1 on no leader, a member not running or a restart
+    pending."""
+    from adxdb.inventory.loader import load_inventory
+    from adxdb.plan.ha import status_problems, status_rows
+
+    try:
+        env = load_inventory(inventory_yml).env
+        if not env.is_ha():
+            print(f"main cluster: one primary, {env.primary_host()} (no Patroni)")
+            return 0
+        asked, view = _cluster_view(inventory_yml, env.main_members(), env.postgres.port)
+        members = view["members"]
+        leader = next((m["Member"] for m in members if m.get("Role") == "Leader"), None)
+        slots = view.get("slots") or []
+        if leader is not None and leader != asked:
+            found = host_facts(
+                inventory_yml, leader, ["PatroniCluster"], [f"port={env.postgres.port}"]
+            )
+            slots = (found["PatroniCluster"] or {}).get("slots") or []
+    except AdxError as error:
+        return _refused(error)
+    problems = status_problems(members, env.main_members())
+    if as_json:
+        print(json.dumps({"members": members, "slots": slots, "problems": problems}, indent=2))
+    else:
+        print("\n".join(status_rows(members, slots)))
+        for problem in problems:
+            print(f"critical: {problem}")
+    return 1 if problems else 0
+
+
+def switchover(inventory_yml: Path, cluster: str, to: str | None, extra: Sequence[str]) -> int:
+    """Run the switchover deploy on a member of the main cluster that answers."""
+    from adxdb.inventory.loader import load_inventory
+
+    try:
+        env = load_inventory(inventory_yml).env
+        if cluster != "main":
+            raise AdxError(f"--cluster {cluster}: the only HA cluster is 'main'")
+        if not env.is_ha():
+            raise AdxError("the main cluster has one primary: there is nothing to switch over to")
+        if to is not None and to not in env.main_members():
+            raise AdxError(f"--to {to}: not a member of the main cluster")
+        asked, _ = _cluster_view(inventory_yml, env.main_members(), env.postgres.port)
+    except AdxError as error:
+        return _refused(error)
+    data = json.dumps({"to": to})
+    return _pyinfra(
+        inventory_yml,
+        "switchover.py",
+        ["-y", "--limit", asked, "--data", f"adx_switchover={data}", *extra],
     )
 
 
@@ -498,7 +575,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     horizon_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
     horizon_parser.add_argument("slug", help="the tenant's slug")
+    status_parser = sub.add_parser(
+        "cluster-status",
+        help="the main cluster's members (role, lag, timeline, pending restart) and slots",
+    )
+    status_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+    status_parser.add_argument("--json", action="store_true", help="one JSON document")
+    switch_parser = sub.add_parser(
+        "switchover", help="hand the main cluster's leader role to another member"
+    )
+    switch_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+    switch_parser.add_argument("--cluster", default="main", help="the HA cluster (main)")
+    switch_parser.add_argument("--to", help="the member to lead; default: the synchronous standby")
+    switch_parser.epilog = "Other options (e.g. -v) are passed on to pyinfra."
     args, passed_on = parser.parse_known_args(argv)
+
+    if args.job == "cluster-status":
+        if passed_on:
+            parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
+        return cluster_status(args.inventory, args.json)
+    if args.job == "switchover":
+        return switchover(args.inventory, args.cluster, args.to, passed_on)
 
     if args.job == "tenant-erasure-horizon":
         if passed_on:

@@ -547,6 +547,12 @@ class PatroniDynamicConfig(FactBase[dict[str, Any] | None]):
             "--fail",
             "--max-time",
             "5",
+            # Just after a bootstrap the leader writes the configuration a moment later.
+            "--retry",
+            "10",
+            "--retry-delay",
+            "1",
+            "--retry-all-errors",
             "--cacert",
             QuoteString(ca_file),
             QuoteString(f"{rest_url}/config"),
@@ -579,3 +585,66 @@ class PgInRecovery(FactBase[bool | None]):
     def process(self, output: list[str]) -> bool | None:
         value = "\n".join(output).strip()
         return None if value in ("", "null") else value == "t"
+
+
+class PatroniReady(FactBase[dict[str, Any]]):
+    """
+    Whether Patroni runs this member as it should: its state and role (GET /patroni) and,
+    on a replica, its WAL receiver's status (`streaming` once it follows the leader).
+
+    .. code:: python
+
+        {"state": "running", "role": "replica", "receiver": "streaming"}
+    """
+
+    def requires_command(self, rest_url: str, port: int) -> str:
+        return "jq"
+
+    def command(self, rest_url: str, port: int) -> StringCommand:
+        return inline_script("ha_member.sh", "ready", rest_url, str(int(port)))
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        return dict(parse_json(output))
+
+
+class PgRewindGrants(FactBase[list[str] | None]):
+    """
+    The functions pg_rewind needs on the leader that adx_replication may not execute yet;
+    None when the server is down.
+
+    .. code:: python
+
+        ["pg_catalog.pg_ls_dir(text, boolean, boolean)"]
+    """
+
+    def requires_command(self, port: int) -> str:
+        return "psql"
+
+    def command(self, port: int) -> StringCommand:
+        return if_ready(port, psql_query(port, "postgres", sqlfiles.load("facts/rewind_grants")))
+
+    def process(self, output: list[str]) -> list[str] | None:
+        data = parse_json(output)
+        return None if data is None else [str(name) for name in data]
+
+
+class PatroniCluster(FactBase[dict[str, Any] | None]):
+    """
+    The HA cluster as this member sees it (`patronictl list`) and this member's replication
+    slots; None on a host without Patroni.
+
+    .. code:: python
+
+        {"members": [{"Member": "pg1", "Role": "Leader", "State": "running", "TL": 2}],
+         "slots": [{"slot": "pg2", "type": "physical", "active": True, "restart_lsn": "0/7"}]}
+    """
+
+    def requires_command(self, port: int = 5432) -> str:
+        return "patronictl"
+
+    def command(self, port: int = 5432) -> StringCommand:
+        return inline_script("patroni_cluster.sh", str(int(port)))
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        data = parse_json(output)
+        return None if data is None else dict(data)

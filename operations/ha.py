@@ -13,8 +13,23 @@ from typing import Any
 from pyinfra import host
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 
-from adxdb.plan.ha import config_differences, config_patch, removed_parameters
-from operations.facts import HAService, PatroniDynamicConfig, PatroniMember, PgInRecovery
+from adxdb.contract import REPLICATION_ROLE
+from adxdb.plan.ha import (
+    config_differences,
+    config_patch,
+    removed_parameters,
+    switchover_candidate,
+)
+from operations.facts import (
+    HAService,
+    PatroniCluster,
+    PatroniDynamicConfig,
+    PatroniMember,
+    PatroniReady,
+    PgInRecovery,
+    PgRewindGrants,
+)
+from operations.psql import run_sql_script
 from operations.scripts import inline_script
 
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
@@ -23,14 +38,11 @@ READY_SECONDS = 600  # a replica's first copy of the leader (pgBackRest or pg_ba
 
 
 def on_standby(port: int) -> bool:
-    """Whether the local server is a standby: the writes of the deploy are the leader's."""
-    in_recovery = host.get_fact(PgInRecovery, port=port)
-    if in_recovery is None:
-        raise OperationError(
-            f"cannot tell the leader: no PostgreSQL server answers on port {port} (is Patroni "
-            "running on this member?)"
-        )
-    return in_recovery
+    """Whether the deploy's writes are another member's: the local server is a standby, or
+    runs no server yet (Patroni is still making this replica; a leader always runs one).
+    `member_ready`, at the end of the deploy, fails on a member that does not serve, so a
+    leader whose server was down does not pass unnoticed."""
+    return host.get_fact(PgInRecovery, port=port) is not False
 
 
 @operation()
@@ -76,8 +88,9 @@ def patroni_member(
     files: Sequence[str],
 ) -> Generator[StringCommand, None, None]:
     """
-    Run this member under Patroni, and wait until it serves: the leader writable, a replica
-    streaming.
+    Run this member under Patroni; a member bootstrapping the cluster waits until it leads
+    (the writes that follow need a leader). Replicas are waited for at the end of the deploy
+    (`member_ready`): they copy the leader once it has the replication role.
 
     + version, cluster, port: the PostgreSQL cluster (Debian's layout)
     + config_file, unit: Patroni's configuration and service
@@ -112,11 +125,7 @@ def patroni_member(
         if service["stale"]:
             yield inline_script("ha_service.sh", "reload", "patroni", unit)
             return
-        state = (member.get("member") or {}).get("state")
-        if state == "running":
-            host.noop(f"Patroni runs this member ({(member['member'] or {}).get('role')})")
-            return
-        yield _wait_ready(rest_url, port)
+        host.noop(f"Patroni runs this member ({(member['member'] or {}).get('state')})")
         return
     initialize = member["initialize"]
     start = inline_script("ha_service.sh", "start", "patroni", unit, config_file)
@@ -144,6 +153,9 @@ def patroni_member(
             )
     elif first_member:
         yield stop  # Patroni adopts the data folder as it is: no dump, no restore
+        yield start
+        yield _wait_ready(rest_url, port)
+        return
     elif not member["fresh"] and not member["empty"]:
         raise OperationError(
             f"{data_dir} holds databases, but the first member of group 'main' "
@@ -156,6 +168,29 @@ def patroni_member(
         urls = ",".join(f"https://{endpoint}" for endpoint in etcd_endpoints)
         yield inline_script("ha_member.sh", "wait-initialized", urls, initialize_key)
     yield start
+
+
+@operation()
+def member_ready(rest_url: str, port: int) -> Generator[StringCommand, None, None]:
+    """
+    Wait until Patroni runs this member as it should: the leader writable, a replica streaming
+    from it (its first copy of the leader may take a while: pgBackRest or pg_basebackup).
+
+    + rest_url: this member's REST API
+    + port: the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        member_ready(name="Member streaming", rest_url="https://10.0.0.10:8008", port=5432)
+    """
+    state = host.get_fact(PatroniReady, rest_url=rest_url, port=port)
+    if state.get("state") == "running" and (
+        state.get("role") == "master" or state.get("receiver") == "streaming"
+    ):
+        host.noop(f"Patroni runs this member ({state['role']})")
+        return
     yield _wait_ready(rest_url, port)
 
 
@@ -220,3 +255,71 @@ def dynamic_config(
         "--force",
         ">/dev/null",
     )
+
+
+@operation()
+def rewind_grants(port: int) -> Generator[Any, None, None]:
+    """
+    Let adx_replication run what pg_rewind reads on the leader (its files), so that a failed
+    leader rejoins by rewinding, not by a new copy. Set on the leader; replicas follow.
+
+    + port: the cluster's port
+
+    **Example:**
+
+    .. code:: python
+
+        rewind_grants(name="pg_rewind grants", port=5432)
+    """
+    if on_standby(port):
+        host.noop("pg_rewind grants: set on the leader")
+        return
+    missing = host.get_fact(PgRewindGrants, port=port)
+    if missing is None:
+        raise OperationError(f"cannot read grants: no PostgreSQL server answers on port {port}")
+    if not missing:
+        host.noop(f"{REPLICATION_ROLE} may run pg_rewind")
+        return
+    # Signatures from the fact's fixed list (sql/facts/rewind_grants.sql), not input.
+    script = "".join(
+        f"GRANT EXECUTE ON FUNCTION {name} TO {REPLICATION_ROLE};\n" for name in missing
+    )
+    yield from run_sql_script(port, "postgres", script, "rewind-grants")
+
+
+@operation()
+def switchover(
+    config_file: str, port: int, to: str | None = None
+) -> Generator[StringCommand, None, None]:
+    """
+    Hand the leader's role to another member (`adxdb switchover`): `to`, else the synchronous
+    standby; Patroni stops the old leader's writes, the candidate catches up and is promoted,
+    the old leader follows it. Waits until the candidate leads.
+
+    + config_file: Patroni's configuration
+    + port: the cluster's port
+    + to: the member to lead; None: the synchronous standby
+
+    **Example:**
+
+    .. code:: python
+
+        switchover(name="Switchover", config_file="/etc/patroni/15-main.yml", port=5432)
+    """
+    cluster = host.get_fact(PatroniCluster, port=port)
+    if cluster is None or not cluster.get("members"):
+        raise OperationError("Patroni does not answer on this member: no switchover")
+    try:
+        leader, candidate = switchover_candidate(cluster["members"], to)
+    except ValueError as error:
+        raise OperationError(str(error)) from None
+    if candidate is None:
+        host.noop(f"{leader} leads already")
+        return
+    logger.warning("%sswitchover: %s hands over to %s", host.print_prefix, leader, candidate)
+    yield StringCommand(
+        "runuser", "-u", "postgres", "--", "patronictl", "-c", QuoteString(config_file),
+        "switchover", "--leader", QuoteString(leader), "--candidate", QuoteString(candidate),
+        "--force",
+    )  # fmt: skip
+    yield inline_script("ha_member.sh", "wait-leader", config_file, candidate)

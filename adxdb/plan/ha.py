@@ -10,7 +10,7 @@ name (unique: the inventory's keys); the leader is never named here, Patroni ele
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -340,3 +340,72 @@ def ha_plan(env: Environment, host_name: str, paths: ClusterPaths) -> HAPlan | N
         members=tuple(members),
         dynamic_config=dynamic_config(env, paths),
     )
+
+
+def status_rows(members: list[Mapping[str, Any]], slots: list[Mapping[str, Any]]) -> list[str]:
+    """`adxdb cluster-status`: one line per member (role, state, timeline, lag, pending
+    restart), then the leader's replication slots."""
+    lines = [f"{'member':<10}{'host':<17}{'role':<14}{'state':<18}{'tl':>4}{'lag MB':>8}  restart"]
+    for member in sorted(members, key=lambda m: str(m.get("Member"))):
+        lag = member.get("Lag in MB")
+        lines.append(
+            f"{member.get('Member', '?')!s:<10}{member.get('Host', '?')!s:<17}"
+            f"{member.get('Role', '?')!s:<14}{member.get('State', '?')!s:<18}"
+            f"{member.get('TL', '-')!s:>4}{'' if lag is None else lag!s:>8}  "
+            f"{'pending' if member.get('Pending restart') else '-'}"
+        )
+    lines.append("slots on the leader:" if slots else "slots on the leader: none")
+    for slot in slots:
+        state = "active" if slot.get("active") else "inactive"
+        lines.append(
+            f"  {slot.get('slot')} ({slot.get('type')}, {state}, {slot.get('restart_lsn')})"
+        )
+    return lines
+
+
+def status_problems(members: list[Mapping[str, Any]], expected: Sequence[str]) -> list[str]:
+    """What makes `cluster-status` exit 1: no running leader, a member missing or not running,
+    a pending restart."""
+    found = {str(m.get("Member")): m for m in members}
+    problems: list[str] = []
+    if not any(m.get("Role") == "Leader" and m.get("State") == "running" for m in members):
+        problems.append("no running leader")
+    for name in expected:
+        member = found.get(name)
+        if member is None:
+            problems.append(f"{name}: not a member (Patroni does not run it)")
+        elif member.get("State") not in ("running", "streaming"):
+            problems.append(f"{name}: {member.get('State')}")
+        elif member.get("Pending restart"):
+            problems.append(f"{name}: restart pending")
+    return problems
+
+
+def switchover_candidate(
+    members: list[Mapping[str, Any]], wanted: str | None
+) -> tuple[str, str | None]:
+    """(current leader, candidate) of a switchover: `wanted`, else the synchronous standby,
+    else a running replica; None when the wanted member already leads. ValueError says why
+    there is none."""
+    leader = next(
+        (
+            str(m["Member"])
+            for m in members
+            if m.get("Role") == "Leader" and m.get("State") == "running"
+        ),
+        None,
+    )
+    if leader is None:
+        raise ValueError("the cluster has no running leader: nothing to switch over from")
+    if wanted is not None:
+        if wanted == leader:
+            return leader, None
+        member = next((m for m in members if m.get("Member") == wanted), None)
+        if member is None or member.get("State") not in ("running", "streaming"):
+            raise ValueError(f"{wanted} is not a running member of the cluster")
+        return leader, wanted
+    for role in ("Sync Standby", "Replica"):
+        for member in members:
+            if member.get("Role") == role and member.get("State") in ("running", "streaming"):
+                return leader, str(member["Member"])
+    raise ValueError("no running replica to switch over to")

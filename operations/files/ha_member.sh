@@ -7,11 +7,33 @@
 #   ha_member.sh wait-initialized ENDPOINTS KEY    until etcd holds the cluster's initialize key
 #   ha_member.sh wait-ready REST_URL SECONDS PORT  until Patroni runs the member: the leader
 #                                                  writable, a replica streaming
+#   ha_member.sh wait-leader CONFIG MEMBER         until Patroni says MEMBER leads, running
+#   ha_member.sh ready REST_URL PORT               print {"state":..,"role":..,"receiver":..}
 set -euo pipefail
 
 mode=$1
 shift
 tls=/etc/patroni/tls
+
+member_state() {
+    local member state role receiver
+    member=$(curl -s --max-time 2 --cacert "$tls/ca.crt" "$1/patroni" 2>/dev/null) || member=
+    state=$(printf '%s' "$member" | jq -r '.state // empty' 2>/dev/null) || state=
+    role=$(printf '%s' "$member" | jq -r '.role // empty' 2>/dev/null) || role=
+    receiver=$(runuser -u postgres -- psql -X -A -t -p "$2" -d postgres \
+        -c "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null) || receiver=
+    jq -cn --arg state "$state" --arg role "$role" --arg receiver "$receiver" \
+        '{state: $state, role: $role, receiver: $receiver}'
+}
+
+ready() {
+    # The leader writable, a replica streaming from it.
+    local found
+    found=$(member_state "$1" "$2")
+    [ "$(printf '%s' "$found" | jq -r .state)" = running ] || return 1
+    [ "$(printf '%s' "$found" | jq -r .role)" = master ] && return 0
+    [ "$(printf '%s' "$found" | jq -r .receiver)" = streaming ]
+}
 
 stop_server() {
     if pg_ctlcluster "$1" "$2" status >/dev/null 2>&1; then
@@ -39,24 +61,31 @@ wait-initialized)
     echo "the cluster has no leader yet 120 s on (no initialize key $2 in etcd)" >&2
     exit 1
     ;;
+ready)
+    member_state "$1" "$2"
+    ;;
+wait-leader)
+    for _ in $(seq 1 120); do
+        if runuser -u postgres -- patronictl -c "$1" list -f json 2>/dev/null |
+            jq -e --arg m "$2" 'any(.[]; .Member == $m and .Role == "Leader" and .State == "running")' \
+                >/dev/null; then
+            exit 0
+        fi
+        sleep 0.5
+    done
+    echo "$2 does not lead 60 s after the switchover" >&2
+    exit 1
+    ;;
 wait-ready)
     url=$1
     seconds=$2
     port=$3
     for _ in $(seq 1 $((seconds * 2))); do
-        member=$(curl -s --max-time 2 --cacert "$tls/ca.crt" "$url/patroni" 2>/dev/null) || member=
-        state=$(printf '%s' "$member" | jq -r '.state // empty' 2>/dev/null) || state=
-        role=$(printf '%s' "$member" | jq -r '.role // empty' 2>/dev/null) || role=
-        if [ "$state" = running ]; then
-            if [ "$role" = master ]; then exit 0; fi
-            receiver=$(runuser -u postgres -- psql -X -A -t -p "$port" -d postgres \
-                -c "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null) || receiver=
-            if [ "$receiver" = streaming ]; then exit 0; fi
-        fi
+        if ready "$url" "$port"; then exit 0; fi
         sleep 0.5
     done
-    echo "Patroni does not run this member ${seconds} s on: state '${state:-none}', role" \
-        "'${role:-none}' (see /var/log/adx/patroni.log or journalctl -u patroni@*)" >&2
+    echo "Patroni does not run this member ${seconds} s on: $(member_state "$url" "$port")" \
+        "(see /var/log/adx/patroni.log or journalctl -u patroni@*)" >&2
     exit 1
     ;;
 *)

@@ -16,7 +16,7 @@ import pytest
 
 from adxdb.inventory.loader import load_model
 from adxdb.inventory.model import Environment
-from tests.integration.harness import REPO, TEST_PY, TEST_YML, DeployRun, converge
+from tests.integration.harness import HA_PY, HA_YML, REPO, TEST_PY, TEST_YML, DeployRun, converge
 from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
@@ -134,6 +134,22 @@ def test_env() -> Iterator[HostsUnderTest]:
         yield HostsUnderTest(env, first, second, inventory)
     finally:
         _testhosts("down", str(TEST_YML))
+
+
+@pytest.fixture(scope="session")
+def ha_env() -> Iterator[HostsUnderTest]:
+    """The HA environment (harness.ha_inventory): three members under Patroni, etcd on the
+    same three, the backup host; fresh, converged twice."""
+    env = load_model(HA_YML)
+    _testhosts("image")
+    _testhosts("down", str(HA_YML))
+    _testhosts("up", str(HA_YML))
+    try:
+        first = converge(HA_PY)
+        second = converge(HA_PY)
+        yield HostsUnderTest(env, first, second, HA_PY)
+    finally:
+        _testhosts("down", str(HA_YML))
 
 
 @pytest.fixture

@@ -70,6 +70,57 @@ def _worker_files(worker: int) -> tuple[Path, Path]:
 
 
 TEST_YML, STATE_DIR = _worker_files(WORKER)
+
+# The HA environment (DESIGN.md decision 8): the test environment's main cluster as three
+# members under Patroni (etcd on the same three) and the backup host, on a network of its own
+# (the test network's subnet + 20, SSH and PostgreSQL ports + 30, and per worker as above).
+HA_SUBNET_SHIFT = 20
+HA_PORT_SHIFT = 30
+HA_MEMBERS = ("pg1", "pg2", "pg3")
+
+
+def ha_inventory(worker: int) -> dict[str, Any]:
+    data = worker_inventory(worker)
+    network = data["container_network"]
+    subnet = ipaddress.ip_network(network["subnet"])
+    step = HA_SUBNET_SHIFT * subnet.num_addresses
+    shifted = ipaddress.ip_network((int(subnet.network_address) + step, subnet.prefixlen))
+    network["name"] = network["name"].replace("adx-test", "adx-test-ha")
+    network["subnet"] = str(shifted)
+    data["client_networks"] = [str(shifted)]
+    first = data["hosts"]["pg1"]
+    backup = data["hosts"]["backup1"]
+    hosts: dict[str, Any] = {}
+    for index, name in enumerate(HA_MEMBERS):
+        hosts[name] = {
+            "address": str(shifted.network_address + 10 + index),
+            "ssh": {"hostname": "127.0.0.1", "port": first["ssh"]["port"] + HA_PORT_SHIFT + index},
+            "groups": ["main"],
+            "container": {"pg_port": first["container"]["pg_port"] + HA_PORT_SHIFT + index},
+        }
+    hosts["backup1"] = {
+        "address": str(shifted.network_address + 19),
+        "ssh": {"hostname": "127.0.0.1", "port": backup["ssh"]["port"] + HA_PORT_SHIFT + 7},
+        "groups": ["backup"],
+        "container": {},
+    }
+    data["hosts"] = hosts
+    data["tenants"] = [t for t in data["tenants"] if t.get("isolation") != "database"]
+    data["ha"] = {"ttl": 20, "loop_wait": 5, "retry_timeout": 5}
+    data["state_dir"] = str(REPO / ".adx" / f"test-ha-w{worker}")
+    return data
+
+
+def _ha_files(worker: int) -> tuple[Path, Path]:
+    folder = REPO / ".adx" / "workers" / f"test-ha-w{worker}" / "inventories"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "test.yml").write_text(yaml.safe_dump(ha_inventory(worker), sort_keys=False))
+    shutil.copy(REPO / "inventories" / "test.py", folder / "test.py")
+    return folder / "test.yml", REPO / ".adx" / f"test-ha-w{worker}"
+
+
+HA_YML, HA_STATE_DIR = _ha_files(WORKER)
+HA_PY = HA_YML.with_suffix(".py")
 TEST_PY = TEST_YML.with_suffix(".py")
 _ROW = re.compile(
     r"^\s{4}(?P<op>\S.*?)\s{2,}(?P<hosts>\d+)\s+(?P<success>\S+)\s+(?P<error>\S+)\s+(?P<nochange>\S+)\s*$"

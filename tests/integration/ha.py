@@ -1,0 +1,200 @@
+"""Helpers of the HA tests: the cluster as Patroni sees it, a client writing through the
+application pool (multi-host, `target_session_attrs=read-write`) that counts acknowledged
+writes, and faults injected for real."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import tarfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import psycopg
+from psycopg_pool import PoolTimeout
+
+from adxdb.app.pool import make_pool
+from adxdb.app.settings import DatabaseSettings
+from tests.integration.conftest import HostsUnderTest
+from tests.integration.harness import HA_MEMBERS, HA_STATE_DIR
+from tools.testhosts.engine import engine_client
+from tools.testhosts.hosts import container_name
+
+PATRONICTL = ("patronictl", "-c", "/etc/patroni/15-main.yml")
+
+
+def ha_password(role: str) -> str:
+    return (HA_STATE_DIR / "secrets" / f"{role}.password").read_text().strip()
+
+
+def container(env: HostsUnderTest, host: str) -> Any:
+    return engine_client().containers.get(container_name(env.env, host))
+
+
+def exec_in(env: HostsUnderTest, host: str, *argv: str, user: str = "root") -> tuple[int, str]:
+    command = list(argv) if user == "root" else ["runuser", "-u", user, "--", *argv]
+    result = container(env, host).exec_run(command)
+    return result.exit_code, result.output.decode()
+
+
+def put_private(env: HostsUnderTest, host: str, path: str, text: str) -> None:
+    """Write `text` to `path` on the host, mode 0600 (a secret never in an argument list)."""
+    folder, _, name = path.rpartition("/")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        data = text.encode()
+        info = tarfile.TarInfo(name)
+        info.size, info.mode = len(data), 0o600
+        tar.addfile(info, io.BytesIO(data))
+    container(env, host).put_archive(folder or "/", archive.getvalue())
+
+
+def members(env: HostsUnderTest, survivors: tuple[str, ...] = HA_MEMBERS) -> list[dict[str, Any]]:
+    """`patronictl list` as JSON, read on the first of `survivors` that answers."""
+    for host in survivors:
+        if container(env, host).status != "running":
+            continue
+        code, output = exec_in(env, host, *PATRONICTL, "list", "-f", "json", user="postgres")
+        # Its log lines (a lost etcd member) come on stderr, mixed in: the JSON is the last.
+        lines = [line for line in output.splitlines() if line.startswith("[")]
+        if code == 0 and lines:
+            return list(json.loads(lines[-1]))
+    return []
+
+
+def leader(env: HostsUnderTest, survivors: tuple[str, ...] = HA_MEMBERS) -> str | None:
+    """The running leader among `survivors` (a lost leader stays listed until its key
+    expires: it does not count)."""
+    for member in members(env, survivors):
+        if (
+            member["Role"] == "Leader"
+            and member["State"] == "running"
+            and (member["Member"] in survivors)
+        ):
+            return str(member["Member"])
+    return None
+
+
+def wait_for(probe: Any, seconds: float, what: str, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not within {seconds} s")
+
+
+def psql(env: HostsUnderTest, host: str, query: str, database: str = "adx_core") -> str:
+    code, output = exec_in(
+        env, host, "psql", "-X", "-A", "-t", "-d", database, "-c", query, user="postgres"
+    )
+    assert code == 0, output
+    return output.strip()
+
+
+def database_url(env: HostsUnderTest, **extra: str) -> str:
+    """`DATABASE_URL` of the HA cluster: every member, the writable one chosen by libpq."""
+    hosts = ",".join(f"127.0.0.1:{env.pg_port(member)}" for member in HA_MEMBERS)
+    query = urlencode(
+        {
+            "sslmode": "verify-full",
+            "sslrootcert": str(HA_STATE_DIR / "tls" / "ca.crt"),
+            "target_session_attrs": "read-write",
+            "connect_timeout": "3",
+            **extra,
+        }
+    )
+    secret = quote(ha_password("adx_app"), safe="")
+    return f"postgresql://adx_app:{secret}@{hosts}/adx_core?{query}"
+
+
+PROBE_TABLE = "ha_probe"
+
+
+def make_probe_table(env: HostsUnderTest, host: str) -> None:
+    psql(
+        env,
+        host,
+        f"DROP TABLE IF EXISTS {PROBE_TABLE}; "
+        f"CREATE TABLE {PROBE_TABLE} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+        "at timestamptz NOT NULL DEFAULT clock_timestamp()); "
+        f"GRANT SELECT, INSERT ON {PROBE_TABLE} TO adx_app",
+    )
+
+
+@dataclass
+class Writer:
+    """Writes rows through the application pool, one at a time in each of `clients` threads at
+    `rate` per second each; records each acknowledged (committed) id and when."""
+
+    url: str
+    rate: float = 20.0
+    clients: int = 3
+    acked: list[tuple[float, int]] = field(default_factory=list)
+    errors: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: Any = None
+
+    def start(self) -> Writer:
+        settings = DatabaseSettings.model_validate(
+            {
+                "DATABASE_URL": self.url,
+                "DB_MAX_CONNECTIONS": self.clients,
+                "DB_ACQUIRE_TIMEOUT_SECONDS": 5,
+            }
+        )
+        self._pool = make_pool(settings)
+        for _ in range(self.clients):
+            thread = threading.Thread(target=self._run, args=(self._pool,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _run(self, pool: Any) -> None:
+        while not self._stop.is_set():
+            began = time.monotonic()
+            try:
+                with pool.connection() as conn:
+                    row = conn.execute(
+                        f"INSERT INTO {PROBE_TABLE} DEFAULT VALUES RETURNING id"
+                    ).fetchone()
+                    conn.commit()
+                assert row is not None
+                with self._lock:
+                    self.acked.append((time.monotonic(), int(row[0])))
+            except (psycopg.Error, PoolTimeout):
+                with self._lock:
+                    self.errors += 1
+                time.sleep(0.05)
+            pause = 1 / self.rate - (time.monotonic() - began)
+            if pause > 0:
+                time.sleep(pause)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._pool.close()
+
+    def acked_after(self, moment: float) -> int:
+        return sum(1 for at, _ in self.acked if at > moment)
+
+    def longest_gap(self) -> float:
+        times = sorted(at for at, _ in self.acked)
+        return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+
+    def rate_before(self, moment: float, window: float = 2.0) -> float:
+        return sum(1 for at, _ in self.acked if moment - window < at <= moment) / window
+
+
+def rows_present(env: HostsUnderTest, host: str, ids: list[int]) -> int:
+    """How many of `ids` the member's probe table holds."""
+    listed = ",".join(str(int(i)) for i in ids) or "0"
+    return int(psql(env, host, f"SELECT count(*) FROM {PROBE_TABLE} WHERE id IN ({listed})"))
