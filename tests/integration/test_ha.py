@@ -6,6 +6,8 @@ for real while a client writes, and no acknowledged write is lost."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -25,6 +27,7 @@ from tests.integration.ha import (
     wait_for,
 )
 from tests.integration.harness import HA_MEMBERS, converge, run_deploy
+from tools.testhosts.engine import engine_client
 
 CA = "/etc/patroni/tls/ca.crt"
 FAILOVER_SECONDS = 30
@@ -179,45 +182,137 @@ def _deploy_on(env: HostsUnderTest, hosts: list[str]) -> dict[str, int]:
     return run.changed_ops
 
 
-def test_docker_kill_of_the_leader_loses_no_acknowledged_write(ha_env: HostsUnderTest) -> None:
+@dataclass(frozen=True)
+class Drill:
+    """What a drill does to the leader's host, and how the host is given back."""
+
+    name: str
+    fault: Callable[[HostsUnderTest, str], None]
+    heal: Callable[[HostsUnderTest, str], None]
+    # The leader's host stays reachable over SSH (the deploy runs there during the fault).
+    reachable: bool
+    # Patroni may keep the same leader (it restarts a killed postmaster in place).
+    same_leader_allowed: bool = False
+
+
+def _kill_container(env: HostsUnderTest, host: str) -> None:
+    container(env, host).kill()
+
+
+def _start_container(env: HostsUnderTest, host: str) -> None:
+    container(env, host).start()
+    wait_for(lambda: exec_in(env, host, "true")[0] == 0, 30, f"{host} back")
+
+
+def _kill_postmaster(env: HostsUnderTest, host: str) -> None:
+    code, output = exec_in(
+        env, host, "sh", "-c", "kill -9 $(head -n1 /var/lib/postgresql/15/main/postmaster.pid)"
+    )
+    assert code == 0, output
+
+
+def _nothing(env: HostsUnderTest, host: str) -> None:
+    del env, host  # Patroni starts the postmaster again by itself
+
+
+def _network_name(env: HostsUnderTest) -> str:
+    assert env.env.container_network is not None
+    return env.env.container_network.name
+
+
+def _disconnect(env: HostsUnderTest, host: str) -> None:
+    engine_client().networks.get(_network_name(env)).disconnect(container(env, host), force=True)
+
+
+def _reconnect(env: HostsUnderTest, host: str) -> None:
+    network = engine_client().networks.get(_network_name(env))
+    network.connect(container(env, host), ipv4_address=_address(env, host))
+    wait_for(lambda: exec_in(env, host, "true")[0] == 0, 30, f"{host} back")
+
+
+def _stop_etcd(env: HostsUnderTest, host: str) -> None:
+    code, output = exec_in(env, host, "sh", "-c", "kill -STOP $(cat /run/adx-etcd.pid)")
+    assert code == 0, output
+
+
+def _continue_etcd(env: HostsUnderTest, host: str) -> None:
+    code, output = exec_in(env, host, "sh", "-c", "kill -CONT $(cat /run/adx-etcd.pid)")
+    assert code == 0, output
+
+
+DRILLS = [
+    Drill("docker kill of the leader", _kill_container, _start_container, reachable=False),
+    Drill(
+        "kill -9 of the leader's postmaster",
+        _kill_postmaster,
+        _nothing,
+        reachable=True,
+        same_leader_allowed=True,
+    ),
+    Drill("the leader cut off the network", _disconnect, _reconnect, reachable=False),
+    Drill(
+        "etcd SIGSTOPped on the leader's host",
+        _stop_etcd,
+        _continue_etcd,
+        reachable=True,
+        same_leader_allowed=True,
+    ),
+]
+
+
+@pytest.mark.parametrize("drill", DRILLS, ids=lambda d: d.name.replace(" ", "-"))
+def test_a_lost_leader_loses_no_acknowledged_write(ha_env: HostsUnderTest, drill: Drill) -> None:
     old = leader(ha_env)
     assert old is not None
     make_probe_table(ha_env, old)
     writer = Writer(database_url(ha_env)).start()
+    survivors = tuple(m for m in HA_MEMBERS if m != old or drill.same_leader_allowed)
+    healed = False
     try:
         wait_for(lambda: writer.acked_after(time.monotonic() - 2) > 20, 30, "writes flow")
         time.sleep(4)  # the pool has opened its connections
         rate = writer.rate_before(time.monotonic(), window=3.0)
-        killed_at = time.monotonic()
-        container(ha_env, old).kill()
-        survivors = tuple(m for m in HA_MEMBERS if m != old)
-        new = wait_for(lambda: leader(ha_env, survivors), FAILOVER_SECONDS, "a new leader")
-        elected = time.monotonic() - killed_at
-        wait_for(lambda: writer.acked_after(time.monotonic() - 1) > 5, 30, "writes again")
+        struck = time.monotonic()
+        drill.fault(ha_env, old)
+        if drill.same_leader_allowed:
+            time.sleep(1)  # the fault has landed before a leader is looked for
+        new = wait_for(lambda: leader(ha_env, survivors), FAILOVER_SECONDS, "a leader")
+        elected = time.monotonic() - struck
+        wait_for(lambda: writer.acked_after(time.monotonic() - 1) > 5, 60, "writes again")
+        if drill.reachable:
+            drill.heal(ha_env, old)
+            healed = True
     finally:
         writer.stop()
+        if not healed:
+            up = [*(m for m in HA_MEMBERS if m != old), "backup1"]
+            changed = _deploy_on(ha_env, up)  # while the host is away
+            drill.heal(ha_env, old)
     acked = [i for _, i in writer.acked]
     print(
-        f"docker kill {old}: new leader {new} in {elected:.1f} s, write gap "
-        f"{writer.longest_gap():.1f} s, {len(acked)} acknowledged at {rate:.0f}/s before"
+        f"{drill.name}: {old} -> {new} in {elected:.1f} s, longest write gap "
+        f"{writer.longest_gap():.1f} s, {len(acked)} writes acknowledged ({rate:.0f}/s before)"
     )
     assert rate >= 20
     assert elected < FAILOVER_SECONDS
     assert rows_present(ha_env, new, acked) == len(acked)  # 0 acknowledged writes lost
-    up = [*survivors, "backup1"]
-    assert _deploy_on(ha_env, up) == {}
-    # The old leader comes back: the deploy starts its Patroni, which rejoins it as a replica
-    # of the new leader (pg_rewind where its timeline went on past the promotion).
-    container(ha_env, old).start()
-    wait_for(lambda: exec_in(ha_env, old, "true")[0] == 0, 30, f"{old} back")
-    time.sleep(2)
+    if not drill.reachable:
+        assert changed == {}, "the deploy on the hosts that were up changed nothing"
+    # The old leader is back: the deploy starts what the fault stopped (its Patroni, after a
+    # lost host) and waits until every member serves: it rejoins as a replica (pg_rewind where
+    # its timeline went on past the promotion).
     converge(ha_env.inventory)
     found = {m["Member"]: m for m in members(ha_env)}
-    assert found[old]["Role"] in ("Replica", "Sync Standby") and found[old]["State"] == "running"
-    assert found[new]["Role"] == "Leader"
-    assert rows_present(ha_env, old, acked) == len(acked)
-    again = converge(ha_env.inventory)
-    assert again.changed_ops == {}
+    assert sorted(found) == list(HA_MEMBERS)
+    assert {m["State"] for m in found.values()} <= {"running", "streaming"}, found
+    assert [m["Role"] for m in found.values()].count("Leader") == 1, found
+    for member in HA_MEMBERS:
+        wait_for(
+            lambda member=member: rows_present(ha_env, member, acked) == len(acked),
+            30,
+            f"every acknowledged write on {member}",
+        )
+    assert converge(ha_env.inventory).changed_ops == {}
 
 
 def test_the_lost_write_probe_counts_a_missing_row(ha_env: HostsUnderTest) -> None:
