@@ -196,6 +196,18 @@ if plan.seed is not None:
         leader_only=plan.leader_only,
     )
 if plan.ha is not None:
+    for role in ("replica", "leader"):
+        ha.rolling_restart(
+            name=f"Rolling restart: the {role}" + ("s" if role == "replica" else ""),
+            role=role,
+            member=plan.ha.member,
+            rest_url=plan.ha.rest_url,
+            port=plan.port,
+            config_file=plan.ha.config_file,
+            scope=plan.ha.scope,
+            policy=plan.restart_policy,
+            _serial=role == "replica",
+        )
     ha.member_ready(
         name="HA member serving (leader writable, replicas streaming)",
         rest_url=plan.ha.rest_url,

@@ -357,7 +357,10 @@ def host_facts(
         found = {}
     result: dict[str, Any] = {}
     for name in facts:
-        values: dict[str, Any] = next((v for k, v in found.items() if k.endswith(f".{name}")), {})
+        # Keyed "operations.facts.Name", or "operations.facts.Name (key=value)" with args.
+        values: dict[str, Any] = next(
+            (v for k, v in found.items() if k.split(" ")[0].endswith(f".{name}")), {}
+        )
         if values.get(host_name) is None:
             last = (run.stderr.strip().splitlines() or ["no answer"])[-1]
             raise AdxError(f"{host_name}: cannot read {name}: {last}")

@@ -14,6 +14,7 @@ from pyinfra import host
 from pyinfra.api import OperationError, QuoteString, StringCommand, operation
 
 from adxdb.contract import REPLICATION_ROLE
+from adxdb.inventory.types import RestartPolicy
 from adxdb.plan.ha import (
     config_differences,
     config_patch,
@@ -254,6 +255,11 @@ def dynamic_config(
         "-",
         "--force",
         ">/dev/null",
+        "&&",
+        # Members apply it on their next cycle: wait two, so that a restart it needs is
+        # pending (Patroni's `pending_restart`) when the rolling restart looks.
+        "sleep",
+        str(2 * int(wanted.get("loop_wait", 10)) + 1),
     )
 
 
@@ -323,3 +329,78 @@ def switchover(
         "--force",
     )  # fmt: skip
     yield inline_script("ha_member.sh", "wait-leader", config_file, candidate)
+
+
+@operation()
+def rolling_restart(
+    role: str,
+    member: str,
+    rest_url: str,
+    port: int,
+    config_file: str,
+    scope: str,
+    policy: RestartPolicy,
+) -> Generator[StringCommand, None, None]:
+    """
+    Apply settings that wait for a restart (Patroni's `pending_restart`), member by member:
+    called once for the replicas (`role="replica"`, one host at a time: `_serial`), then for
+    the leader (`role="leader"`), which first hands its role to the synchronous standby, so
+    the cluster changes leader at most once. Under restart policy `never` it reports only.
+
+    + role: which members this call restarts: "replica" or "leader"
+    + member: this member's name
+    + rest_url: this member's REST API
+    + port: the cluster's port
+    + config_file: Patroni's configuration
+    + scope: the Patroni cluster's name
+    + policy: `auto` restarts, `never` reports
+
+    **Example:**
+
+    .. code:: python
+
+        rolling_restart(name="Restart replicas", role="replica", member="pg2",
+                        rest_url="https://10.0.0.11:8008", port=5432,
+                        config_file="/etc/patroni/15-main.yml", scope="adx-prod-adx",
+                        policy="auto", _serial=True)
+    """
+    state = host.get_fact(PatroniReady, rest_url=rest_url, port=port)
+    is_leader = state.get("role") == "master"
+    if is_leader != (role == "leader"):
+        host.noop(f"restart: this member is not the {role}")
+        return
+    if not state.get("pending_restart"):
+        host.noop("no restart pending")
+        return
+    if policy == "never":
+        logger.warning(
+            "%sRESTART PENDING: a setting waits for a restart (restart policy: never)",
+            host.print_prefix,
+        )
+        host.noop("restart pending (restart policy: never)")
+        return
+    ctl = ("runuser", "-u", "postgres", "--", "patronictl", "-c", QuoteString(config_file))
+    if is_leader:
+        cluster = host.get_fact(PatroniCluster, port=port)
+        try:
+            leader, candidate = switchover_candidate((cluster or {}).get("members") or [], None)
+        except ValueError as error:
+            raise OperationError(f"rolling restart: {error}") from None
+        if candidate is not None:
+            logger.warning(
+                "%sRESTART: %s hands over to %s, then restarts",
+                host.print_prefix,
+                leader,
+                candidate,
+            )
+            yield StringCommand(
+                *ctl, "switchover", "--leader", QuoteString(leader),
+                "--candidate", QuoteString(candidate), "--force",
+            )  # fmt: skip
+            yield inline_script("ha_member.sh", "wait-leader", config_file, candidate)
+    else:
+        logger.warning("%sRESTART: a replica restarts (restart policy: auto)", host.print_prefix)
+    yield StringCommand(
+        *ctl, "restart", QuoteString(scope), QuoteString(member), "--force", "--pending"
+    )
+    yield _wait_ready(rest_url, port)

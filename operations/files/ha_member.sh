@@ -8,7 +8,8 @@
 #   ha_member.sh wait-ready REST_URL SECONDS PORT  until Patroni runs the member: the leader
 #                                                  writable, a replica streaming
 #   ha_member.sh wait-leader CONFIG MEMBER         until Patroni says MEMBER leads, running
-#   ha_member.sh ready REST_URL PORT               print {"state":..,"role":..,"receiver":..}
+#   ha_member.sh ready REST_URL PORT               print {"state":..,"role":..,"receiver":..,
+#                                                  "pending_restart":..}
 set -euo pipefail
 
 mode=$1
@@ -16,14 +17,17 @@ shift
 tls=/etc/patroni/tls
 
 member_state() {
-    local member state role receiver
+    local member state role receiver pending
     member=$(curl -s --max-time 2 --cacert "$tls/ca.crt" "$1/patroni" 2>/dev/null) || member=
     state=$(printf '%s' "$member" | jq -r '.state // empty' 2>/dev/null) || state=
     role=$(printf '%s' "$member" | jq -r '.role // empty' 2>/dev/null) || role=
+    pending=$(printf '%s' "$member" | jq -r '.pending_restart // false' 2>/dev/null) ||
+        pending=false
     receiver=$(runuser -u postgres -- psql -X -A -t -p "$2" -d postgres \
         -c "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null) || receiver=
     jq -cn --arg state "$state" --arg role "$role" --arg receiver "$receiver" \
-        '{state: $state, role: $role, receiver: $receiver}'
+        --argjson pending "${pending:-false}" \
+        '{state: $state, role: $role, receiver: $receiver, pending_restart: $pending}'
 }
 
 ready() {

@@ -196,10 +196,12 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def variant_inventory(directory: Path, changes: dict[str, Any]) -> Path:
-    """inventories/test.yml with `changes` deep-merged, sharing the test state (keys, secrets)."""
-    data = _merge(yaml.safe_load(TEST_YML.read_text()), changes)
-    data["state_dir"] = str(STATE_DIR)
+def variant_inventory(directory: Path, changes: dict[str, Any], base: Path | None = None) -> Path:
+    """inventories/test.yml (or `base`, e.g. HA_YML) with `changes` deep-merged, sharing its
+    state (keys, secrets)."""
+    base = base or TEST_YML
+    data = _merge(yaml.safe_load(base.read_text()), changes)
+    data["state_dir"] = str(STATE_DIR if base == TEST_YML else HA_STATE_DIR)
     inventories = directory / "inventories"
     inventories.mkdir(parents=True, exist_ok=True)
     (inventories / "test.yml").write_text(yaml.safe_dump(data))

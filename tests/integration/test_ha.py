@@ -5,9 +5,12 @@ for real while a client writes, and no acknowledged write is lost."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +29,15 @@ from tests.integration.ha import (
     rows_present,
     wait_for,
 )
-from tests.integration.harness import HA_MEMBERS, converge, run_deploy
+from tests.integration.harness import (
+    HA_MEMBERS,
+    HA_YML,
+    REPO,
+    converge,
+    run_adxdb,
+    run_deploy,
+    variant_inventory,
+)
 from tools.testhosts.engine import engine_client
 
 CA = "/etc/patroni/tls/ca.crt"
@@ -321,3 +332,139 @@ def test_the_lost_write_probe_counts_a_missing_row(ha_env: HostsUnderTest) -> No
     assert head is not None
     top = int(psql(ha_env, head, "SELECT coalesce(max(id), 0) FROM ha_probe"))
     assert rows_present(ha_env, head, [top, top + 1000]) == 1
+
+
+def _timelines(env: HostsUnderTest) -> set[int]:
+    return {int(m["TL"]) for m in members(env) if m.get("TL") is not None}
+
+
+def test_cluster_status_lists_every_member(ha_env: HostsUnderTest) -> None:
+    run = run_adxdb("cluster-status", HA_YML)
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:4]] == list(HA_MEMBERS)
+    assert sum("Leader" in line for line in lines) == 1
+    as_json = run_adxdb("cluster-status", HA_YML, "--json")
+    document = json.loads(as_json.stdout)
+    assert len(document["members"]) == 3 and document["problems"] == []
+    assert {s["type"] for s in document["slots"]} == {"physical"}  # Patroni's, one per replica
+    assert len(document["slots"]) == 2
+
+
+def test_cluster_status_names_a_member_that_is_down(ha_env: HostsUnderTest) -> None:
+    """Negative twin: with a replica's host stopped, the job exits 1 and names it."""
+    head = leader(ha_env)
+    replica = next(m for m in HA_MEMBERS if m != head)
+    container(ha_env, replica).kill()
+    try:
+        run = wait_for(
+            lambda: (r := run_adxdb("cluster-status", HA_YML)).returncode == 1 and r,
+            60,
+            "cluster-status sees the lost member",
+            interval=2,
+        )
+        assert f"critical: {replica}:" in run.stdout
+    finally:
+        _start_container(ha_env, replica)
+        converge(ha_env.inventory)
+
+
+def test_switchover_to_a_named_member(ha_env: HostsUnderTest) -> None:
+    head = leader(ha_env)
+    target = next(m for m in HA_MEMBERS if m != head)
+    refused = run_adxdb("switchover", HA_YML, "--to", "nosuch")
+    assert refused.returncode == 2 and "--to nosuch: not a member" in refused.stdout
+    run = run_adxdb("switchover", HA_YML, "--to", target)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert leader(ha_env) == target
+    again = run_adxdb("switchover", HA_YML, "--to", target)
+    assert again.returncode == 0 and f"{target} leads already" in again.stdout
+    converge(ha_env.inventory)  # the old leader streams again (member_ready waits for it)
+    assert converge(ha_env.inventory).changed_ops == {}
+
+
+def test_a_restart_setting_is_applied_by_a_rolling_restart(
+    ha_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    head = leader(ha_env)
+    assert head is not None
+    make_probe_table(ha_env, head)
+    timelines = _timelines(ha_env)
+    variant = variant_inventory(
+        tmp_path, {"postgres": {"settings": {"max_connections": 120}}}, base=HA_YML
+    )
+    writer = Writer(database_url(ha_env)).start()
+    try:
+        wait_for(lambda: writer.acked_after(time.monotonic() - 2) > 20, 30, "writes flow")
+        run = converge(variant)
+        time.sleep(2)
+    finally:
+        writer.stop()
+    acked = [i for _, i in writer.acked]
+    after = _timelines(ha_env)
+    print(
+        f"rolling restart: leader {head} -> {leader(ha_env)}, timeline {timelines} -> {after}, "
+        f"longest write gap {writer.longest_gap():.1f} s, {len(acked)} writes acknowledged"
+    )
+    assert run.changed_ops.get("Rolling restart: the replicas") == 2
+    assert run.changed_ops.get("Rolling restart: the leader") == 1
+    assert len(after) == 1 and max(after) - max(timelines) <= 1  # at most one leader change
+    found = members(ha_env)
+    assert not any(m.get("Pending restart") for m in found), found
+    for member in HA_MEMBERS:
+        assert psql(ha_env, member, "SHOW max_connections", database="postgres") == "120"
+    new = leader(ha_env)
+    assert new is not None and rows_present(ha_env, new, acked) == len(acked)
+    assert converge(variant).changed_ops == {}
+    converge(ha_env.inventory)  # back to the environment's settings (another rolling restart)
+    assert psql(ha_env, HA_MEMBERS[0], "SHOW max_connections", database="postgres") == "100"
+
+
+def test_a_move_and_a_new_migration_run_on_the_leader_after_a_failover(
+    ha_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    """Last of the module: it leaves a migration the environment's files do not have."""
+    old = leader(ha_env)
+    assert old is not None
+    container(ha_env, old).kill()
+    survivors = tuple(m for m in HA_MEMBERS if m != old)
+    new = wait_for(lambda: leader(ha_env, survivors), FAILOVER_SECONDS, "a new leader")
+    _start_container(ha_env, old)
+    directory = tmp_path / "migrations"
+    shutil.copytree(REPO / "sql" / "migrations", directory)
+    (directory / "tenant" / "012_ha_notes.sql").write_text(
+        "CREATE TABLE ha_notes (id bigint PRIMARY KEY, tenant_id uuid NOT NULL);\n"
+        "ALTER TABLE ha_notes ENABLE ROW LEVEL SECURITY;\n"
+        "ALTER TABLE ha_notes FORCE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY ha_notes_tenant ON ha_notes USING "
+        "(tenant_id = NULLIF(current_setting('app.current_tenant', true), '')::uuid);\n"
+    )
+    tenants = [t.model_dump(mode="json", exclude_defaults=True) for t in ha_env.env.tenants]
+    acme = next(t for t in tenants if t["slug"] == "acme")
+    acme["isolation"] = "schema"
+    variant = variant_inventory(
+        tmp_path, {"migrations": {"directory": str(directory)}, "tenants": tenants}, base=HA_YML
+    )
+    run = converge(variant)
+    assert run.changed_ops.get("Migrations") == 1  # on the new leader only
+    assert run.changed_ops.get("Tenant moves (copy, verify, switch the registry)") == 1
+    current = leader(ha_env)
+    assert current is not None and current == new
+    ledger = psql(
+        ha_env,
+        current,
+        "SELECT count(*) FROM adx_migrations.ledger WHERE version = 12 AND name = 'ha_notes'",
+    )
+    assert int(ledger) >= 2  # public and each schema tenant
+    registry = psql(ha_env, current, "SELECT isolation_level FROM tenants WHERE slug = 'acme'")
+    assert registry == "schema"
+    # The replicas have both (they follow the leader).
+    replica = next(m for m in HA_MEMBERS if m != current)
+    wait_for(
+        lambda: (
+            psql(ha_env, replica, "SELECT to_regclass('tenant_acme.ha_notes') IS NOT NULL") == "t"
+        ),
+        30,
+        "the migration on a replica",
+    )
+    assert converge(variant).changed_ops == {}
