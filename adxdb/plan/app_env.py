@@ -1,8 +1,9 @@
 """The application's connection settings for a local or test environment (`app.env`).
 
 `DATABASE_URL` connects as `adx_app` over TLS `verify-full` (against the environment's CA) to
-the primary's PostgreSQL port published on 127.0.0.1; the `DB_*` pool settings follow with the
-contract's defaults.
+the primary's PostgreSQL port published on 127.0.0.1 (every member's, for an HA main cluster,
+the writable one chosen by libpq); the `DB_*` pool settings follow with the contract's
+defaults.
 """
 
 from __future__ import annotations
@@ -20,16 +21,22 @@ def ca_path(inventory: Inventory) -> Path:
 
 
 def database_url(inventory: Inventory) -> str:
+    """adx_app's URL: the primary, or every member of an HA main cluster with
+    `target_session_attrs=read-write` (libpq connects to whichever member leads now)."""
     env = inventory.env
-    primary = env.primary_host()
-    container = env.hosts[primary].container
-    if container is None or container.pg_port is None:
-        raise ValueError(f"host {primary} publishes no PostgreSQL port (container.pg_port)")
+    endpoints = []
+    for member in env.main_members():
+        container = env.hosts[member].container
+        if container is None or container.pg_port is None:
+            raise ValueError(f"host {member} publishes no PostgreSQL port (container.pg_port)")
+        endpoints.append(f"127.0.0.1:{container.pg_port}")
     password = quote(inventory.password(APP_ROLE).get_secret_value(), safe="")
-    query = urlencode({"sslmode": "verify-full", "sslrootcert": str(ca_path(inventory))})
-    return (
-        f"postgresql://{APP_ROLE}:{password}@127.0.0.1:{container.pg_port}/{MAIN_DATABASE}?{query}"
-    )
+    options = {"sslmode": "verify-full", "sslrootcert": str(ca_path(inventory))}
+    if env.is_ha():
+        options |= {"target_session_attrs": "read-write", "connect_timeout": "5"}
+    query = urlencode(options)
+    hosts = ",".join(endpoints)
+    return f"postgresql://{APP_ROLE}:{password}@{hosts}/{MAIN_DATABASE}?{query}"
 
 
 def render_app_env(inventory: Inventory) -> str:

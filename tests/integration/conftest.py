@@ -16,7 +16,16 @@ import pytest
 
 from adxdb.inventory.loader import load_model
 from adxdb.inventory.model import Environment
-from tests.integration.harness import HA_PY, HA_YML, REPO, TEST_PY, TEST_YML, DeployRun, converge
+from tests.integration.harness import (
+    HA_PY,
+    HA_YML,
+    REPO,
+    TEST_PY,
+    TEST_YML,
+    DeployRun,
+    converge,
+    ha_single_host_inventory,
+)
 from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
@@ -136,18 +145,76 @@ def test_env() -> Iterator[HostsUnderTest]:
         _testhosts("down", str(TEST_YML))
 
 
+@dataclass
+class Conversion:
+    """What converting the converged single host in place showed (DESIGN.md decision 8)."""
+
+    sysid_before: str
+    sysid_after: str
+    rows_before: dict[str, int]
+    rows_after: dict[str, dict[str, int]]  # member -> table -> rows
+    longest_write_gap: float
+    writes: int
+    lost: int
+
+
+@dataclass
+class HAHostsUnderTest(HostsUnderTest):
+    conversion: Conversion | None = None
+
+
+# Tables whose rows are counted before and after the conversion (the test seed's).
+COUNTED_TABLES = ("tenants", "users", "adx_migrations.ledger")
+
+
+def _counts(env: HostsUnderTest, host: str) -> dict[str, int]:
+    from tests.integration.ha import psql
+
+    return {
+        table: int(psql(env, host, f"SELECT count(*) FROM {table}")) for table in COUNTED_TABLES
+    }
+
+
+def _sysid(env: HostsUnderTest, host: str) -> str:
+    from tests.integration.ha import psql
+
+    return psql(env, host, "SELECT system_identifier FROM pg_control_system()")
+
+
 @pytest.fixture(scope="session")
-def ha_env() -> Iterator[HostsUnderTest]:
-    """The HA environment (harness.ha_inventory): three members under Patroni, etcd on the
-    same three, the backup host; fresh, converged twice."""
+def ha_env() -> Iterator[HAHostsUnderTest]:
+    """The HA environment (harness.ha_inventory), made the way an operator would: pg1
+    converged as a single primary with data, then pg2 and pg3 added in group 'main' and
+    converged (Patroni adopts pg1's data folder) while a client writes; converged twice."""
+    from tests.integration.ha import Writer, database_url, make_probe_table, rows_present
+
     env = load_model(HA_YML)
     _testhosts("image")
     _testhosts("down", str(HA_YML))
     _testhosts("up", str(HA_YML))
     try:
-        first = converge(HA_PY)
+        converge(ha_single_host_inventory())
+        probe = HAHostsUnderTest(env, DeployRun(0, ""), DeployRun(0, ""), HA_PY)
+        rows_before, sysid_before = _counts(probe, "pg1"), _sysid(probe, "pg1")
+        make_probe_table(probe, "pg1")
+        writer = Writer(database_url(probe)).start()
+        try:
+            first = converge(HA_PY)
+        finally:
+            writer.stop()
+        acked = [i for _, i in writer.acked]
         second = converge(HA_PY)
-        yield HostsUnderTest(env, first, second, HA_PY)
+        hosts = HAHostsUnderTest(env, first, second, HA_PY)
+        hosts.conversion = Conversion(
+            sysid_before=sysid_before,
+            sysid_after=_sysid(hosts, "pg1"),
+            rows_before=rows_before,
+            rows_after={m: _counts(hosts, m) for m in env.main_members()},
+            longest_write_gap=writer.longest_gap(),
+            writes=len(acked),
+            lost=len(acked) - rows_present(hosts, "pg1", acked),
+        )
+        yield hosts
     finally:
         _testhosts("down", str(HA_YML))
 

@@ -25,6 +25,7 @@ from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
 PATRONICTL = ("patronictl", "-c", "/etc/patroni/15-main.yml")
+PSQL = "/usr/lib/postgresql/15/bin/psql"
 
 
 def ha_password(role: str) -> str:
@@ -90,9 +91,10 @@ def wait_for(probe: Any, seconds: float, what: str, interval: float = 0.2) -> An
 
 
 def psql(env: HostsUnderTest, host: str, query: str, database: str = "adx_core") -> str:
-    code, output = exec_in(
-        env, host, "psql", "-X", "-A", "-t", "-d", database, "-c", query, user="postgres"
-    )
+    # PostgreSQL's own psql on the socket, not Debian's wrapper: the wrapper parses
+    # postgresql.conf, which Patroni rewrites while it restarts a server.
+    command = (PSQL, "-h", "/var/run/postgresql", "-X", "-A", "-t", "-d", database, "-c", query)
+    code, output = exec_in(env, host, *command, user="postgres")
     assert code == 0, output
     return output.strip()
 

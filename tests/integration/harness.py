@@ -120,6 +120,25 @@ def _ha_files(worker: int) -> tuple[Path, Path]:
 
 
 HA_YML, HA_STATE_DIR = _ha_files(WORKER)
+
+
+def ha_single_host_inventory() -> Path:
+    """The HA environment before it was one: pg1 the one primary (no etcd, no Patroni) and
+    the backup host, sharing the HA environment's state; converting it in place is adding pg2
+    and pg3 in group 'main' (HA_YML)."""
+    data = yaml.safe_load(HA_YML.read_text())
+    data.pop("ha", None)
+    data["hosts"] = {
+        "pg1": {**data["hosts"]["pg1"], "groups": ["primary"]},
+        "backup1": data["hosts"]["backup1"],
+    }
+    folder = HA_YML.parent.parent / "single" / "inventories"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "test.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    shutil.copy(REPO / "inventories" / "test.py", folder / "test.py")
+    return folder / "test.py"
+
+
 HA_PY = HA_YML.with_suffix(".py")
 TEST_PY = TEST_YML.with_suffix(".py")
 _ROW = re.compile(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import HostsUnderTest
+from tests.integration.conftest import HAHostsUnderTest, HostsUnderTest
 from tests.integration.ha import (
     Writer,
     container,
@@ -51,6 +51,25 @@ def _address(env: HostsUnderTest, host: str) -> str:
 def test_converge_twice_the_second_run_changes_nothing(ha_env: HostsUnderTest) -> None:
     assert ha_env.first.changed_ops, "the first run did the work"
     assert ha_env.second.changed_ops == {}
+
+
+def test_a_converged_single_host_converts_in_place(ha_env: HAHostsUnderTest) -> None:
+    """The fixture converged pg1 alone with data, then added pg2 and pg3 while a client
+    wrote: Patroni adopted pg1's data folder (the same system identifier: no dump and
+    restore), every member holds every row, and the client saw a short gap."""
+    conversion = ha_env.conversion
+    assert conversion is not None
+    print(
+        f"convert in place: {conversion.writes} writes acknowledged, longest gap "
+        f"{conversion.longest_write_gap:.1f} s, {conversion.lost} lost; rows "
+        f"{conversion.rows_before}"
+    )
+    assert conversion.sysid_after == conversion.sysid_before
+    assert all(count > 0 for count in conversion.rows_before.values())
+    for member, rows in conversion.rows_after.items():
+        assert rows == conversion.rows_before, member
+    assert conversion.lost == 0 and conversion.writes > 100
+    assert conversion.longest_write_gap < 15
 
 
 def test_three_members_one_leader_one_synchronous_standby(ha_env: HostsUnderTest) -> None:
