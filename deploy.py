@@ -206,6 +206,7 @@ if plan.ha is not None:
             config_file=plan.ha.config_file,
             scope=plan.ha.scope,
             policy=plan.restart_policy,
+            synchronous_mode=bool(plan.ha.dynamic_config["synchronous_mode"]),
             _serial=role == "replica",
         )
     ha.member_ready(

@@ -19,4 +19,5 @@ if plan.ha is not None:
         config_file=plan.ha.config_file,
         port=plan.port,
         to=request.get("to"),
+        synchronous_mode=bool(plan.ha.dynamic_config["synchronous_mode"]),
     )

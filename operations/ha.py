@@ -295,7 +295,7 @@ def rewind_grants(port: int) -> Generator[Any, None, None]:
 
 @operation()
 def switchover(
-    config_file: str, port: int, to: str | None = None
+    config_file: str, port: int, to: str | None = None, synchronous_mode: bool = True
 ) -> Generator[StringCommand, None, None]:
     """
     Hand the leader's role to another member (`adxdb switchover`): `to`, else the synchronous
@@ -305,6 +305,8 @@ def switchover(
     + config_file: Patroni's configuration
     + port: the cluster's port
     + to: the member to lead; None: the synchronous standby
+    + synchronous_mode: the cluster's `ha.synchronous_mode` (then only the synchronous
+      standby may lead next)
 
     **Example:**
 
@@ -316,7 +318,7 @@ def switchover(
     if cluster is None or not cluster.get("members"):
         raise OperationError("Patroni does not answer on this member: no switchover")
     try:
-        leader, candidate = switchover_candidate(cluster["members"], to)
+        leader, candidate = switchover_candidate(cluster["members"], to, synchronous_mode)
     except ValueError as error:
         raise OperationError(str(error)) from None
     if candidate is None:
@@ -340,6 +342,7 @@ def rolling_restart(
     config_file: str,
     scope: str,
     policy: RestartPolicy,
+    synchronous_mode: bool = True,
 ) -> Generator[StringCommand, None, None]:
     """
     Apply settings that wait for a restart (Patroni's `pending_restart`), member by member:
@@ -354,6 +357,7 @@ def rolling_restart(
     + config_file: Patroni's configuration
     + scope: the Patroni cluster's name
     + policy: `auto` restarts, `never` reports
+    + synchronous_mode: the cluster's `ha.synchronous_mode`
 
     **Example:**
 
@@ -383,7 +387,9 @@ def rolling_restart(
     if is_leader:
         cluster = host.get_fact(PatroniCluster, port=port)
         try:
-            leader, candidate = switchover_candidate((cluster or {}).get("members") or [], None)
+            leader, candidate = switchover_candidate(
+                (cluster or {}).get("members") or [], None, synchronous_mode
+            )
         except ValueError as error:
             raise OperationError(f"rolling restart: {error}") from None
         if candidate is not None:

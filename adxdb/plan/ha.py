@@ -342,7 +342,9 @@ def ha_plan(env: Environment, host_name: str, paths: ClusterPaths) -> HAPlan | N
     )
 
 
-def status_rows(members: list[Mapping[str, Any]], slots: list[Mapping[str, Any]]) -> list[str]:
+def status_rows(
+    members: Sequence[Mapping[str, Any]], slots: Sequence[Mapping[str, Any]]
+) -> list[str]:
     """`adxdb cluster-status`: one line per member (role, state, timeline, lag, pending
     restart), then the leader's replication slots."""
     lines = [f"{'member':<10}{'host':<17}{'role':<14}{'state':<18}{'tl':>4}{'lag MB':>8}  restart"]
@@ -363,7 +365,7 @@ def status_rows(members: list[Mapping[str, Any]], slots: list[Mapping[str, Any]]
     return lines
 
 
-def status_problems(members: list[Mapping[str, Any]], expected: Sequence[str]) -> list[str]:
+def status_problems(members: Sequence[Mapping[str, Any]], expected: Sequence[str]) -> list[str]:
     """What makes `cluster-status` exit 1: no running leader, a member missing or not running,
     a pending restart."""
     found = {str(m.get("Member")): m for m in members}
@@ -382,11 +384,12 @@ def status_problems(members: list[Mapping[str, Any]], expected: Sequence[str]) -
 
 
 def switchover_candidate(
-    members: list[Mapping[str, Any]], wanted: str | None
+    members: Sequence[Mapping[str, Any]], wanted: str | None, synchronous: bool = False
 ) -> tuple[str, str | None]:
     """(current leader, candidate) of a switchover: `wanted`, else the synchronous standby,
-    else a running replica; None when the wanted member already leads. ValueError says why
-    there is none."""
+    else a running replica; None when the wanted member already leads. In synchronous mode
+    Patroni hands over to the synchronous standby only (no acknowledged write may be behind
+    the candidate). ValueError says why there is none."""
     leader = next(
         (
             str(m["Member"])
@@ -397,15 +400,24 @@ def switchover_candidate(
     )
     if leader is None:
         raise ValueError("the cluster has no running leader: nothing to switch over from")
+    running = [m for m in members if m.get("State") in ("running", "streaming")]
+    sync = [str(m["Member"]) for m in running if m.get("Role") == "Sync Standby"]
     if wanted is not None:
         if wanted == leader:
             return leader, None
-        member = next((m for m in members if m.get("Member") == wanted), None)
-        if member is None or member.get("State") not in ("running", "streaming"):
+        if wanted not in {str(m["Member"]) for m in running}:
             raise ValueError(f"{wanted} is not a running member of the cluster")
+        if synchronous and wanted not in sync:
+            raise ValueError(
+                f"{wanted} is not the synchronous standby ({', '.join(sync) or 'none yet'}): "
+                "in synchronous mode the leader hands over to it only"
+            )
         return leader, wanted
-    for role in ("Sync Standby", "Replica"):
-        for member in members:
-            if member.get("Role") == role and member.get("State") in ("running", "streaming"):
-                return leader, str(member["Member"])
-    raise ValueError("no running replica to switch over to")
+    if sync:
+        return leader, sync[0]
+    if synchronous:
+        raise ValueError("no synchronous standby runs: no switchover without losing writes")
+    replicas = [str(m["Member"]) for m in running if m.get("Role") == "Replica"]
+    if not replicas:
+        raise ValueError("no running replica to switch over to")
+    return leader, replicas[0]

@@ -10,6 +10,7 @@ import json
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -200,3 +201,81 @@ def rows_present(env: HostsUnderTest, host: str, ids: list[int]) -> int:
     """How many of `ids` the member's probe table holds."""
     listed = ",".join(str(int(i)) for i in ids) or "0"
     return int(psql(env, host, f"SELECT count(*) FROM {PROBE_TABLE} WHERE id IN ({listed})"))
+
+
+@dataclass(frozen=True)
+class Drill:
+    """What a drill does to the leader's host, and how the host is given back."""
+
+    name: str
+    fault: Callable[[HostsUnderTest, str], None]
+    heal: Callable[[HostsUnderTest, str], None]
+    # The leader's host stays reachable over SSH (the deploy runs there during the fault).
+    reachable: bool
+    # Patroni may keep the same leader (it restarts a killed postmaster in place).
+    same_leader_allowed: bool = False
+
+
+def _kill_container(env: HostsUnderTest, host: str) -> None:
+    container(env, host).kill()
+
+
+def start_container(env: HostsUnderTest, host: str) -> None:
+    container(env, host).start()
+    wait_for(lambda: exec_in(env, host, "true")[0] == 0, 30, f"{host} back")
+
+
+def _kill_postmaster(env: HostsUnderTest, host: str) -> None:
+    code, output = exec_in(
+        env, host, "sh", "-c", "kill -9 $(head -n1 /var/lib/postgresql/15/main/postmaster.pid)"
+    )
+    assert code == 0, output
+
+
+def _nothing(env: HostsUnderTest, host: str) -> None:
+    del env, host  # Patroni starts the postmaster again by itself
+
+
+def _network_name(env: HostsUnderTest) -> str:
+    assert env.env.container_network is not None
+    return env.env.container_network.name
+
+
+def _disconnect(env: HostsUnderTest, host: str) -> None:
+    engine_client().networks.get(_network_name(env)).disconnect(container(env, host), force=True)
+
+
+def _reconnect(env: HostsUnderTest, host: str) -> None:
+    network = engine_client().networks.get(_network_name(env))
+    network.connect(container(env, host), ipv4_address=env.env.hosts[host].address)
+    wait_for(lambda: exec_in(env, host, "true")[0] == 0, 30, f"{host} back")
+
+
+def _stop_etcd(env: HostsUnderTest, host: str) -> None:
+    code, output = exec_in(env, host, "sh", "-c", "kill -STOP $(cat /run/adx-etcd.pid)")
+    assert code == 0, output
+
+
+def _continue_etcd(env: HostsUnderTest, host: str) -> None:
+    code, output = exec_in(env, host, "sh", "-c", "kill -CONT $(cat /run/adx-etcd.pid)")
+    assert code == 0, output
+
+
+DRILLS = [
+    Drill("docker kill of the leader", _kill_container, start_container, reachable=False),
+    Drill(
+        "kill -9 of the leader's postmaster",
+        _kill_postmaster,
+        _nothing,
+        reachable=True,
+        same_leader_allowed=True,
+    ),
+    Drill("the leader cut off the network", _disconnect, _reconnect, reachable=False),
+    Drill(
+        "etcd SIGSTOPped on the leader's host",
+        _stop_etcd,
+        _continue_etcd,
+        reachable=True,
+        same_leader_allowed=True,
+    ),
+]

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import HAHostsUnderTest, HostsUnderTest
 from tests.integration.ha import (
+    DRILLS,
+    Drill,
     Writer,
     container,
     database_url,
@@ -27,6 +27,7 @@ from tests.integration.ha import (
     psql,
     put_private,
     rows_present,
+    start_container,
     wait_for,
 )
 from tests.integration.harness import (
@@ -38,7 +39,6 @@ from tests.integration.harness import (
     run_deploy,
     variant_inventory,
 )
-from tools.testhosts.engine import engine_client
 
 CA = "/etc/patroni/tls/ca.crt"
 FAILOVER_SECONDS = 30
@@ -212,84 +212,6 @@ def _deploy_on(env: HostsUnderTest, hosts: list[str]) -> dict[str, int]:
     return run.changed_ops
 
 
-@dataclass(frozen=True)
-class Drill:
-    """What a drill does to the leader's host, and how the host is given back."""
-
-    name: str
-    fault: Callable[[HostsUnderTest, str], None]
-    heal: Callable[[HostsUnderTest, str], None]
-    # The leader's host stays reachable over SSH (the deploy runs there during the fault).
-    reachable: bool
-    # Patroni may keep the same leader (it restarts a killed postmaster in place).
-    same_leader_allowed: bool = False
-
-
-def _kill_container(env: HostsUnderTest, host: str) -> None:
-    container(env, host).kill()
-
-
-def _start_container(env: HostsUnderTest, host: str) -> None:
-    container(env, host).start()
-    wait_for(lambda: exec_in(env, host, "true")[0] == 0, 30, f"{host} back")
-
-
-def _kill_postmaster(env: HostsUnderTest, host: str) -> None:
-    code, output = exec_in(
-        env, host, "sh", "-c", "kill -9 $(head -n1 /var/lib/postgresql/15/main/postmaster.pid)"
-    )
-    assert code == 0, output
-
-
-def _nothing(env: HostsUnderTest, host: str) -> None:
-    del env, host  # Patroni starts the postmaster again by itself
-
-
-def _network_name(env: HostsUnderTest) -> str:
-    assert env.env.container_network is not None
-    return env.env.container_network.name
-
-
-def _disconnect(env: HostsUnderTest, host: str) -> None:
-    engine_client().networks.get(_network_name(env)).disconnect(container(env, host), force=True)
-
-
-def _reconnect(env: HostsUnderTest, host: str) -> None:
-    network = engine_client().networks.get(_network_name(env))
-    network.connect(container(env, host), ipv4_address=_address(env, host))
-    wait_for(lambda: exec_in(env, host, "true")[0] == 0, 30, f"{host} back")
-
-
-def _stop_etcd(env: HostsUnderTest, host: str) -> None:
-    code, output = exec_in(env, host, "sh", "-c", "kill -STOP $(cat /run/adx-etcd.pid)")
-    assert code == 0, output
-
-
-def _continue_etcd(env: HostsUnderTest, host: str) -> None:
-    code, output = exec_in(env, host, "sh", "-c", "kill -CONT $(cat /run/adx-etcd.pid)")
-    assert code == 0, output
-
-
-DRILLS = [
-    Drill("docker kill of the leader", _kill_container, _start_container, reachable=False),
-    Drill(
-        "kill -9 of the leader's postmaster",
-        _kill_postmaster,
-        _nothing,
-        reachable=True,
-        same_leader_allowed=True,
-    ),
-    Drill("the leader cut off the network", _disconnect, _reconnect, reachable=False),
-    Drill(
-        "etcd SIGSTOPped on the leader's host",
-        _stop_etcd,
-        _continue_etcd,
-        reachable=True,
-        same_leader_allowed=True,
-    ),
-]
-
-
 @pytest.mark.parametrize("drill", DRILLS, ids=lambda d: d.name.replace(" ", "-"))
 def test_a_lost_leader_loses_no_acknowledged_write(ha_env: HostsUnderTest, drill: Drill) -> None:
     old = leader(ha_env)
@@ -384,15 +306,22 @@ def test_cluster_status_names_a_member_that_is_down(ha_env: HostsUnderTest) -> N
         )
         assert f"critical: {replica}:" in run.stdout
     finally:
-        _start_container(ha_env, replica)
+        start_container(ha_env, replica)
         converge(ha_env.inventory)
 
 
 def test_switchover_to_a_named_member(ha_env: HostsUnderTest) -> None:
     head = leader(ha_env)
-    target = next(m for m in HA_MEMBERS if m != head)
+    found = members(ha_env)
+    target = next(m["Member"] for m in found if m["Role"] == "Sync Standby")
+    other = next(m["Member"] for m in found if m["Role"] == "Replica")
     refused = run_adxdb("switchover", HA_YML, "--to", "nosuch")
     assert refused.returncode == 2 and "--to nosuch: not a member" in refused.stdout
+    # Synchronous mode: only the synchronous standby may lead next (it has every write).
+    async_refused = run_adxdb("switchover", HA_YML, "--to", other)
+    assert async_refused.returncode != 0
+    assert f"{other} is not the synchronous standby ({target})" in async_refused.stdout
+    assert leader(ha_env) == head
     run = run_adxdb("switchover", HA_YML, "--to", target)
     assert run.returncode == 0, run.stdout[-3000:]
     assert leader(ha_env) == target
@@ -448,7 +377,7 @@ def test_a_move_and_a_new_migration_run_on_the_leader_after_a_failover(
     container(ha_env, old).kill()
     survivors = tuple(m for m in HA_MEMBERS if m != old)
     new = wait_for(lambda: leader(ha_env, survivors), FAILOVER_SECONDS, "a new leader")
-    _start_container(ha_env, old)
+    start_container(ha_env, old)
     directory = tmp_path / "migrations"
     shutil.copytree(REPO / "sql" / "migrations", directory)
     (directory / "tenant" / "012_ha_notes.sql").write_text(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from adxdb.inventory.loader import load_inventory
@@ -136,3 +137,36 @@ def test_config_differences_and_patch() -> None:
     patch = ha.config_patch(wanted, drift)
     assert patch["postgresql"]["parameters"] == {"a": 1, "b": "x", "c": None}
     assert patch["ttl"] == 30
+
+
+MEMBERS = [
+    {"Member": "pg1", "Role": "Leader", "State": "running", "TL": 2},
+    {"Member": "pg2", "Role": "Replica", "State": "streaming", "TL": 2, "Lag in MB": 0},
+    {"Member": "pg3", "Role": "Sync Standby", "State": "streaming", "TL": 2, "Lag in MB": 0},
+]
+
+
+def test_a_switchover_goes_to_the_synchronous_standby() -> None:
+    assert ha.switchover_candidate(MEMBERS, None, synchronous=True) == ("pg1", "pg3")
+    assert ha.switchover_candidate(MEMBERS, "pg3", synchronous=True) == ("pg1", "pg3")
+    assert ha.switchover_candidate(MEMBERS, "pg1", synchronous=True) == ("pg1", None)
+
+
+def test_a_switchover_to_an_asynchronous_replica_is_refused_in_synchronous_mode() -> None:
+    with pytest.raises(ValueError, match="pg2 is not the synchronous standby"):
+        ha.switchover_candidate(MEMBERS, "pg2", synchronous=True)
+    # Negative twin: without synchronous mode any running replica may lead.
+    assert ha.switchover_candidate(MEMBERS, "pg2", synchronous=False) == ("pg1", "pg2")
+
+
+def test_status_problems_name_what_is_wrong() -> None:
+    assert ha.status_problems(MEMBERS, ["pg1", "pg2", "pg3"]) == []
+    down = [MEMBERS[0], {**MEMBERS[1], "State": "stopped"}]
+    assert ha.status_problems(down, ["pg1", "pg2", "pg3"]) == [
+        "pg2: stopped",
+        "pg3: not a member (Patroni does not run it)",
+    ]
+    pending = [{**MEMBERS[0], "Pending restart": "*"}, *MEMBERS[1:]]
+    assert ha.status_problems(pending, ["pg1", "pg2", "pg3"]) == ["pg1: restart pending"]
+    no_leader = [{**m, "Role": "Replica"} for m in MEMBERS]
+    assert ha.status_problems(no_leader, ["pg1", "pg2", "pg3"]) == ["no running leader"]
