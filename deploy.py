@@ -76,6 +76,16 @@ if plan.ha is not None:
         wanted=plan.ha.dynamic_config,
         port=plan.port,
     )
+    ha.no_local_overrides(
+        name="No local override of the dynamic configuration (postgresql.auto.conf)",
+        port=plan.port,
+        names=sorted(plan.ha.dynamic_config["postgresql"]["parameters"]),
+        member=plan.ha.member,
+        rest_url=plan.ha.rest_url,
+        config_file=plan.ha.config_file,
+        scope=plan.ha.scope,
+        policy=plan.restart_policy,
+    )
 elif plan.runs_postgres:
     postgres.server(
         name=f"Server {server} running", version=plan.version, cluster=plan.cluster, port=plan.port
@@ -196,10 +206,15 @@ if plan.seed is not None:
         leader_only=plan.leader_only,
     )
 if plan.ha is not None:
-    for role in ("replica", "leader"):
+    for title, role, after_leader in (
+        ("the replicas", "replica", False),
+        ("the leader", "leader", False),
+        ("the replicas still waiting", "replica", True),
+    ):
         ha.rolling_restart(
-            name=f"Rolling restart: the {role}" + ("s" if role == "replica" else ""),
+            name=f"Rolling restart: {title}",
             role=role,
+            after_leader=after_leader,
             member=plan.ha.member,
             rest_url=plan.ha.rest_url,
             port=plan.port,
@@ -207,7 +222,7 @@ if plan.ha is not None:
             scope=plan.ha.scope,
             policy=plan.restart_policy,
             synchronous_mode=bool(plan.ha.dynamic_config["synchronous_mode"]),
-            _serial=role == "replica",
+            _serial=role != "leader",
         )
     ha.member_ready(
         name="HA member serving (leader writable, replicas streaming)",

@@ -628,6 +628,29 @@ class PgRewindGrants(FactBase[list[str] | None]):
         return None if data is None else [str(name) for name in data]
 
 
+class PgAutoConfSettings(FactBase[list[str] | None]):
+    """
+    The settings the server's `postgresql.auto.conf` sets (`ALTER SYSTEM`, or what a restore
+    tool left there); None when the server is down.
+
+    .. code:: python
+
+        ["archive_mode"]
+    """
+
+    def requires_command(self, port: int) -> str:
+        return "psql"
+
+    def command(self, port: int) -> StringCommand:
+        return if_ready(
+            port, psql_query(port, "postgres", sqlfiles.load("facts/auto_conf_settings"))
+        )
+
+    def process(self, output: list[str]) -> list[str] | None:
+        data = parse_json(output)
+        return None if data is None else [str(name) for name in data]
+
+
 class PatroniCluster(FactBase[dict[str, Any] | None]):
     """
     The HA cluster as this member sees it (`patronictl list`) and this member's replication

@@ -19,6 +19,8 @@ from adxdb.plan.ha import (
     config_differences,
     config_patch,
     removed_parameters,
+    reset_overrides_sql,
+    restart_handover,
     switchover_candidate,
 )
 from operations.facts import (
@@ -27,6 +29,7 @@ from operations.facts import (
     PatroniDynamicConfig,
     PatroniMember,
     PatroniReady,
+    PgAutoConfSettings,
     PgInRecovery,
     PgRewindGrants,
 )
@@ -294,6 +297,66 @@ def rewind_grants(port: int) -> Generator[Any, None, None]:
 
 
 @operation()
+def no_local_overrides(
+    port: int,
+    names: Sequence[str],
+    member: str,
+    rest_url: str,
+    config_file: str,
+    scope: str,
+    policy: RestartPolicy,
+) -> Generator[Any, None, None]:
+    """
+    Keep this member on the cluster's settings: a setting of the dynamic configuration that
+    this member's `postgresql.auto.conf` overrides (an `ALTER SYSTEM`, or `archive_mode = off`
+    left by a restore) is reset there and the member restarted (a standby at once; the leader
+    in place), so that it archives once it leads. Under restart policy `never` it reports.
+
+    + port: the cluster's port
+    + names: the parameters of the dynamic configuration
+    + member, rest_url, config_file, scope: this member, its REST API, Patroni's configuration
+      and the cluster's name
+    + policy: `auto` restarts, `never` reports
+
+    **Example:**
+
+    .. code:: python
+
+        no_local_overrides(name="No local overrides", port=5432, names=["archive_mode"],
+                           member="pg2", rest_url="https://10.0.0.11:8008",
+                           config_file="/etc/patroni/15-main.yml", scope="adx-prod-adx",
+                           policy="auto")
+    """
+    found = host.get_fact(PgAutoConfSettings, port=port)
+    if found is None:
+        raise OperationError(f"cannot read settings: no PostgreSQL server answers on port {port}")
+    overridden = sorted(set(found) & set(names))
+    if not overridden:
+        host.noop("no setting of the dynamic configuration is overridden on this member")
+        return
+    if policy == "never":
+        logger.warning(
+            "%sRESTART PENDING: postgresql.auto.conf overrides the dynamic configuration: %s "
+            "(a reset and a restart under restart policy auto)",
+            host.print_prefix,
+            ", ".join(overridden),
+        )
+        host.noop(f"overridden here: {', '.join(overridden)} (restart policy: never)")
+        return
+    logger.warning(
+        "%spostgresql.auto.conf overrides the dynamic configuration: %s (reset, restart)",
+        host.print_prefix,
+        ", ".join(overridden),
+    )
+    yield from run_sql_script(port, "postgres", reset_overrides_sql(overridden), "auto-conf-reset")
+    yield StringCommand(
+        "runuser", "-u", "postgres", "--", "patronictl", "-c", QuoteString(config_file),
+        "restart", QuoteString(scope), QuoteString(member), "--force",
+    )  # fmt: skip
+    yield _wait_ready(rest_url, port)
+
+
+@operation()
 def switchover(
     config_file: str, port: int, to: str | None = None, synchronous_mode: bool = True
 ) -> Generator[StringCommand, None, None]:
@@ -343,12 +406,16 @@ def rolling_restart(
     scope: str,
     policy: RestartPolicy,
     synchronous_mode: bool = True,
+    after_leader: bool = False,
 ) -> Generator[StringCommand, None, None]:
     """
     Apply settings that wait for a restart (Patroni's `pending_restart`), member by member:
-    called once for the replicas (`role="replica"`, one host at a time: `_serial`), then for
-    the leader (`role="leader"`), which first hands its role to the synchronous standby, so
-    the cluster changes leader at most once. Under restart policy `never` it reports only.
+    called for the replicas (`role="replica"`, one host at a time: `_serial`), then for the
+    leader (`role="leader"`), then for the replicas still waiting (`after_leader=True`). The
+    leader first hands its role to a synchronous standby that needs no restart itself, so the
+    cluster changes leader at most once; when none is (a lowered `max_connections`: standbys
+    keep the primary's value until it restarts), the leader restarts in place and the
+    standbys follow. Under restart policy `never` it reports only.
 
     + role: which members this call restarts: "replica" or "leader"
     + member: this member's name
@@ -358,6 +425,7 @@ def rolling_restart(
     + scope: the Patroni cluster's name
     + policy: `auto` restarts, `never` reports
     + synchronous_mode: the cluster's `ha.synchronous_mode`
+    + after_leader: the pass after the leader's restart (replicas; reported once, before)
 
     **Example:**
 
@@ -377,22 +445,29 @@ def rolling_restart(
         host.noop("no restart pending")
         return
     if policy == "never":
-        logger.warning(
-            "%sRESTART PENDING: a setting waits for a restart (restart policy: never)",
-            host.print_prefix,
-        )
+        if not after_leader:
+            logger.warning(
+                "%sRESTART PENDING: a setting waits for a restart (restart policy: never)",
+                host.print_prefix,
+            )
         host.noop("restart pending (restart policy: never)")
         return
     ctl = ("runuser", "-u", "postgres", "--", "patronictl", "-c", QuoteString(config_file))
     if is_leader:
         cluster = host.get_fact(PatroniCluster, port=port)
         try:
-            leader, candidate = switchover_candidate(
-                (cluster or {}).get("members") or [], None, synchronous_mode
+            leader, candidate = restart_handover(
+                (cluster or {}).get("members") or [], synchronous_mode
             )
         except ValueError as error:
             raise OperationError(f"rolling restart: {error}") from None
-        if candidate is not None:
+        if candidate is None:
+            logger.warning(
+                "%sRESTART: the leader restarts in place (every standby that could lead "
+                "waits for a restart too: they take the setting after the leader)",
+                host.print_prefix,
+            )
+        else:
             logger.warning(
                 "%sRESTART: %s hands over to %s, then restarts",
                 host.print_prefix,
@@ -406,6 +481,14 @@ def rolling_restart(
             yield inline_script("ha_member.sh", "wait-leader", config_file, candidate)
     else:
         logger.warning("%sRESTART: a replica restarts (restart policy: auto)", host.print_prefix)
+    if after_leader:
+        # The leader's new value reaches a standby's control file once it replays the
+        # leader's parameter-change record: a restart before that keeps the old value.
+        yield inline_script(
+            "ha_member.sh", "restart-pending", config_file, scope, member, rest_url,
+            str(READY_SECONDS), str(port),
+        )  # fmt: skip
+        return
     yield StringCommand(
         *ctl, "restart", QuoteString(scope), QuoteString(member), "--force", "--pending"
     )

@@ -2,8 +2,9 @@
 
 `DATABASE_URL` connects as `adx_app` over TLS `verify-full` (against the environment's CA) to
 the primary's PostgreSQL port published on 127.0.0.1 (every member's, for an HA main cluster,
-the writable one chosen by libpq); the `DB_*` pool settings follow with the contract's
-defaults.
+the writable one chosen by libpq); `DATABASE_READ_URL` is for read-only work (an HA cluster's
+standby where one runs, else the leader; the primary itself without HA); the `DB_*` pool
+settings follow with the contract's defaults.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ def ca_path(inventory: Inventory) -> Path:
     return inventory.state_dir / "ca.crt"
 
 
-def database_url(inventory: Inventory) -> str:
+def database_url(inventory: Inventory, read_only: bool = False) -> str:
     """adx_app's URL: the primary, or every member of an HA main cluster with
-    `target_session_attrs=read-write` (libpq connects to whichever member leads now)."""
+    `target_session_attrs=read-write` (libpq connects to whichever member leads now), or
+    `prefer-standby` for read-only work (`read_only`)."""
     env = inventory.env
     endpoints = []
     for member in env.main_members():
@@ -33,7 +35,8 @@ def database_url(inventory: Inventory) -> str:
     password = quote(inventory.password(APP_ROLE).get_secret_value(), safe="")
     options = {"sslmode": "verify-full", "sslrootcert": str(ca_path(inventory))}
     if env.is_ha():
-        options |= {"target_session_attrs": "read-write", "connect_timeout": "5"}
+        attrs = "prefer-standby" if read_only else "read-write"
+        options |= {"target_session_attrs": attrs, "connect_timeout": "5"}
     query = urlencode(options)
     hosts = ",".join(endpoints)
     return f"postgresql://{APP_ROLE}:{password}@{hosts}/{MAIN_DATABASE}?{query}"
@@ -42,6 +45,9 @@ def database_url(inventory: Inventory) -> str:
 def render_app_env(inventory: Inventory) -> str:
     """The file's text: single-quoted, since the URL holds '&', which a shell sourcing the file
     would take as a command."""
-    lines = [f"DATABASE_URL={shlex.quote(database_url(inventory))}"]
+    lines = [
+        f"DATABASE_URL={shlex.quote(database_url(inventory))}",
+        f"DATABASE_READ_URL={shlex.quote(database_url(inventory, read_only=True))}",
+    ]
     lines += [f"{name}={value}" for name, value in POOL_DEFAULTS.items()]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ host's TLS server. Each side knows the other by its certificate's common name
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,17 +170,31 @@ def render_repository_config(
     return text
 
 
-def render_schedule(backups: Backups, stanza_names: list[str]) -> str:
+def render_schedule(
+    backups: Backups, stanza_names: list[str], standby_stanzas: Collection[str] = ()
+) -> str:
     """The cron file of the repository's host: full backups and differential ones in between,
-    as postgres, for every stanza."""
+    as postgres, for every stanza. A stanza of an HA cluster (`standby_stanzas`) is backed up
+    from a standby when one runs (pgBackRest's `backup-standby`: the leader sends only what a
+    standby cannot), else from the leader: with no standby, pgBackRest 2.45 refuses before it
+    copies anything, and the second command takes the backup from the leader."""
     text = HEADER + "SHELL=/bin/sh\n" + "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
     for stanza in stanza_names:
         command = f"pgbackrest --stanza={stanza}"
-        text += (
-            f"{backups.full_schedule} postgres {command} --type=full backup\n"
-            + f"{backups.diff_schedule} postgres {command} --type=diff backup\n"
-        )
+        for schedule, kind in ((backups.full_schedule, "full"), (backups.diff_schedule, "diff")):
+            line = f"{command} --type={kind} backup"
+            if stanza in standby_stanzas:
+                line = (
+                    f"{command} --type={kind} --backup-standby=y backup"
+                    f" || {command} --type={kind} --no-backup-standby backup"
+                )
+            text += f"{schedule} postgres {line}\n"
     return text
+
+
+def standby_stanzas(env: Environment) -> tuple[str, ...]:
+    """The stanzas of clusters with standbys (an HA cluster): backed up from a standby."""
+    return tuple(s.name for s in stanzas(env) if len(s.hosts) > 1)
 
 
 @dataclass(frozen=True)

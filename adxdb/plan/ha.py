@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from psycopg import sql
 from pydantic import SecretStr
 
 from adxdb.contract import PATRONI_REST_USER, REPLICATION_ROLE, SUPERUSER
@@ -241,10 +242,9 @@ def patroni_config(
     if env.backups.enabled and env.backup_host() is not None:
         methods.append("pgbackrest")
         postgresql["pgbackrest"] = {
-            "command": (
-                f"pgbackrest --stanza={env.backups.stanza} --delta --type=standby "
-                "--archive-mode=off restore"
-            ),
+            # archive_mode as it is (no `--archive-mode=off`: it would land in the replica's
+            # postgresql.auto.conf, and the replica would not archive once it leads).
+            "command": f"pgbackrest --stanza={env.backups.stanza} --delta --type=standby restore",
             "keep_data": True,
             "no_params": True,
         }
@@ -421,3 +421,46 @@ def switchover_candidate(
     if not replicas:
         raise ValueError("no running replica to switch over to")
     return leader, replicas[0]
+
+
+def restart_handover(
+    members: Sequence[Mapping[str, Any]], synchronous: bool = False
+) -> tuple[str, str | None]:
+    """(leader, member it hands over to before it restarts), None to restart it in place.
+
+    The heir is a running synchronous standby (any running replica outside synchronous mode)
+    with no restart pending of its own. A standby still waiting after its own restart is one
+    whose setting cannot take effect before the leader's: a lowered `max_connections` (or
+    another setting a standby keeps at the primary's value, read from its control file) stays
+    at the old value until the leader has restarted with the new one. Handing over to it would
+    only move the pending restart, so the leader restarts in place and the standbys after it."""
+    leader = next(
+        (
+            str(m["Member"])
+            for m in members
+            if m.get("Role") == "Leader" and m.get("State") == "running"
+        ),
+        None,
+    )
+    if leader is None:
+        raise ValueError("the cluster has no running leader")
+    roles = ("Sync Standby",) if synchronous else ("Sync Standby", "Replica")
+    ready = [
+        m
+        for m in members
+        if m.get("State") in ("running", "streaming")
+        and m.get("Role") in roles
+        and not m.get("Pending restart")
+    ]
+    ready.sort(key=lambda m: roles.index(str(m.get("Role"))))
+    return leader, (str(ready[0]["Member"]) if ready else None)
+
+
+def reset_overrides_sql(names: Sequence[str]) -> str:
+    """Reset what a member's postgresql.auto.conf sets for `names` (it would override the
+    dynamic configuration there), then reload."""
+    statements = [
+        sql.SQL("ALTER SYSTEM RESET {}").format(sql.Identifier(name)).as_string() + ";\n"
+        for name in names
+    ]
+    return "".join(statements) + "SELECT pg_catalog.pg_reload_conf();\n"

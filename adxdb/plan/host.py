@@ -351,7 +351,11 @@ def _backup_schedule(inventory: Inventory, host_name: str) -> ManagedFile | None
     return ManagedFile(
         "pgBackRest schedule",
         pgbackrest.SCHEDULE_FILE,
-        pgbackrest.render_schedule(inventory.env.backups, list(plan.repository_stanzas)),
+        pgbackrest.render_schedule(
+            inventory.env.backups,
+            list(plan.repository_stanzas),
+            pgbackrest.standby_stanzas(inventory.env),
+        ),
         "root",
         "root",
         "644",

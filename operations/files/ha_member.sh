@@ -10,6 +10,11 @@
 #   ha_member.sh wait-leader CONFIG MEMBER         until Patroni says MEMBER leads, running
 #   ha_member.sh ready REST_URL PORT               print {"state":..,"role":..,"receiver":..,
 #                                                  "pending_restart":..}
+#   ha_member.sh restart-pending CONFIG SCOPE MEMBER REST_URL SECONDS PORT
+#                                                  restart a member whose restart is pending
+#                                                  until it is not (3 tries, 5 s apart: a
+#                                                  standby takes a lowered setting once it
+#                                                  replayed the leader's change)
 set -euo pipefail
 
 mode=$1
@@ -37,6 +42,17 @@ ready() {
     [ "$(printf '%s' "$found" | jq -r .state)" = running ] || return 1
     [ "$(printf '%s' "$found" | jq -r .role)" = master ] && return 0
     [ "$(printf '%s' "$found" | jq -r .receiver)" = streaming ]
+}
+
+wait_ready() {
+    # wait_ready REST_URL SECONDS PORT
+    for _ in $(seq 1 $(($2 * 2))); do
+        if ready "$1" "$3"; then return 0; fi
+        sleep 0.5
+    done
+    echo "Patroni does not run this member $2 s on: $(member_state "$1" "$3")" \
+        "(see /var/log/adx/patroni.log or journalctl -u patroni@*)" >&2
+    return 1
 }
 
 stop_server() {
@@ -80,17 +96,27 @@ wait-leader)
     echo "$2 does not lead 60 s after the switchover" >&2
     exit 1
     ;;
-wait-ready)
-    url=$1
-    seconds=$2
-    port=$3
-    for _ in $(seq 1 $((seconds * 2))); do
-        if ready "$url" "$port"; then exit 0; fi
-        sleep 0.5
+restart-pending)
+    config=$1
+    scope=$2
+    member=$3
+    url=$4
+    seconds=$5
+    port=$6
+    for try in 1 2 3; do
+        runuser -u postgres -- patronictl -c "$config" restart "$scope" "$member" --force \
+            --pending >/dev/null
+        wait_ready "$url" "$seconds" "$port"
+        if [ "$(member_state "$url" "$port" | jq -r .pending_restart)" != true ]; then
+            exit 0
+        fi
+        [ "$try" = 3 ] || sleep 5
     done
-    echo "Patroni does not run this member ${seconds} s on: $(member_state "$url" "$port")" \
-        "(see /var/log/adx/patroni.log or journalctl -u patroni@*)" >&2
+    echo "$member still waits for a restart after 3 restarts: $(member_state "$url" "$port")" >&2
     exit 1
+    ;;
+wait-ready)
+    wait_ready "$1" "$2" "$3"
     ;;
 *)
     echo "ha_member.sh: unknown mode $mode" >&2

@@ -106,7 +106,7 @@ def ha_inventory(worker: int) -> dict[str, Any]:
     }
     data["hosts"] = hosts
     data["tenants"] = [t for t in data["tenants"] if t.get("isolation") != "database"]
-    data["ha"] = {"ttl": 20, "loop_wait": 3, "retry_timeout": 5}
+    data["ha"] = {"ttl": 15, "loop_wait": 3, "retry_timeout": 6}
     data["state_dir"] = str(REPO / ".adx" / f"test-ha-w{worker}")
     return data
 

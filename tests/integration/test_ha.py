@@ -6,10 +6,13 @@ for real while a client writes, and no acknowledged write is lost."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.integration.conftest import HAHostsUnderTest, HostsUnderTest
@@ -32,6 +35,7 @@ from tests.integration.ha import (
 )
 from tests.integration.harness import (
     HA_MEMBERS,
+    HA_STATE_DIR,
     HA_YML,
     REPO,
     converge,
@@ -42,6 +46,7 @@ from tests.integration.harness import (
 
 CA = "/etc/patroni/tls/ca.crt"
 FAILOVER_SECONDS = 30
+OVERRIDES_OP = "No local override of the dynamic configuration (postgresql.auto.conf)"
 
 
 def _address(env: HostsUnderTest, host: str) -> str:
@@ -164,6 +169,37 @@ def _etcd_range(env: HostsUnderTest, host: str, *cert: str) -> tuple[int, str]:
     )
 
 
+def _auto_conf(env: HostsUnderTest, member: str) -> list[str]:
+    found = psql(
+        env,
+        member,
+        "SELECT string_agg(DISTINCT name, ',' ORDER BY name) FROM pg_file_settings "
+        "WHERE sourcefile LIKE '%/postgresql.auto.conf'",
+        database="postgres",
+    )
+    return found.split(",") if found else []
+
+
+def test_every_member_archives_once_it_leads(ha_env: HostsUnderTest) -> None:
+    """Replicas made by pgBackRest keep archive_mode on (a restore's `--archive-mode=off`
+    would stay in their postgresql.auto.conf, and a promoted replica would not archive)."""
+    for member in HA_MEMBERS:
+        assert psql(ha_env, member, "SHOW archive_mode", database="postgres") == "on", member
+        assert _auto_conf(ha_env, member) == [], member
+
+
+def test_a_local_override_on_a_member_is_reset(ha_env: HostsUnderTest) -> None:
+    head = leader(ha_env)
+    replica = next(m for m in HA_MEMBERS if m != head)
+    psql(ha_env, replica, "ALTER SYSTEM SET work_mem = '7MB'", database="postgres")
+    assert _auto_conf(ha_env, replica) == ["work_mem"]  # the probe sees an override
+    run = converge(ha_env.inventory)
+    assert run.changed_ops.get(OVERRIDES_OP) == 1
+    assert _auto_conf(ha_env, replica) == []
+    assert psql(ha_env, replica, "SHOW work_mem", database="postgres") != "7MB"
+    assert converge(ha_env.inventory).changed_ops == {}
+
+
 def test_etcd_refuses_a_client_without_a_certificate(ha_env: HostsUnderTest) -> None:
     code, status = _etcd_range(ha_env, "pg2")
     assert code != 0 and status.strip() == "000"  # the TLS handshake is refused
@@ -279,6 +315,30 @@ def _timelines(env: HostsUnderTest) -> set[int]:
     return {int(m["TL"]) for m in members(env) if m.get("TL") is not None}
 
 
+def _app_env(inventory: Path, state_dir: Path) -> dict[str, str]:
+    run = run_adxdb("app-env", inventory)
+    assert run.returncode == 0, run.stdout
+    sourced = subprocess.run(
+        ["bash", "-c", f"set -a; . {state_dir / 'app.env'}; set +a; env"],
+        capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]},
+    ).stdout  # fmt: skip
+    return dict(line.split("=", 1) for line in sourced.splitlines() if "=" in line)
+
+
+def _in_recovery(url: str) -> bool:
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+    assert row is not None
+    return bool(row[0])
+
+
+def test_app_env_reads_from_a_standby_and_writes_to_the_leader(ha_env: HostsUnderTest) -> None:
+    variables = _app_env(HA_YML, HA_STATE_DIR)
+    assert _in_recovery(variables["DATABASE_READ_URL"])
+    # Negative twin: the writable URL lands on the leader.
+    assert not _in_recovery(variables["DATABASE_URL"])
+
+
 def test_cluster_status_lists_every_member(ha_env: HostsUnderTest) -> None:
     run = run_adxdb("cluster-status", HA_YML)
     assert run.returncode == 0, run.stdout
@@ -332,6 +392,74 @@ def test_switchover_to_a_named_member(ha_env: HostsUnderTest) -> None:
     assert converge(ha_env.inventory).changed_ops == {}
 
 
+def _scheduled_backup_command(env: HostsUnderTest, kind: str) -> str:
+    """The backup host's cron line for the main stanza's `kind` backup, without its schedule
+    and user (what cron would run)."""
+    code, text = exec_in(env, "backup1", "cat", "/etc/cron.d/adx-pgbackrest")
+    assert code == 0, text
+    line = next(
+        row for row in text.splitlines() if "--stanza=adx " in row and f"--type={kind}" in row
+    )
+    return line.split(None, 6)[6]
+
+
+def _backup_manifest_option(env: HostsUnderTest, label: str, option: str) -> str:
+    code, text = exec_in(
+        env, "backup1", "cat", f"/var/lib/pgbackrest/backup/adx/{label}/backup.manifest"
+    )
+    assert code == 0, text
+    prefix = f"{option}="
+    return next(row for row in text.splitlines() if row.startswith(prefix))[len(prefix) :]
+
+
+def _backups(env: HostsUnderTest) -> list[str]:
+    code, text = exec_in(
+        env, "backup1", "pgbackrest", "--stanza=adx", "--output=json", "info", user="postgres"
+    )
+    assert code == 0, text
+    return [b["label"] for b in json.loads(text)[0]["backup"]]
+
+
+def test_a_scheduled_backup_is_taken_from_a_standby(ha_env: HostsUnderTest) -> None:
+    before = _backups(ha_env)
+    command = _scheduled_backup_command(ha_env, "diff")
+    code, output = exec_in(ha_env, "backup1", "sh", "-c", command, user="postgres")
+    assert code == 0, output
+    after = _backups(ha_env)
+    assert len(after) == len(before) + 1
+    print(f"backup from a standby: {after[-1]} ({command})")
+    assert _backup_manifest_option(ha_env, after[-1], "option-backup-standby") == "true"
+    # Negative twin: the deploy's first full backup was taken from the leader alone.
+    assert _backup_manifest_option(ha_env, before[0], "option-backup-standby") == "false"
+
+
+def test_archiving_follows_the_leader_after_failovers(ha_env: HostsUnderTest) -> None:
+    """The drills before this one moved the leader: the new leader's WAL reaches the backup
+    host (pgbackrest check switches a segment and waits for it in the repository)."""
+    head = leader(ha_env)
+    assert head is not None
+    current = psql(ha_env, head, "SELECT pg_walfile_name(pg_current_wal_lsn())")
+    timeline = int(current[:8], 16)
+    assert timeline > 1, "no failover happened before this test"
+    code, output = exec_in(ha_env, head, "pgbackrest", "--stanza=adx", "check", user="postgres")
+    assert code == 0, output
+    archived = _archived_segments(ha_env, timeline)
+    print(f"archiving after failovers: leader {head}, timeline {timeline}, {archived} segments")
+    assert archived > 0
+    # Negative twin: a timeline no server has reached has nothing in the repository.
+    assert _archived_segments(ha_env, timeline + 1) == 0
+
+
+def _archived_segments(env: HostsUnderTest, timeline: int) -> int:
+    """WAL segments of `timeline` in the backup host's repository (named TTTTTTTTLLLLLLLLSS)."""
+    code, text = exec_in(
+        env, "backup1", "find", "/var/lib/pgbackrest/archive/adx", "-type", "f",
+        "-name", f"{timeline:08X}????????????????-*",
+    )  # fmt: skip
+    assert code == 0, text
+    return len(text.split())
+
+
 def test_a_restart_setting_is_applied_by_a_rolling_restart(
     ha_env: HostsUnderTest, tmp_path: Path
 ) -> None:
@@ -365,8 +493,51 @@ def test_a_restart_setting_is_applied_by_a_rolling_restart(
     new = leader(ha_env)
     assert new is not None and rows_present(ha_env, new, acked) == len(acked)
     assert converge(variant).changed_ops == {}
-    converge(ha_env.inventory)  # back to the environment's settings (another rolling restart)
-    assert psql(ha_env, HA_MEMBERS[0], "SHOW max_connections", database="postgres") == "100"
+    _back_to_the_environments_settings(ha_env)
+
+
+def test_a_lowered_setting_restarts_the_leader_in_place_then_the_replicas(
+    ha_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    """A standby keeps a lowered max_connections at the primary's value until the primary
+    has restarted with the new one: the leader restarts first, in place, and no leader
+    change only moves the pending restart."""
+    head = leader(ha_env)
+    assert head is not None
+    make_probe_table(ha_env, head)
+    timelines = _timelines(ha_env)
+    variant = variant_inventory(
+        tmp_path, {"postgres": {"settings": {"max_connections": 80}}}, base=HA_YML
+    )
+    writer = Writer(database_url(ha_env)).start()
+    try:
+        wait_for(lambda: writer.acked_after(time.monotonic() - 2) > 20, 30, "writes flow")
+        run = converge(variant)
+        time.sleep(2)
+    finally:
+        writer.stop()
+    acked = [i for _, i in writer.acked]
+    print(
+        f"lowered setting: leader {head} -> {leader(ha_env)}, timeline {timelines} -> "
+        f"{_timelines(ha_env)}, longest write gap {writer.longest_gap():.1f} s, "
+        f"{len(acked)} writes acknowledged, restarts {run.changed_ops}"
+    )
+    assert leader(ha_env) == head and _timelines(ha_env) == timelines  # no leader change
+    assert run.changed_ops.get("Rolling restart: the leader") == 1
+    assert run.changed_ops.get("Rolling restart: the replicas still waiting") == 2
+    assert not any(m.get("Pending restart") for m in members(ha_env))
+    for member in HA_MEMBERS:
+        assert psql(ha_env, member, "SHOW max_connections", database="postgres") == "80"
+    assert rows_present(ha_env, head, acked) == len(acked)
+    assert converge(variant).changed_ops == {}
+    _back_to_the_environments_settings(ha_env)
+
+
+def _back_to_the_environments_settings(env: HostsUnderTest) -> None:
+    converge(env.inventory)
+    assert not any(m.get("Pending restart") for m in members(env))
+    for member in HA_MEMBERS:
+        assert psql(env, member, "SHOW max_connections", database="postgres") == "100"
 
 
 def test_a_move_and_a_new_migration_run_on_the_leader_after_a_failover(

@@ -28,6 +28,9 @@ def test_an_ha_cluster_url_names_every_member_and_asks_for_the_writable_one(
     query = parse_qs(url.query)
     assert query["target_session_attrs"] == ["read-write"]
     assert query["sslmode"] == ["verify-full"]
+    read = urlsplit(database_url(load_inventory(write(tmp_path, data)), read_only=True))
+    assert read.netloc == url.netloc
+    assert parse_qs(read.query)["target_session_attrs"] == ["prefer-standby"]
 
 
 def test_a_single_primary_url_names_it_alone(tmp_path: Path) -> None:
@@ -36,3 +39,5 @@ def test_a_single_primary_url_names_it_alone(tmp_path: Path) -> None:
     url = urlsplit(database_url(load_inventory(write(tmp_path, data))))
     assert url.netloc.split("@")[1] == "127.0.0.1:55001"
     assert "target_session_attrs" not in parse_qs(url.query)
+    inventory = load_inventory(write(tmp_path, data))
+    assert database_url(inventory, read_only=True) == database_url(inventory)

@@ -337,3 +337,15 @@ def test_the_archive_is_whole_or_its_gap_after_the_last_backup_is_found() -> Non
     assert plan.archive_gap(names[:2], "000000010000000000000003") is None
     assert plan.archive_gap([], "000000010000000000000003") is None
     assert plan.archive_gap(names, "") is None  # a backup without its WAL range
+
+
+def test_an_ha_clusters_backups_come_from_a_standby_else_the_leader() -> None:
+    backups = Backups(full_schedule="0 2 * * 0", diff_schedule="0 2 * * 1-6")
+    text = plan.render_schedule(backups, ["adx", "tenant1"], ("adx",))
+    assert (
+        "0 2 * * 0 postgres pgbackrest --stanza=adx --type=full --backup-standby=y backup"
+        " || pgbackrest --stanza=adx --type=full --no-backup-standby backup\n"
+    ) in text
+    # Negative twin: a single-host cluster has no standby to take it from.
+    assert "0 2 * * 1-6 postgres pgbackrest --stanza=tenant1 --type=diff backup\n" in text
+    assert plan.standby_stanzas(environment()) == ()

@@ -108,7 +108,8 @@ def test_patroni_configuration_of_a_member(tmp_path: Path) -> None:
     assert replication["sslmode"] == "verify-full"
     assert config["postgresql"]["create_replica_methods"] == ["pgbackrest", "basebackup"]
     assert "archive-get" in config["postgresql"]["recovery_conf"]["restore_command"]
-    assert "--archive-mode=off" in config["postgresql"]["pgbackrest"]["command"]
+    # A replica keeps archive_mode as the leader has it: it archives once it leads.
+    assert "--archive-mode" not in config["postgresql"]["pgbackrest"]["command"]
     # Valid YAML as Patroni reads it.
     text = ha.render_patroni_config(inventory.env, "pg3", PATHS, inventory.passwords)
     assert yaml.safe_load(text)["scope"] == config["scope"]
@@ -170,3 +171,28 @@ def test_status_problems_name_what_is_wrong() -> None:
     assert ha.status_problems(pending, ["pg1", "pg2", "pg3"]) == ["pg1: restart pending"]
     no_leader = [{**m, "Role": "Replica"} for m in MEMBERS]
     assert ha.status_problems(no_leader, ["pg1", "pg2", "pg3"]) == ["no running leader"]
+
+
+def test_a_restarting_leader_hands_over_to_a_standby_that_needs_no_restart() -> None:
+    assert ha.restart_handover(MEMBERS, synchronous=True) == ("pg1", "pg3")
+    # The synchronous standby still waits (a lowered max_connections): restart in place.
+    waiting = [MEMBERS[0], MEMBERS[1], {**MEMBERS[2], "Pending restart": "*"}]
+    assert ha.restart_handover(waiting, synchronous=True) == ("pg1", None)
+    # Outside synchronous mode an asynchronous replica that needs no restart may lead.
+    assert ha.restart_handover(waiting, synchronous=False) == ("pg1", "pg2")
+    with pytest.raises(ValueError, match="no running leader"):
+        ha.restart_handover([{**m, "Role": "Replica"} for m in MEMBERS])
+
+
+def test_the_backup_host_backs_an_ha_cluster_up_from_a_standby(tmp_path: Path) -> None:
+    inventory = load_inventory(write(tmp_path, _ha()))
+    schedule = host_plan(inventory, "backup1", RUN).backup_schedule
+    assert schedule is not None
+    assert "--stanza=adx --type=full --backup-standby=y backup" in schedule.content
+
+
+def test_overrides_are_reset_as_identifiers() -> None:
+    assert ha.reset_overrides_sql(["archive_mode", "work_mem"]) == (
+        'ALTER SYSTEM RESET "archive_mode";\nALTER SYSTEM RESET "work_mem";\n'
+        "SELECT pg_catalog.pg_reload_conf();\n"
+    )
