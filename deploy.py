@@ -76,16 +76,6 @@ if plan.ha is not None:
         wanted=plan.ha.dynamic_config,
         port=plan.port,
     )
-    ha.no_local_overrides(
-        name="No local override of the dynamic configuration (postgresql.auto.conf)",
-        port=plan.port,
-        names=sorted(plan.ha.dynamic_config["postgresql"]["parameters"]),
-        member=plan.ha.member,
-        rest_url=plan.ha.rest_url,
-        config_file=plan.ha.config_file,
-        scope=plan.ha.scope,
-        policy=plan.restart_policy,
-    )
 elif plan.runs_postgres:
     postgres.server(
         name=f"Server {server} running", version=plan.version, cluster=plan.cluster, port=plan.port
@@ -206,6 +196,21 @@ if plan.seed is not None:
         leader_only=plan.leader_only,
     )
 if plan.ha is not None:
+    ha.member_ready(
+        name="HA member serving (a new replica copied)",
+        rest_url=plan.ha.rest_url,
+        port=plan.port,
+    )
+    ha.no_local_overrides(
+        name="No local override of the dynamic configuration (postgresql.auto.conf)",
+        port=plan.port,
+        names=sorted(plan.ha.dynamic_config["postgresql"]["parameters"]),
+        member=plan.ha.member,
+        rest_url=plan.ha.rest_url,
+        config_file=plan.ha.config_file,
+        scope=plan.ha.scope,
+        policy=plan.restart_policy,
+    )
     for title, role, after_leader in (
         ("the replicas", "replica", False),
         ("the leader", "leader", False),

@@ -178,7 +178,9 @@ def patroni_member(
 def member_ready(rest_url: str, port: int) -> Generator[StringCommand, None, None]:
     """
     Wait until Patroni runs this member as it should: the leader writable, a replica streaming
-    from it (its first copy of the leader may take a while: pgBackRest or pg_basebackup).
+    from it (its first copy of the leader may take a while: pgBackRest or pg_basebackup). In
+    synchronous mode a leader with a replica running is ready once Patroni has named its
+    synchronous standby: until then a lost leader could not fail over.
 
     + rest_url: this member's REST API
     + port: the cluster's port
@@ -190,9 +192,8 @@ def member_ready(rest_url: str, port: int) -> Generator[StringCommand, None, Non
         member_ready(name="Member streaming", rest_url="https://10.0.0.10:8008", port=5432)
     """
     state = host.get_fact(PatroniReady, rest_url=rest_url, port=port)
-    if state.get("state") == "running" and (
-        state.get("role") == "master" or state.get("receiver") == "streaming"
-    ):
+    leads = state.get("role") == "master" and not state.get("no_synchronous_standby")
+    if state.get("state") == "running" and (leads or state.get("receiver") == "streaming"):
         host.noop(f"Patroni runs this member ({state['role']})")
         return
     yield _wait_ready(rest_url, port)
@@ -393,7 +394,10 @@ def switchover(
         "switchover", "--leader", QuoteString(leader), "--candidate", QuoteString(candidate),
         "--force",
     )  # fmt: skip
-    yield inline_script("ha_member.sh", "wait-leader", config_file, candidate)
+    # In synchronous mode, until its synchronous standby is named, a lost new leader could not
+    # fail over: the job ends once one is.
+    sync = ("sync",) if synchronous_mode else ()
+    yield inline_script("ha_member.sh", "wait-leader", config_file, candidate, *sync)
 
 
 @operation()

@@ -6,10 +6,14 @@
 #                                                  cluster only: the caller checked)
 #   ha_member.sh wait-initialized ENDPOINTS KEY    until etcd holds the cluster's initialize key
 #   ha_member.sh wait-ready REST_URL SECONDS PORT  until Patroni runs the member: the leader
-#                                                  writable, a replica streaming
-#   ha_member.sh wait-leader CONFIG MEMBER         until Patroni says MEMBER leads, running
+#                                                  writable (and, in synchronous mode with a
+#                                                  replica running, its synchronous standby
+#                                                  named), a replica streaming
+#   ha_member.sh wait-leader CONFIG MEMBER [sync]  until Patroni says MEMBER leads, running
+#                                                  (with "sync": its synchronous standby named)
 #   ha_member.sh ready REST_URL PORT               print {"state":..,"role":..,"receiver":..,
-#                                                  "pending_restart":..}
+#                                                  "pending_restart":..,
+#                                                  "no_synchronous_standby":..}
 #   ha_member.sh restart-pending CONFIG SCOPE MEMBER REST_URL SECONDS PORT
 #                                                  restart a member whose restart is pending
 #                                                  until it is not (3 tries, 5 s apart: a
@@ -22,7 +26,7 @@ shift
 tls=/etc/patroni/tls
 
 member_state() {
-    local member state role receiver pending
+    local member state role receiver pending no_sync sync_mode
     member=$(curl -s --max-time 2 --cacert "$tls/ca.crt" "$1/patroni" 2>/dev/null) || member=
     state=$(printf '%s' "$member" | jq -r '.state // empty' 2>/dev/null) || state=
     role=$(printf '%s' "$member" | jq -r '.role // empty' 2>/dev/null) || role=
@@ -30,17 +34,36 @@ member_state() {
         pending=false
     receiver=$(runuser -u postgres -- psql -X -A -t -p "$2" -d postgres \
         -c "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null) || receiver=
+    # A leader in synchronous mode with a replica running but no synchronous standby yet
+    # (right after a switchover or a restart) could not fail over: not ready.
+    no_sync=false
+    if [ "$role" = master ]; then
+        sync_mode=$(curl -s --max-time 2 --cacert "$tls/ca.crt" "$1/config" 2>/dev/null |
+            jq -r '.synchronous_mode // false' 2>/dev/null) || sync_mode=false
+        if [ "$sync_mode" = true ]; then
+            no_sync=$(curl -s --max-time 2 --cacert "$tls/ca.crt" "$1/cluster" 2>/dev/null |
+                jq -r '[.members[]? | select(.role != "leader")] as $others
+                    | ($others | any(.state == "running" or .state == "streaming"))
+                      and ($others | all(.role != "sync_standby"))' 2>/dev/null) ||
+                no_sync=false
+        fi
+    fi
     jq -cn --arg state "$state" --arg role "$role" --arg receiver "$receiver" \
-        --argjson pending "${pending:-false}" \
-        '{state: $state, role: $role, receiver: $receiver, pending_restart: $pending}'
+        --argjson pending "${pending:-false}" --argjson no_sync "${no_sync:-false}" \
+        '{state: $state, role: $role, receiver: $receiver, pending_restart: $pending,
+          no_synchronous_standby: $no_sync}'
 }
 
 ready() {
-    # The leader writable, a replica streaming from it.
+    # The leader writable (with its synchronous standby, in synchronous mode, once a replica
+    # runs), a replica streaming from it.
     local found
     found=$(member_state "$1" "$2")
     [ "$(printf '%s' "$found" | jq -r .state)" = running ] || return 1
-    [ "$(printf '%s' "$found" | jq -r .role)" = master ] && return 0
+    if [ "$(printf '%s' "$found" | jq -r .role)" = master ]; then
+        [ "$(printf '%s' "$found" | jq -r .no_synchronous_standby)" = false ]
+        return
+    fi
     [ "$(printf '%s' "$found" | jq -r .receiver)" = streaming ]
 }
 
@@ -85,15 +108,21 @@ ready)
     member_state "$1" "$2"
     ;;
 wait-leader)
+    # With "sync": and, once another member runs, a synchronous standby is named.
+    sync=${3:-}
     for _ in $(seq 1 120); do
         if runuser -u postgres -- patronictl -c "$1" list -f json 2>/dev/null |
-            jq -e --arg m "$2" 'any(.[]; .Member == $m and .Role == "Leader" and .State == "running")' \
+            jq -e --arg m "$2" --arg sync "$sync" '
+                any(.[]; .Member == $m and .Role == "Leader" and .State == "running")
+                and ($sync != "sync"
+                     or any(.[]; .Role == "Sync Standby")
+                     or all(.[]; .Member == $m or (.State != "running" and .State != "streaming")))' \
                 >/dev/null; then
             exit 0
         fi
         sleep 0.5
     done
-    echo "$2 does not lead 60 s after the switchover" >&2
+    echo "$2 does not lead 60 s after the switchover${sync:+ (with a synchronous standby)}" >&2
     exit 1
     ;;
 restart-pending)
