@@ -81,6 +81,14 @@ def leader(env: HostsUnderTest, survivors: tuple[str, ...] = HA_MEMBERS) -> str 
     return None
 
 
+def synchronous_standby(env: HostsUnderTest, survivors: tuple[str, ...] = HA_MEMBERS) -> str | None:
+    """The member Patroni names synchronous standby, seen from the first of `survivors`."""
+    return next(
+        (str(m["Member"]) for m in members(env, survivors) if m.get("Role") == "Sync Standby"),
+        None,
+    )
+
+
 def wait_for(probe: Any, seconds: float, what: str, interval: float = 0.2) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
