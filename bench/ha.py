@@ -39,6 +39,7 @@ from tests.integration.ha import (  # noqa: E402
     leader,
     make_probe_table,
     rows_present,
+    synchronous_standby,
     wait_for,
 )
 from tests.integration.harness import HA_MEMBERS, HA_PY, HA_YML, DeployRun, converge  # noqa: E402
@@ -53,8 +54,9 @@ def _testhosts(*args: str) -> None:
     )
 
 
-def one_drill(env: HostsUnderTest, drill: Drill) -> tuple[float, float, int]:
-    """(seconds to a running leader, longest write gap, acknowledged writes lost)."""
+def one_drill(env: HostsUnderTest, drill: Drill) -> tuple[float, float, int, float]:
+    """(seconds to a running leader, longest write gap, acknowledged writes lost, seconds until
+    the leader has a synchronous standby again: the cluster could survive a second loss)."""
     old = leader(env)
     assert old is not None
     make_probe_table(env, old)
@@ -70,6 +72,8 @@ def one_drill(env: HostsUnderTest, drill: Drill) -> tuple[float, float, int]:
         new = wait_for(lambda: leader(env, survivors), 120, "a leader")
         elected = time.monotonic() - struck
         wait_for(lambda: writer.acked_after(time.monotonic() - 1) > 5, 120, "writes again")
+        wait_for(lambda: synchronous_standby(env, survivors), 120, "a synchronous standby")
+        safe = time.monotonic() - struck
         time.sleep(1)
     finally:
         writer.stop()
@@ -77,7 +81,7 @@ def one_drill(env: HostsUnderTest, drill: Drill) -> tuple[float, float, int]:
     acked = [i for _, i in writer.acked]
     lost = len(acked) - rows_present(env, new, acked)
     converge(env.inventory)  # the old leader rejoins
-    return elected, writer.longest_gap(), lost
+    return elected, writer.longest_gap(), lost, safe
 
 
 def main() -> int:
@@ -96,14 +100,19 @@ def main() -> int:
             f"HA main cluster: {len(HA_MEMBERS)} members, ttl {ha.ttl} s, loop_wait "
             f"{ha.loop_wait} s, retry_timeout {ha.retry_timeout} s; {args.repeat} runs each"
         )
-        print(f"{'drill':<40}{'leader median':>14}{'worst':>8}{'gap median':>12}{'worst':>8}  lost")
+        print(
+            f"{'drill':<40}{'leader median':>14}{'worst':>8}{'gap median':>12}{'worst':>8}"
+            f"{'sync standby median':>21}{'worst':>8}  lost"
+        )
         for drill in DRILLS:
             runs = [one_drill(hosts, drill) for _ in range(args.repeat)]
             elected = [r[0] for r in runs]
             gaps = [r[1] for r in runs]
+            safe = [r[3] for r in runs]
             print(
                 f"{drill.name:<40}{statistics.median(elected):>13.1f}s{max(elected):>7.1f}s"
-                f"{statistics.median(gaps):>11.1f}s{max(gaps):>7.1f}s  {sum(r[2] for r in runs)}",
+                f"{statistics.median(gaps):>11.1f}s{max(gaps):>7.1f}s"
+                f"{statistics.median(safe):>20.1f}s{max(safe):>7.1f}s  {sum(r[2] for r in runs)}",
                 flush=True,
             )
     finally:
