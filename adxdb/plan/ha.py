@@ -383,14 +383,9 @@ def status_problems(members: Sequence[Mapping[str, Any]], expected: Sequence[str
     return problems
 
 
-def switchover_candidate(
-    members: Sequence[Mapping[str, Any]], wanted: str | None, synchronous: bool = False
-) -> tuple[str, str | None]:
-    """(current leader, candidate) of a switchover: `wanted`, else the synchronous standby,
-    else a running replica; None when the wanted member already leads. In synchronous mode
-    Patroni hands over to the synchronous standby only (no acknowledged write may be behind
-    the candidate). ValueError says why there is none."""
-    leader = next(
+def running_leader(members: Sequence[Mapping[str, Any]]) -> str | None:
+    """The member `patronictl list` shows leading and running, if one does."""
+    return next(
         (
             str(m["Member"])
             for m in members
@@ -398,6 +393,16 @@ def switchover_candidate(
         ),
         None,
     )
+
+
+def switchover_candidate(
+    members: Sequence[Mapping[str, Any]], wanted: str | None, synchronous: bool = False
+) -> tuple[str, str | None]:
+    """(current leader, candidate) of a switchover: `wanted`, else the synchronous standby,
+    else a running replica; None when the wanted member already leads. In synchronous mode
+    Patroni hands over to the synchronous standby only (no acknowledged write may be behind
+    the candidate). ValueError says why there is none."""
+    leader = running_leader(members)
     if leader is None:
         raise ValueError("the cluster has no running leader: nothing to switch over from")
     running = [m for m in members if m.get("State") in ("running", "streaming")]
@@ -434,14 +439,7 @@ def restart_handover(
     another setting a standby keeps at the primary's value, read from its control file) stays
     at the old value until the leader has restarted with the new one. Handing over to it would
     only move the pending restart, so the leader restarts in place and the standbys after it."""
-    leader = next(
-        (
-            str(m["Member"])
-            for m in members
-            if m.get("Role") == "Leader" and m.get("State") == "running"
-        ),
-        None,
-    )
+    leader = running_leader(members)
     if leader is None:
         raise ValueError("the cluster has no running leader")
     roles = ("Sync Standby",) if synchronous else ("Sync Standby", "Replica")
