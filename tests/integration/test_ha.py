@@ -40,6 +40,7 @@ from tests.integration.harness import (
     HA_STATE_DIR,
     HA_YML,
     REPO,
+    DeployRun,
     converge,
     run_adxdb,
     run_deploy,
@@ -468,23 +469,32 @@ def _archived_segments(env: HostsUnderTest, timeline: int) -> int:
     return len(text.split())
 
 
-def test_a_restart_setting_is_applied_by_a_rolling_restart(
-    ha_env: HostsUnderTest, tmp_path: Path
-) -> None:
-    head = leader(ha_env)
+def _restart_setting_while_writing(
+    env: HostsUnderTest, tmp_path: Path, max_connections: int
+) -> tuple[str, set[int], Path, DeployRun, Writer]:
+    """Converge `max_connections` (a restart setting) while a client writes: (the leader
+    before, the timelines before, the variant inventory, its run, the stopped writer)."""
+    head = leader(env)
     assert head is not None
-    make_probe_table(ha_env, head)
-    timelines = _timelines(ha_env)
+    make_probe_table(env, head)
+    timelines = _timelines(env)
     variant = variant_inventory(
-        tmp_path, {"postgres": {"settings": {"max_connections": 120}}}, base=HA_YML
+        tmp_path, {"postgres": {"settings": {"max_connections": max_connections}}}, base=HA_YML
     )
-    writer = Writer(database_url(ha_env)).start()
+    writer = Writer(database_url(env)).start()
     try:
         wait_for(lambda: writer.acked_after(time.monotonic() - 2) > 20, 30, "writes flow")
         run = converge(variant)
         time.sleep(2)
     finally:
         writer.stop()
+    return head, timelines, variant, run, writer
+
+
+def test_a_restart_setting_is_applied_by_a_rolling_restart(
+    ha_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    head, timelines, variant, run, writer = _restart_setting_while_writing(ha_env, tmp_path, 120)
     acked = [i for _, i in writer.acked]
     after = _timelines(ha_env)
     print(
@@ -510,20 +520,7 @@ def test_a_lowered_setting_restarts_the_leader_in_place_then_the_replicas(
     """A standby keeps a lowered max_connections at the primary's value until the primary
     has restarted with the new one: the leader restarts first, in place, and no leader
     change only moves the pending restart."""
-    head = leader(ha_env)
-    assert head is not None
-    make_probe_table(ha_env, head)
-    timelines = _timelines(ha_env)
-    variant = variant_inventory(
-        tmp_path, {"postgres": {"settings": {"max_connections": 80}}}, base=HA_YML
-    )
-    writer = Writer(database_url(ha_env)).start()
-    try:
-        wait_for(lambda: writer.acked_after(time.monotonic() - 2) > 20, 30, "writes flow")
-        run = converge(variant)
-        time.sleep(2)
-    finally:
-        writer.stop()
+    head, timelines, variant, run, writer = _restart_setting_while_writing(ha_env, tmp_path, 80)
     acked = [i for _, i in writer.acked]
     print(
         f"lowered setting: leader {head} -> {leader(ha_env)}, timeline {timelines} -> "
@@ -543,6 +540,7 @@ def test_a_lowered_setting_restarts_the_leader_in_place_then_the_replicas(
 
 def _back_to_the_environments_settings(env: HostsUnderTest) -> None:
     converge(env.inventory)
+    assert converge(env.inventory).changed_ops == {}
     assert not any(m.get("Pending restart") for m in members(env))
     for member in HA_MEMBERS:
         assert psql(env, member, "SHOW max_connections", database="postgres") == "100"
