@@ -1,4 +1,4 @@
-"""A switchover of the main cluster (DESIGN.md decision 8), run by
+"""A switchover of a cluster Patroni runs (DESIGN.md decision 8), run by
 `adxdb switchover INVENTORY --cluster NAME [--to HOST]`, which limits pyinfra to one member
 that answers and passes `--data adx_switchover={"to": HOST or null}`.
 """
@@ -15,7 +15,7 @@ plan = host_plan(loaded(host.data.adx_inventory), host.data.adx_host, RunInfo.no
 request = host.data.get("adx_switchover") or {}
 if plan.ha is not None:
     ha.switchover(
-        name="Switchover of the main cluster",
+        name=f"Switchover of cluster {plan.ha.cluster}",
         config_file=plan.ha.config_file,
         port=plan.port,
         to=request.get("to"),

@@ -421,22 +421,39 @@ def _cluster_view(inventory_yml: Path, members: Sequence[str], port: int) -> tup
         if view and view.get("members"):
             return member, view
         problems.append(f"{member}: Patroni does not answer")
-    raise AdxError("no member of the main cluster answers: " + "; ".join(problems))
+    raise AdxError("no member of the cluster answers: " + "; ".join(problems))
 
 
-def cluster_status(inventory_yml: Path, as_json: bool) -> int:
-    """Members of the main cluster (role, state, timeline, lag, pending restart) and the
-    leader's replication slots; exit 1 on no leader, a member not running or a restart
-    pending."""
+def _ha_cluster(env: Any, name: str) -> Any:
+    """The estate's cluster called `name` (`main`, or a dedicated tenant cluster), refused
+    unless Patroni runs it."""
+    found = {c.name: c for c in env.estate_clusters()}
+    cluster = found.get(name)
+    if cluster is None:
+        names = ", ".join(c.name for c in found.values() if c.ha) or "none"
+        raise AdxError(f"--cluster {name}: no such cluster (the clusters Patroni runs: {names})")
+    if not cluster.ha:
+        raise AdxError(
+            f"--cluster {name}: one host, {cluster.members[0]} (no Patroni): there is no "
+            "other member"
+        )
+    return cluster
+
+
+def cluster_status(inventory_yml: Path, as_json: bool, cluster_name: str = "main") -> int:
+    """Members of a cluster (role, state, timeline, lag, pending restart) and the leader's
+    replication slots; exit 1 on no leader, a member not running or a restart pending."""
     from adxdb.inventory.loader import load_inventory
     from adxdb.plan.ha import status_problems, status_rows
 
     try:
         env = load_inventory(inventory_yml).env
-        if not env.is_ha():
+        if cluster_name == "main" and not env.is_ha():
             print(f"main cluster: one primary, {env.primary_host()} (no Patroni)")
             return 0
-        asked, view = _cluster_view(inventory_yml, env.main_members(), env.postgres.port)
+        cluster = _ha_cluster(env, cluster_name)
+        expected = list(cluster.members)
+        asked, view = _cluster_view(inventory_yml, expected, env.postgres.port)
         members = view["members"]
         leader = next((m["Member"] for m in members if m.get("Role") == "Leader"), None)
         slots = view.get("slots") or []
@@ -447,9 +464,10 @@ def cluster_status(inventory_yml: Path, as_json: bool) -> int:
             slots = (found["PatroniCluster"] or {}).get("slots") or []
     except AdxError as error:
         return _refused(error)
-    problems = status_problems(members, env.main_members())
+    problems = status_problems(members, expected)
     if as_json:
-        print(json.dumps({"members": members, "slots": slots, "problems": problems}, indent=2))
+        document = {"cluster": cluster.name, "members": members, "slots": slots}
+        print(json.dumps({**document, "problems": problems}, indent=2))
     else:
         print("\n".join(status_rows(members, slots)))
         for problem in problems:
@@ -457,19 +475,18 @@ def cluster_status(inventory_yml: Path, as_json: bool) -> int:
     return 1 if problems else 0
 
 
-def switchover(inventory_yml: Path, cluster: str, to: str | None, extra: Sequence[str]) -> int:
-    """Run the switchover deploy on a member of the main cluster that answers."""
+def switchover(inventory_yml: Path, cluster_name: str, to: str | None, extra: Sequence[str]) -> int:
+    """Run the switchover deploy on a member of the cluster that answers."""
     from adxdb.inventory.loader import load_inventory
 
     try:
         env = load_inventory(inventory_yml).env
-        if cluster != "main":
-            raise AdxError(f"--cluster {cluster}: the only HA cluster is 'main'")
-        if not env.is_ha():
+        if cluster_name == "main" and not env.is_ha():
             raise AdxError("the main cluster has one primary: there is nothing to switch over to")
-        if to is not None and to not in env.main_members():
-            raise AdxError(f"--to {to}: not a member of the main cluster")
-        asked, _ = _cluster_view(inventory_yml, env.main_members(), env.postgres.port)
+        cluster = _ha_cluster(env, cluster_name)
+        if to is not None and to not in cluster.members:
+            raise AdxError(f"--to {to}: not a member of cluster {cluster.name}")
+        asked, _ = _cluster_view(inventory_yml, list(cluster.members), env.postgres.port)
     except AdxError as error:
         return _refused(error)
     data = json.dumps({"to": to})
@@ -580,15 +597,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     horizon_parser.add_argument("slug", help="the tenant's slug")
     status_parser = sub.add_parser(
         "cluster-status",
-        help="the main cluster's members (role, lag, timeline, pending restart) and slots",
+        help="a cluster's members (role, lag, timeline, pending restart) and slots",
     )
     status_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
+    status_parser.add_argument(
+        "--cluster", default="main", help="main, or a dedicated tenant cluster's name"
+    )
     status_parser.add_argument("--json", action="store_true", help="one JSON document")
     switch_parser = sub.add_parser(
-        "switchover", help="hand the main cluster's leader role to another member"
+        "switchover", help="hand a cluster's leader role to another member"
     )
     switch_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
-    switch_parser.add_argument("--cluster", default="main", help="the HA cluster (main)")
+    switch_parser.add_argument(
+        "--cluster", default="main", help="main, or a dedicated tenant cluster's name"
+    )
     switch_parser.add_argument("--to", help="the member to lead; default: the synchronous standby")
     switch_parser.epilog = "Other options (e.g. -v) are passed on to pyinfra."
     args, passed_on = parser.parse_known_args(argv)
@@ -596,7 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.job == "cluster-status":
         if passed_on:
             parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
-        return cluster_status(args.inventory, args.json)
+        return cluster_status(args.inventory, args.json, args.cluster)
     if args.job == "switchover":
         return switchover(args.inventory, args.cluster, args.to, passed_on)
 

@@ -92,6 +92,9 @@ class TenantConnections:
                 "port": str(route.db_port),
                 "dbname": route.db_name,
             }
+            if "," in route.db_host:
+                # A dedicated cluster's members: libpq tries each, keeps the one that leads.
+                params["target_session_attrs"] = "read-write"
             self._pools[key] = make_pool(self.settings, make_conninfo(**params))
         return self._pools[key]
 

@@ -38,6 +38,7 @@ def environment_problems(env: Environment) -> list[tuple[str, str]]:
         *_role_problems(env),
         *_database_problems(env),
         *_tenant_problems(env),
+        *_cluster_problems(env),
         *_tls_problems(env),
         *_backup_problems(env),
         *_ha_problems(env),
@@ -197,9 +198,22 @@ def _tenant_problems(env: Environment) -> Problems:
                 "an rls tenant has no role of its own (its rows are in the shared tables): "
                 "remove the password",
             )
-        if tenant.isolation == "database":
+        if tenant.isolation == "database" and tenant.cluster is not None:
+            if tenant.host is not None:
+                yield (
+                    f"{where}.host",
+                    "a database tenant is on a dedicated host or a dedicated cluster: name "
+                    "either host or cluster, not both",
+                )
+            elif tenant.cluster not in env.clusters:
+                known = ", ".join(sorted(env.clusters)) or "none"
+                yield (
+                    f"{where}.cluster",
+                    f"{tenant.cluster!r} is not a cluster of this environment (clusters: {known})",
+                )
+        elif tenant.isolation == "database":
             if tenant.host is None:
-                yield f"{where}.host", "is required for isolation 'database'"
+                yield f"{where}.host", "is required for isolation 'database' (or cluster)"
             elif tenant.host not in env.hosts:
                 yield f"{where}.host", f"{tenant.host!r} is not a host of this environment"
             elif "main" in env.hosts[tenant.host].groups:
@@ -210,7 +224,22 @@ def _tenant_problems(env: Environment) -> Problems:
                 )
             elif "backup" in env.hosts[tenant.host].groups:
                 yield f"{where}.host", f"{tenant.host!r} is the backup host: it holds no database"
-        elif tenant.host is not None:
+            else:
+                cluster = next(
+                    (n for n, c in env.clusters.items() if tenant.host in c.members), None
+                )
+                if cluster is not None:
+                    yield (
+                        f"{where}.host",
+                        f"{tenant.host!r} is a member of cluster {cluster!r}: name the cluster "
+                        f"(cluster: {cluster}), whose leader Patroni elects",
+                    )
+        elif tenant.cluster is not None:
+            yield (
+                f"{where}.cluster",
+                f"is only allowed for isolation 'database', not {tenant.isolation!r}",
+            )
+        if tenant.isolation != "database" and tenant.host is not None:
             yield (
                 f"{where}.host",
                 f"is only allowed for isolation 'database', not {tenant.isolation!r}",
@@ -260,28 +289,71 @@ def _backup_problems(env: Environment) -> Problems:
             )
 
 
+def _cluster_problems(env: Environment) -> Problems:
+    """Dedicated tenant clusters: members that exist, are dedicated tenant hosts, each in one
+    cluster; names that are no host's (a lone host's stanza is its name) nor the main
+    stanza's."""
+    member_of: dict[str, str] = {}
+    for name, cluster in env.clusters.items():
+        where = f"clusters.{name}"
+        if name in env.hosts or name in (env.backups.stanza, "main"):
+            yield (
+                where,
+                f"{name!r} is also a host's name, 'main' or the main stanza's: a cluster's "
+                "stanza and Patroni scope are its name: rename it",
+            )
+        if len(set(cluster.members)) != len(cluster.members):
+            yield f"{where}.members", "names a host twice"
+        for index, member in enumerate(cluster.members):
+            if member not in env.hosts:
+                yield (
+                    f"{where}.members[{index}]",
+                    f"{member!r} is not a host of this environment",
+                )
+            elif "tenant_hosts" not in env.hosts[member].groups:
+                yield (
+                    f"{where}.members[{index}]",
+                    f"{member!r} is not in group 'tenant_hosts': a dedicated cluster's members "
+                    "are dedicated tenant hosts",
+                )
+            elif member in member_of and member_of[member] != name:
+                yield (
+                    f"{where}.members[{index}]",
+                    f"{member!r} is also a member of cluster {member_of[member]!r}",
+                )
+            member_of.setdefault(member, name)
+
+
 def _ha_problems(env: Environment) -> Problems:
-    if not env.is_ha():
+    if not env.any_ha():
         if any("main" in host.groups for host in env.hosts.values()):
             return  # a 'main' of one member: refused above
         for key in ("etcd", "ha"):
             if getattr(env, key) is not None:
                 yield (
                     key,
-                    "applies to a main cluster of two or more members (group 'main'); this "
-                    "environment has one primary",
+                    "applies to a cluster of two or more members (group 'main', or a "
+                    "dedicated tenant cluster); this environment has none",
                 )
         return
     members = env.etcd_members()
     where = "etcd.members" if env.etcd is not None and env.etcd.members else "hosts"
+    if not members:
+        yield (
+            "etcd.members",
+            "the dedicated tenant clusters need etcd, and the main cluster has one primary: "
+            "name etcd's hosts (3 or 5 members of the estate's clusters)",
+        )
+        return
+    ha_members = {m for c in env.estate_clusters() if c.ha for m in c.members}
     for index, member in enumerate(members):
         if member not in env.hosts:
             yield f"etcd.members[{index}]", f"{member!r} is not a host of this environment"
-        elif member not in env.main_members():
+        elif member not in ha_members:
             yield (
                 f"etcd.members[{index}]",
-                f"{member!r} is not a member of the main cluster: etcd runs on the main "
-                "cluster's members only (for now)",
+                f"{member!r} is not a member of a cluster Patroni runs: etcd runs on the "
+                "members of the main or a dedicated tenant cluster only (for now)",
             )
     if len(set(members)) != len(members):
         yield "etcd.members", "names a host twice"

@@ -6,6 +6,7 @@ secret values; it names where each secret comes from (see `adxdb.inventory.secre
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -106,7 +107,13 @@ class Tenant(Frozen):
     id: UUID
     name: Annotated[str, Field(min_length=1, max_length=200)]
     isolation: IsolationLevel = "rls"
-    host: HostName | None = None
+    host: HostName | None = Field(
+        default=None, description="a database tenant's dedicated host (a cluster of one)"
+    )
+    cluster: PgIdentifier | None = Field(
+        default=None,
+        description="a database tenant's dedicated cluster of several members (`clusters:`)",
+    )
     connection_limit: ConnectionLimit = -1
     state: Literal["present", "absent"] = "present"
     drop: bool = Field(
@@ -224,6 +231,30 @@ class HA(Frozen):
     )
 
 
+class TenantCluster(Frozen):
+    """A dedicated tenant cluster of two or more members (hosts in group `tenant_hosts`):
+    Patroni runs it on the environment's etcd, like an HA main cluster; its stanza is its
+    name."""
+
+    members: Annotated[tuple[HostName, ...], Field(min_length=2)]
+
+
+@dataclass(frozen=True)
+class ClusterMembers:
+    """One PostgreSQL cluster of the estate: the main one (`main`), a dedicated tenant cluster
+    (its `clusters:` key) or a lone dedicated tenant host (its host name); its pgBackRest
+    stanza; its members (Patroni runs a cluster of two or more)."""
+
+    name: str
+    stanza: str
+    members: tuple[str, ...]
+    main: bool = False
+
+    @property
+    def ha(self) -> bool:
+        return len(self.members) >= 2
+
+
 class ContainerNetwork(Frozen):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
     subnet: IPv4Network
@@ -278,6 +309,7 @@ class Environment(Frozen):
     roles: dict[RoleName, Role] = Field(default_factory=dict)
     databases: dict[DatabaseName, Database] = Field(default_factory=dict)
     tenants: tuple[Tenant, ...] = ()
+    clusters: dict[PgIdentifier, TenantCluster] = Field(default_factory=dict)
     migrations: MigrationSettings = MigrationSettings()
     moves: MoveSettings = MoveSettings()
     backups: Backups = Backups()
@@ -338,15 +370,48 @@ class Environment(Frozen):
         """The main cluster has more than one member: Patroni runs it."""
         return sum("main" in h.groups for h in self.hosts.values()) >= 2
 
+    def any_ha(self) -> bool:
+        """Some cluster of the estate (main or a dedicated tenant one) runs under Patroni."""
+        return self.is_ha() or bool(self.clusters)
+
+    def estate_clusters(self) -> list[ClusterMembers]:
+        """Every PostgreSQL cluster: the main one, each dedicated tenant cluster (by name),
+        each dedicated host in no cluster (by name): the same order whatever order the
+        inventory lists them in."""
+        found = [ClusterMembers("main", self.backups.stanza, tuple(self.main_members()), True)]
+        found += [
+            ClusterMembers(name, name, tuple(self.clusters[name].members))
+            for name in sorted(self.clusters)
+        ]
+        taken = {m for c in found for m in c.members}
+        found += [
+            ClusterMembers(name, name, (name,))
+            for name in sorted(self.database_hosts())
+            if name not in taken
+        ]
+        return found
+
+    def cluster_of(self, host_name: str) -> ClusterMembers:
+        """The cluster `host_name` is a member of (a database host)."""
+        return next(c for c in self.estate_clusters() if host_name in c.members)
+
+    def tenant_cluster(self, tenant: Tenant) -> ClusterMembers:
+        """The cluster holding the tenant's data: its dedicated cluster or host, else main."""
+        if tenant.isolation == "database" and tenant.cluster is not None:
+            return next(c for c in self.estate_clusters() if c.name == tenant.cluster)
+        if tenant.isolation == "database" and tenant.host is not None:
+            return self.cluster_of(tenant.host)
+        return self.estate_clusters()[0]
+
     def ha_settings(self) -> HA:
         return self.ha or HA()
 
     def etcd_members(self) -> list[str]:
-        if not self.is_ha():
+        if not self.any_ha():
             return []
         if self.etcd is not None and self.etcd.members:
             return list(self.etcd.members)
-        return self.main_members()
+        return self.main_members() if self.is_ha() else []
 
     def etcd_settings(self) -> Etcd:
         return self.etcd or Etcd()

@@ -62,7 +62,7 @@ def role_passwords(
         for index, tenant in enumerate(env.tenants)
         if tenant.isolation != "rls" and tenant.state == "present"
     ]
-    if env.is_ha():
+    if env.any_ha():
         wanted.append((PATRONI_REST_USER, env.ha_settings().rest_password, "ha.rest_password"))
     passwords: dict[str, SecretStr] = {}
     problems: list[str] = []

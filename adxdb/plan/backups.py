@@ -52,13 +52,10 @@ class ClusterStanza:
 
 
 def stanzas(env: Environment) -> list[ClusterStanza]:
-    """The main cluster (its primary, or every member of an HA main cluster: `backups.stanza`)
-    and each dedicated tenant host (its own name)."""
-    main = tuple(env.main_members())
-    # By host name: the same files whatever order the inventory lists its hosts in.
-    hosts = sorted(env.database_hosts())
-    dedicated = [ClusterStanza(name, (name,)) for name in hosts if name not in main]
-    return [ClusterStanza(env.backups.stanza, main), *dedicated]
+    """One per cluster: the main cluster (its primary, or every member of an HA main cluster:
+    `backups.stanza`), each dedicated tenant cluster (its name, every member) and each
+    dedicated tenant host in no cluster (its own name)."""
+    return [ClusterStanza(c.stanza, c.members) for c in env.estate_clusters()]
 
 
 def stanza_of(env: Environment, host_name: str) -> str:

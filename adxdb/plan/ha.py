@@ -1,4 +1,4 @@
-"""High availability of the main cluster rendered from the model (DESIGN.md decision 8): etcd's
+"""High availability of the estate's clusters rendered from the model (DESIGN.md decision 8): etcd's
 configuration on its members, Patroni's on the cluster's members, and the dynamic
 configuration (settings, pg_hba) Patroni keeps in etcd.
 
@@ -19,7 +19,7 @@ from psycopg import sql
 from pydantic import SecretStr
 
 from adxdb.contract import PATRONI_REST_USER, REPLICATION_ROLE, SUPERUSER
-from adxdb.inventory.model import Environment
+from adxdb.inventory.model import ClusterMembers, Environment
 from adxdb.inventory.types import SettingValue
 from adxdb.plan import backups as pgbackrest
 from adxdb.plan.config import HEADER, ClusterPaths, hba_rows, settings
@@ -46,9 +46,11 @@ REPLICATION_SETTINGS: dict[str, SettingValue] = {
 }
 
 
-def scope(env: Environment) -> str:
-    """The Patroni cluster's name (its key under the namespace in etcd)."""
-    return f"adx-{env.name}-{env.backups.stanza}"
+def scope(env: Environment, cluster: ClusterMembers | None = None) -> str:
+    """The Patroni cluster's name (its key under the namespace in etcd): from its stanza (the
+    main cluster's by default)."""
+    stanza = env.backups.stanza if cluster is None else cluster.stanza
+    return f"adx-{env.name}-{stanza}"
 
 
 def config_file(paths: ClusterPaths) -> str:
@@ -113,13 +115,16 @@ def _dcs_value(value: SettingValue) -> str | int | float:
     return value
 
 
-def dcs_parameters(env: Environment, paths: ClusterPaths) -> dict[str, str | int | float]:
+def dcs_parameters(
+    env: Environment, paths: ClusterPaths, stanza: str
+) -> dict[str, str | int | float]:
     """The server settings of every member: the deploy's own and the inventory's (the same as
-    a single host's conf.d file), the replication settings, and the slots' WAL limit."""
+    a single host's conf.d file; archiving to the cluster's `stanza`), the replication
+    settings, and the slots' WAL limit."""
     wanted: dict[str, SettingValue] = {
         **REPLICATION_SETTINGS,
         "max_slot_wal_keep_size": env.ha_settings().max_slot_wal_keep_size,
-        **settings(env, paths, env.backups.stanza),
+        **settings(env, paths, stanza),
     }
     return {name: _dcs_value(value) for name, value in wanted.items() if name not in PATRONI_OWNED}
 
@@ -131,8 +136,9 @@ def dcs_hba(env: Environment) -> list[str]:
     ]
 
 
-def dynamic_config(env: Environment, paths: ClusterPaths) -> dict[str, Any]:
-    """What the deploy keeps in Patroni's dynamic configuration (`GET /config`)."""
+def dynamic_config(env: Environment, paths: ClusterPaths, stanza: str) -> dict[str, Any]:
+    """What the deploy keeps in Patroni's dynamic configuration (`GET /config`) of the cluster
+    whose stanza is `stanza`."""
     ha = env.ha_settings()
     return {
         "ttl": ha.ttl,
@@ -143,7 +149,7 @@ def dynamic_config(env: Environment, paths: ClusterPaths) -> dict[str, Any]:
         "postgresql": {
             "use_pg_rewind": True,
             "use_slots": True,
-            "parameters": dcs_parameters(env, paths),
+            "parameters": dcs_parameters(env, paths, stanza),
             "pg_hba": dcs_hba(env),
         },
         # Slots Patroni did not make stay (DEBIAN12-NOTES: 3.0.2 drops unknown inactive ones).
@@ -208,6 +214,8 @@ def patroni_config(
     adx_replication over TLS verify-full with the password in Patroni's 0600 pgpass file."""
     ha = env.ha_settings()
     address = env.hosts[host_name].address
+    cluster = env.cluster_of(host_name)
+    stanza = cluster.stanza
     tls = {
         "ca": f"{PATRONI_TLS_DIR}/ca.crt",
         "cert": f"{PATRONI_TLS_DIR}/host.crt",
@@ -244,7 +252,7 @@ def patroni_config(
         postgresql["pgbackrest"] = {
             # archive_mode as it is (no `--archive-mode=off`: it would land in the replica's
             # postgresql.auto.conf, and the replica would not archive once it leads).
-            "command": f"pgbackrest --stanza={env.backups.stanza} --delta --type=standby restore",
+            "command": f"pgbackrest --stanza={stanza} --delta --type=standby restore",
             "keep_data": True,
             "no_params": True,
         }
@@ -254,10 +262,10 @@ def patroni_config(
     if env.backups.enabled:
         # A replica that fell behind its leader's WAL reads the archive.
         postgresql["recovery_conf"] = {
-            "restore_command": f"pgbackrest --stanza={env.backups.stanza} archive-get %f %p"
+            "restore_command": f"pgbackrest --stanza={stanza} archive-get %f %p"
         }
     return {
-        "scope": scope(env),
+        "scope": scope(env, cluster),
         "namespace": NAMESPACE,
         "name": host_name,
         "restapi": {
@@ -279,7 +287,7 @@ def patroni_config(
             "cert": tls["cert"],
             "key": tls["key"],
         },
-        "bootstrap": {"dcs": dynamic_config(env, paths)},
+        "bootstrap": {"dcs": dynamic_config(env, paths, stanza)},
         "postgresql": postgresql,
         "watchdog": {"mode": "off"},
         "tags": {
@@ -305,6 +313,7 @@ class HAPlan:
     """What an HA member's operations need (none of it secret but the files' contents)."""
 
     scope: str
+    cluster: str
     member: str
     config_file: str
     unit: str
@@ -321,24 +330,30 @@ class HAPlan:
 
 
 def ha_plan(env: Environment, host_name: str, paths: ClusterPaths) -> HAPlan | None:
-    if not env.is_ha() or host_name not in env.main_members():
+    """The plan of a member of a cluster Patroni runs (the main cluster or a dedicated tenant
+    cluster of two or more members); None for any other host."""
+    if "backup" in env.hosts[host_name].groups:
         return None
-    members = env.main_members()
+    cluster = env.cluster_of(host_name)
+    if not cluster.ha:
+        return None
+    members = list(cluster.members)
     return HAPlan(
-        scope=scope(env),
+        scope=scope(env, cluster),
+        cluster=cluster.name,
         member=host_name,
         config_file=config_file(paths),
         unit=unit(paths),
         rest_url=f"https://{env.hosts[host_name].address}:{int(env.ha_settings().rest_port)}",
         ca_file=f"{PATRONI_TLS_DIR}/ca.crt",
-        initialize_key=f"{NAMESPACE}{scope(env)}/initialize",
+        initialize_key=f"{NAMESPACE}{scope(env, cluster)}/initialize",
         etcd_member=host_name in env.etcd_members(),
         etcd_endpoint=f"{env.hosts[host_name].address}:{int(env.etcd_settings().client_port)}",
         etcd_endpoints=tuple(etcd_endpoints(env)),
         data_dir=data_dir(paths),
         first_member=members[0] == host_name,
         members=tuple(members),
-        dynamic_config=dynamic_config(env, paths),
+        dynamic_config=dynamic_config(env, paths, cluster.stanza),
     )
 
 

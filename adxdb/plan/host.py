@@ -208,7 +208,7 @@ def _config(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[M
                 mode,
             )
         )
-    if env.is_ha():
+    if env.cluster_of(host_name).ha:
         # Debian's tools leave an HA member's server to Patroni (no start at boot).
         items.append(
             ManagedFile(

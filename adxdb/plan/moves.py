@@ -208,6 +208,17 @@ def plan_moves(
             )
             continue
         source = _location(now, primary_address)
+        target = _location(declared, primary_address)
+        several = [
+            str(loc.address) for loc in (source, target) if loc.address and "," in loc.address
+        ]
+        if several:
+            refused.append(
+                f"tenant {row.slug}: a move into or out of a dedicated cluster of several "
+                f"members ({'; '.join(several)}) is not supported yet: declare the tenant "
+                f"where the registry has it ({now.get('isolation_level')}, {source.database})"
+            )
+            continue
         readdress = False
         if source.address is not None and source.address not in hosts:
             readdress = (
@@ -230,7 +241,7 @@ def plan_moves(
                 from_level=str(now["isolation_level"]),
                 to_level=row.isolation_level,
                 source=source,
-                target=_location(declared, primary_address),
+                target=target,
                 registry_row=row,
                 registry_before=tuple((key, now.get(key)) for key in LOCATION_COLUMNS),
                 source_host=None if source.address is None else hosts.get(source.address),

@@ -40,16 +40,20 @@ def dropped_tenants(env: Environment, host_name: str) -> list[Tenant]:
 
 
 def tenant_host(env: Environment, tenant: Tenant) -> str:
-    """The inventory host holding the tenant's data (of an HA main cluster: its first member,
-    a name to reach the cluster by; its leader is found at run time)."""
-    return tenant.host if tenant.isolation == "database" and tenant.host else env.primary_host()
+    """The inventory host holding the tenant's data (of a cluster Patroni runs: its first
+    member, a name to reach the cluster by; its leader is found at run time)."""
+    return env.tenant_cluster(tenant).members[0]
 
 
 def holds_tenant(env: Environment, tenant: Tenant, host_name: str) -> bool:
     """Whether `host_name` is (a member of) the cluster holding the tenant's data."""
-    if tenant.isolation == "database" and tenant.host:
-        return tenant.host == host_name
-    return host_name in env.main_members()
+    return host_name in env.tenant_cluster(tenant).members
+
+
+def dedicated_here(env: Environment, tenant: Tenant, host_name: str) -> bool:
+    """Whether the tenant's dedicated database is on `host_name` (a dedicated host, or a
+    member of the dedicated cluster)."""
+    return tenant.isolation == "database" and holds_tenant(env, tenant, host_name)
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def copy_session_settings(env: Environment, host_name: str) -> dict[str, dict[st
     return {
         tenant_database(t.slug): {MIGRATOR_ROLE: dict(COPY_SESSION_SETTINGS)}
         for t in env.tenants
-        if t.isolation == "database" and t.host == host_name and not t.drop
+        if dedicated_here(env, t, host_name) and not t.drop
     }
 
 
@@ -132,7 +136,7 @@ def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:
     databases: dict[str, Database] = {
         name: Database(owner=SUPERUSER, connect=()) for name in SYSTEM_DATABASES
     }
-    if env.is_ha() and host_name in env.main_members():
+    if env.cluster_of(host_name).ha:
         # pg_rewind (a failed leader rejoining) reads the new leader's files as
         # adx_replication, connected to `postgres`.
         databases["postgres"] = Database(owner=SUPERUSER, connect=(REPLICATION_ROLE,))
@@ -146,7 +150,7 @@ def databases_for_host(env: Environment, host_name: str) -> dict[str, Database]:
         )
         databases[MAIN_DATABASE] = main.model_copy(update={"connect": main.connect + schema_roles})
     for tenant in env.tenants:
-        if tenant.isolation != "database" or tenant.host != host_name or tenant.drop:
+        if not dedicated_here(env, tenant, host_name) or tenant.drop:
             continue
         own = (tenant_role(tenant.slug),) if tenant.state == "present" else ()
         databases[tenant_database(tenant.slug)] = Database(
@@ -213,8 +217,12 @@ def registry_rows(env: Environment) -> list[RegistryRow]:
         host, database, schema = None, MAIN_DATABASE, "public"
         if tenant.isolation == "schema":
             schema = tenant_schema(tenant.slug)
-        elif tenant.isolation == "database" and tenant.host is not None:
-            host, database = env.hosts[tenant.host].address, tenant_database(tenant.slug)
+        elif tenant.isolation == "database":
+            # Every member of its cluster, as libpq takes several hosts: the application
+            # connects with target_session_attrs=read-write to whichever leads.
+            members = env.tenant_cluster(tenant).members
+            host = ",".join(env.hosts[m].address for m in members)
+            database = tenant_database(tenant.slug)
         rows.append(
             RegistryRow(
                 id=str(tenant.id),
@@ -248,11 +256,7 @@ def migration_targets(env: Environment, host_name: str) -> dict[str, list[Target
             if t.isolation == "schema" and t.state == "present"
         ]
     for tenant in env.tenants:
-        if (
-            tenant.isolation == "database"
-            and tenant.host == host_name
-            and tenant.state == "present"
-        ):
+        if dedicated_here(env, tenant, host_name) and tenant.state == "present":
             database = tenant_database(tenant.slug)
             own = (tenant_role(tenant.slug),)
             targets[database] = [Target(database, "public", ("shared", "tenant"), own)]

@@ -49,8 +49,8 @@ HA_CASES = [
     ),
     pytest.param(
         base(ha={"ttl": 30}),
-        "ha: applies to a main cluster of two or more members (group 'main'); this "
-        "environment has one primary",
+        "ha: applies to a cluster of two or more members (group 'main', or a dedicated tenant "
+        "cluster); this environment has none",
         id="ha-without-members",
     ),
     pytest.param(
@@ -76,8 +76,113 @@ HA_CASES = [
     ),
 ]
 
+
+def _tenant_cluster(
+    members: tuple[str, ...] = ("t1", "t2"), main: int = 3, **tenant: Any
+) -> dict[str, Any]:
+    """An HA main cluster of `main` members (or one primary) and tenant hosts t1..t3, one
+    database tenant in cluster `tc` of `members`."""
+    data = _members(main) if main > 1 else base()
+    for i in (1, 2, 3):
+        data["hosts"][f"t{i}"] = {
+            "address": f"10.0.1.{i}",
+            "ssh": {"hostname": f"10.0.1.{i}"},
+            "groups": ["tenant_hosts"],
+        }
+    data["clusters"] = {"tc": {"members": list(members)}}
+    row = {**TENANT, "isolation": "database", "cluster": "tc"}
+    data["tenants"] = [{**row, **tenant}]
+    return data
+
+
+CLUSTER_CASES = [
+    pytest.param(
+        _tenant_cluster(cluster="nope"),
+        "tenants[0].cluster: 'nope' is not a cluster of this environment (clusters: tc)",
+        id="tenant-cluster-unknown",
+    ),
+    pytest.param(
+        _tenant_cluster(host="t1"),
+        "tenants[0].host: a database tenant is on a dedicated host or a dedicated cluster: "
+        "name either host or cluster, not both",
+        id="tenant-host-and-cluster",
+    ),
+    pytest.param(
+        _tenant_cluster(cluster=None, host="t1"),
+        "tenants[0].host: 't1' is a member of cluster 'tc': name the cluster (cluster: tc), "
+        "whose leader Patroni elects",
+        id="tenant-host-in-a-cluster",
+    ),
+    pytest.param(
+        _tenant_cluster(isolation="schema"),
+        "tenants[0].cluster: is only allowed for isolation 'database', not 'schema'",
+        id="tenant-cluster-not-database",
+    ),
+    pytest.param(
+        _tenant_cluster(members=("t1",)),
+        "clusters.tc.members: must hold at least 2 item(s)",
+        id="cluster-of-one",
+    ),
+    pytest.param(
+        _tenant_cluster(members=("t1", "t9")),
+        "clusters.tc.members[1]: 't9' is not a host of this environment",
+        id="cluster-unknown-member",
+    ),
+    pytest.param(
+        _tenant_cluster(members=("t1", "pg1")),
+        "clusters.tc.members[1]: 'pg1' is not in group 'tenant_hosts': a dedicated cluster's "
+        "members are dedicated tenant hosts",
+        id="cluster-member-of-main",
+    ),
+    pytest.param(
+        _tenant_cluster(members=("t1", "t1")),
+        "clusters.tc.members: names a host twice",
+        id="cluster-member-twice",
+    ),
+    pytest.param(
+        _tenant_cluster(main=1),
+        "etcd.members: the dedicated tenant clusters need etcd, and the main cluster has one "
+        "primary: name etcd's hosts (3 or 5 members of the estate's clusters)",
+        id="cluster-without-etcd",
+    ),
+    pytest.param(
+        {**_tenant_cluster(main=1), "etcd": {"members": ["t1", "t2", "t3"]}},
+        "etcd.members[2]: 't3' is not a member of a cluster Patroni runs: etcd runs on the "
+        "members of the main or a dedicated tenant cluster only (for now)",
+        id="cluster-etcd-outside",
+    ),
+]
+
+
+def _two_clusters() -> dict[str, Any]:
+    data = _tenant_cluster()
+    data["clusters"]["td"] = {"members": ["t2", "t3"]}
+    return data
+
+
+def _cluster_named_like_a_host() -> dict[str, Any]:
+    data = _tenant_cluster(cluster="t3")
+    data["clusters"] = {"t3": {"members": ["t1", "t2"]}}
+    return data
+
+
+CLUSTER_CASES += [
+    pytest.param(
+        _two_clusters(),
+        "clusters.td.members[0]: 't2' is also a member of cluster 'tc'",
+        id="cluster-member-in-two",
+    ),
+    pytest.param(
+        _cluster_named_like_a_host(),
+        "clusters.t3: 't3' is also a host's name, 'main' or the main stanza's: a cluster's "
+        "stanza and Patroni scope are its name: rename it",
+        id="cluster-named-like-a-host",
+    ),
+]
+
 CASES = [
     *HA_CASES,
+    *CLUSTER_CASES,
     pytest.param(
         base(backups={"max_age": "0s"}),
         "backups.max_age: must be between 1s and 90d; got 0s",
