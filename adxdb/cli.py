@@ -500,7 +500,7 @@ def switchover(inventory_yml: Path, cluster_name: str, to: str | None, extra: Se
 def app_env(inventory_yml: Path) -> int:
     """Write `app.env` (0600) and the CA the application verifies the server with."""
     from adxdb.inventory.loader import load_inventory  # the deploy side: PyYAML, cryptography
-    from adxdb.plan.app_env import ca_path, render_app_env
+    from adxdb.plan.app_env import ca_path, job_command, render_app_env
 
     try:
         inventory = load_inventory(inventory_yml)
@@ -515,13 +515,18 @@ def app_env(inventory_yml: Path) -> int:
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     os.chmod(path, 0o600)
-    print(f"wrote {path} (mode 0600): DATABASE_URL for adx_app over TLS verify-full")
+    print(
+        f"wrote {path} (mode 0600): DATABASE_URL for adx_app (the application), "
+        "MONITOR_DATABASE_URL for adx_monitor (the read jobs), over TLS verify-full"
+    )
     print("use it:")
     print(f"  set -a; . {path}; set +a")
     print(
         '  psql "$DATABASE_URL" -c "select current_user, ssl from pg_stat_ssl '
         'where pid = pg_backend_pid()"'
     )
+    print("a health check of the environment, from the repository's folder:")
+    print(f"  {job_command(path)}")
     return 0
 
 

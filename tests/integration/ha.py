@@ -19,6 +19,7 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from adxdb.app.pool import make_pool
+from adxdb.app.routing import TenantConnections
 from adxdb.app.settings import DatabaseSettings
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import HA_MEMBERS, HA_STATE_DIR
@@ -127,7 +128,7 @@ def database_url(env: HostsUnderTest, **extra: str) -> str:
 PROBE_TABLE = "ha_probe"
 
 
-def make_probe_table(env: HostsUnderTest, host: str) -> None:
+def make_probe_table(env: HostsUnderTest, host: str, database: str = "adx_core") -> None:
     psql(
         env,
         host,
@@ -135,15 +136,19 @@ def make_probe_table(env: HostsUnderTest, host: str) -> None:
         f"CREATE TABLE {PROBE_TABLE} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
         "at timestamptz NOT NULL DEFAULT clock_timestamp()); "
         f"GRANT SELECT, INSERT ON {PROBE_TABLE} TO adx_app",
+        database,
     )
 
 
 @dataclass
 class Writer:
     """Writes rows through the application pool, one at a time in each of `clients` threads at
-    `rate` per second each; records each acknowledged (committed) id and when."""
+    `rate` per second each; records each acknowledged (committed) id and when. With `tenant`,
+    through the tenant's connections (`TenantConnections`: the registry's location, every
+    member of a dedicated cluster tried for the one that leads)."""
 
     url: str
+    tenant: str | None = None
     rate: float = 20.0
     clients: int = 3
     acked: list[tuple[float, int]] = field(default_factory=list)
@@ -161,7 +166,7 @@ class Writer:
                 "DB_ACQUIRE_TIMEOUT_SECONDS": 5,
             }
         )
-        self._pool = make_pool(settings)
+        self._pool = make_pool(settings) if self.tenant is None else TenantConnections(settings)
         for _ in range(self.clients):
             thread = threading.Thread(target=self._run, args=(self._pool,), daemon=True)
             thread.start()
@@ -172,11 +177,7 @@ class Writer:
         while not self._stop.is_set():
             began = time.monotonic()
             try:
-                with pool.connection() as conn:
-                    row = conn.execute(
-                        f"INSERT INTO {PROBE_TABLE} DEFAULT VALUES RETURNING id"
-                    ).fetchone()
-                    conn.commit()
+                row = self._write(pool)
                 assert row is not None
                 with self._lock:
                     self.acked.append((time.monotonic(), int(row[0])))
@@ -187,6 +188,17 @@ class Writer:
             pause = 1 / self.rate - (time.monotonic() - began)
             if pause > 0:
                 time.sleep(pause)
+
+    def _write(self, pool: Any) -> Any:
+        insert = f"INSERT INTO {PROBE_TABLE} DEFAULT VALUES RETURNING id"
+        if self.tenant is not None:
+            # The tenant's transaction: committed when the block ends.
+            with pool.connection(self.tenant) as conn:
+                return conn.execute(insert).fetchone()
+        with pool.connection() as conn:
+            row = conn.execute(insert).fetchone()
+            conn.commit()
+            return row
 
     def stop(self) -> None:
         self._stop.set()
@@ -205,10 +217,11 @@ class Writer:
         return sum(1 for at, _ in self.acked if moment - window < at <= moment) / window
 
 
-def rows_present(env: HostsUnderTest, host: str, ids: list[int]) -> int:
+def rows_present(env: HostsUnderTest, host: str, ids: list[int], database: str = "adx_core") -> int:
     """How many of `ids` the member's probe table holds."""
     listed = ",".join(str(int(i)) for i in ids) or "0"
-    return int(psql(env, host, f"SELECT count(*) FROM {PROBE_TABLE} WHERE id IN ({listed})"))
+    query = f"SELECT count(*) FROM {PROBE_TABLE} WHERE id IN ({listed})"
+    return int(psql(env, host, query, database))
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,10 @@ TEST_YML, STATE_DIR = _worker_files(WORKER)
 HA_SUBNET_SHIFT = 20
 HA_PORT_SHIFT = 30
 HA_MEMBERS = ("pg1", "pg2", "pg3")
+# A dedicated tenant cluster of two members (Patroni on the main cluster's etcd) holding the
+# database tenant initech.
+TENANT_CLUSTER = "tc"
+TENANT_CLUSTER_MEMBERS = ("tc1", "tc2")
 
 
 def ha_inventory(worker: int) -> dict[str, Any]:
@@ -98,6 +102,13 @@ def ha_inventory(worker: int) -> dict[str, Any]:
             "groups": ["main"],
             "container": {"pg_port": first["container"]["pg_port"] + HA_PORT_SHIFT + index},
         }
+    for index, name in enumerate(TENANT_CLUSTER_MEMBERS, start=len(HA_MEMBERS)):
+        hosts[name] = {
+            "address": str(shifted.network_address + 10 + index),
+            "ssh": {"hostname": "127.0.0.1", "port": first["ssh"]["port"] + HA_PORT_SHIFT + index},
+            "groups": ["tenant_hosts"],
+            "container": {"pg_port": first["container"]["pg_port"] + HA_PORT_SHIFT + index},
+        }
     hosts["backup1"] = {
         "address": str(shifted.network_address + 19),
         "ssh": {"hostname": "127.0.0.1", "port": backup["ssh"]["port"] + HA_PORT_SHIFT + 7},
@@ -105,7 +116,14 @@ def ha_inventory(worker: int) -> dict[str, Any]:
         "container": {},
     }
     data["hosts"] = hosts
-    data["tenants"] = [t for t in data["tenants"] if t.get("isolation") != "database"]
+    data["tenants"] = [
+        {**{k: v for k, v in t.items() if k != "host"}, "cluster": TENANT_CLUSTER}
+        if t["slug"] == "initech"
+        else t
+        for t in data["tenants"]
+        if t.get("isolation") != "database" or t["slug"] == "initech"
+    ]
+    data["clusters"] = {TENANT_CLUSTER: {"members": list(TENANT_CLUSTER_MEMBERS)}}
     data["ha"] = {"ttl": 15, "loop_wait": 3, "retry_timeout": 6}
     data["state_dir"] = str(REPO / ".adx" / f"test-ha-w{worker}")
     return data
@@ -125,9 +143,11 @@ HA_YML, HA_STATE_DIR = _ha_files(WORKER)
 def ha_single_host_inventory() -> Path:
     """The HA environment before it was one: pg1 the one primary (no etcd, no Patroni) and
     the backup host, sharing the HA environment's state; converting it in place is adding pg2
-    and pg3 in group 'main' (HA_YML)."""
+    and pg3 in group 'main' (HA_YML), which also makes the dedicated tenant cluster."""
     data = yaml.safe_load(HA_YML.read_text())
     data.pop("ha", None)
+    data.pop("clusters", None)
+    data["tenants"] = [t for t in data["tenants"] if "cluster" not in t]
     data["hosts"] = {
         "pg1": {**data["hosts"]["pg1"], "groups": ["primary"]},
         "backup1": data["hosts"]["backup1"],

@@ -15,6 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from adxdb.app.routing import TenantConnections
+from adxdb.app.settings import DatabaseSettings
 from tests.integration.conftest import HAHostsUnderTest, HostsUnderTest
 from tests.integration.ha import (
     DRILLS,
@@ -40,6 +42,8 @@ from tests.integration.harness import (
     HA_STATE_DIR,
     HA_YML,
     REPO,
+    TENANT_CLUSTER,
+    TENANT_CLUSTER_MEMBERS,
     DeployRun,
     converge,
     run_adxdb,
@@ -320,6 +324,110 @@ def test_the_lost_write_probe_counts_a_missing_row(ha_env: HostsUnderTest) -> No
     assert rows_present(ha_env, head, [top, top + 1000]) == 1
 
 
+# The dedicated tenant cluster (harness.TENANT_CLUSTER): two members, Patroni on the main
+# cluster's etcd under a scope of its own, holding the database tenant initech.
+TENANT_DB = "adx_tenant_initech"
+
+
+def test_the_tenant_cluster_has_a_leader_and_a_synchronous_standby(ha_env: HostsUnderTest) -> None:
+    found = members(ha_env, TENANT_CLUSTER_MEMBERS)
+    assert sorted(m["Member"] for m in found) == list(TENANT_CLUSTER_MEMBERS)
+    assert sorted(m["Role"] for m in found) == ["Leader", "Sync Standby"], found
+    assert {m["State"] for m in found} <= {"running", "streaming"}, found
+    # Negative twin: a scope of its own, so the main cluster's list does not hold them.
+    assert not set(TENANT_CLUSTER_MEMBERS) & {m["Member"] for m in members(ha_env)}
+
+
+def test_the_registry_lists_every_member_of_the_tenant_cluster(ha_env: HostsUnderTest) -> None:
+    head = leader(ha_env)
+    assert head is not None
+    registered = psql(ha_env, head, "SELECT db_host FROM tenants WHERE slug = 'initech'")
+    assert registered == ",".join(_address(ha_env, m) for m in TENANT_CLUSTER_MEMBERS)
+    applied = "SELECT count(*) FROM adx_migrations.ledger"
+    for member in TENANT_CLUSTER_MEMBERS:  # migrated by the leader, streamed to the standby
+        assert int(psql(ha_env, member, applied, TENANT_DB)) > 0
+    # Negative twin: the main cluster holds no such database.
+    exists = f"SELECT count(*) FROM pg_database WHERE datname = '{TENANT_DB}'"
+    assert psql(ha_env, head, exists, "postgres") == "0"
+
+
+def test_the_tenant_cluster_is_backed_up_in_a_stanza_of_its_own(ha_env: HostsUnderTest) -> None:
+    assert len(_backups(ha_env, TENANT_CLUSTER)) >= 1
+    tenant_leader = leader(ha_env, TENANT_CLUSTER_MEMBERS)
+    assert tenant_leader is not None
+    check = ("pgbackrest", f"--stanza={TENANT_CLUSTER}", "check")
+    code, output = exec_in(ha_env, tenant_leader, *check, user="postgres")
+    assert code == 0, output
+    # Negative twin: the main cluster's stanza is not the tenant cluster's to check.
+    code, output = exec_in(ha_env, tenant_leader, "pgbackrest", "--stanza=adx", "check",
+                           user="postgres")  # fmt: skip
+    assert code != 0, output
+
+
+def test_cluster_status_shows_the_tenant_cluster(ha_env: HostsUnderTest) -> None:
+    run = run_adxdb("cluster-status", HA_YML, "--cluster", TENANT_CLUSTER, "--json")
+    assert run.returncode == 0, run.stdout
+    document = json.loads(run.stdout)
+    assert document["cluster"] == TENANT_CLUSTER and document["problems"] == []
+    assert sorted(m["Member"] for m in document["members"]) == list(TENANT_CLUSTER_MEMBERS)
+    refused = run_adxdb("cluster-status", HA_YML, "--cluster", "nosuch")
+    assert refused.returncode == 2
+    assert "--cluster nosuch: no such cluster (the clusters Patroni runs: main, tc)" in (
+        refused.stdout
+    )
+
+
+def test_a_lost_tenant_cluster_leader_loses_no_acknowledged_write(ha_env: HostsUnderTest) -> None:
+    """The application writes to initech through the registry's route (every member of its
+    cluster, read-write); its leader's host is killed: the standby leads, no acknowledged
+    write is lost, the application writes again without a restart."""
+    old = leader(ha_env, TENANT_CLUSTER_MEMBERS)
+    assert old is not None
+    make_probe_table(ha_env, old, TENANT_DB)
+    writer = Writer(database_url(ha_env), tenant="initech").start()
+    survivors = tuple(m for m in TENANT_CLUSTER_MEMBERS if m != old)
+    try:
+        wait_for(lambda: writer.acked_after(time.monotonic() - 2) > 20, 30, "writes flow")
+        time.sleep(4)
+        rate = writer.rate_before(time.monotonic(), window=3.0)
+        struck = time.monotonic()
+        container(ha_env, old).kill()
+        new = wait_for(lambda: leader(ha_env, survivors), FAILOVER_SECONDS, "a leader")
+        elected = time.monotonic() - struck
+        wait_for(lambda: writer.acked_after(time.monotonic() - 1) > 5, 60, "writes again")
+    finally:
+        writer.stop()
+        up = [m for m in (*HA_MEMBERS, *TENANT_CLUSTER_MEMBERS, "backup1") if m != old]
+        changed = _deploy_on(ha_env, up)
+        start_container(ha_env, old)
+    acked = [i for _, i in writer.acked]
+    print(
+        f"tenant cluster: {old} -> {new} in {elected:.1f} s, longest write gap "
+        f"{writer.longest_gap():.1f} s, {len(acked)} writes acknowledged ({rate:.0f}/s before)"
+    )
+    assert rate >= 20
+    assert elected < FAILOVER_SECONDS
+    assert rows_present(ha_env, new, acked, TENANT_DB) == len(acked)  # 0 lost
+    assert changed == {}, "the deploy on the hosts that were up changed nothing"
+    converge(ha_env.inventory)  # the old leader's Patroni again: it rejoins as a replica
+    found = {m["Member"]: m for m in members(ha_env, TENANT_CLUSTER_MEMBERS)}
+    assert found[old]["Role"] in ("Replica", "Sync Standby") and found[new]["Role"] == "Leader"
+    wait_for(
+        lambda: rows_present(ha_env, old, acked, TENANT_DB) == len(acked),
+        30,
+        f"every acknowledged write on {old}",
+    )
+    assert converge(ha_env.inventory).changed_ops == {}
+    # The registry lists the old leader first: the router's connection skips it, a standby now.
+    settings = DatabaseSettings.model_validate(
+        {"DATABASE_URL": database_url(ha_env), "DB_MAX_CONNECTIONS": 1}
+    )
+    with TenantConnections(settings) as tenants, tenants.connection("initech") as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
+    assert psql(ha_env, old, "SELECT pg_is_in_recovery()", TENANT_DB) == "t"  # the twin
+    psql(ha_env, new, f"DROP TABLE {PROBE_TABLE}", TENANT_DB)
+
+
 def _timelines(env: HostsUnderTest) -> set[int]:
     return {int(m["TL"]) for m in members(env) if m.get("TL") is not None}
 
@@ -421,10 +529,11 @@ def _backup_manifest_option(env: HostsUnderTest, label: str, option: str) -> str
     return next(row for row in text.splitlines() if row.startswith(prefix))[len(prefix) :]
 
 
-def _backups(env: HostsUnderTest) -> list[str]:
+def _backups(env: HostsUnderTest, stanza: str = "adx") -> list[str]:
     code, text = exec_in(
-        env, "backup1", "pgbackrest", "--stanza=adx", "--output=json", "info", user="postgres"
-    )
+        env, "backup1", "pgbackrest", f"--stanza={stanza}", "--output=json", "info",
+        user="postgres",
+    )  # fmt: skip
     assert code == 0, text
     return [b["label"] for b in json.loads(text)[0]["backup"]]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from adxdb.inventory.loader import load_inventory
-from adxdb.plan.app_env import database_url
+from adxdb.plan.app_env import database_url, job_command, render_app_env
 from tests.unit.test_inventory import base, write
 
 
@@ -41,3 +41,16 @@ def test_a_single_primary_url_names_it_alone(tmp_path: Path) -> None:
     assert "target_session_attrs" not in parse_qs(url.query)
     inventory = load_inventory(write(tmp_path, data))
     assert database_url(inventory, read_only=True) == database_url(inventory)
+
+
+def test_the_monitoring_url_connects_as_adx_monitor_to_the_same_hosts(tmp_path: Path) -> None:
+    data = base(hosts={f"pg{i}": _host(i, ["main"]) for i in (1, 2, 3)})
+    inventory = load_inventory(write(tmp_path, data))
+    app, monitor = database_url(inventory), database_url(inventory, role="adx_monitor")
+    assert urlsplit(monitor).username == "adx_monitor"
+    assert urlsplit(app).username == "adx_app"  # the twin
+    assert urlsplit(monitor).hostname == urlsplit(app).hostname
+    assert parse_qs(urlsplit(monitor).query) == parse_qs(urlsplit(app).query)
+    text = render_app_env(inventory)
+    assert "MONITOR_DATABASE_URL='postgresql://adx_monitor:" in text
+    assert '--dsn "$MONITOR_DATABASE_URL"' in job_command(tmp_path / "app.env")
