@@ -12,6 +12,7 @@ that the route it looked up is gone and looks again. So no write lands behind a 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ class TenantConnections:
         self._base = conninfo_to_dict(settings.database_url)
         self.main = make_pool(settings)
         self._pools: dict[tuple[str, int, str], ConnectionPool] = {}
+        # Threads share one TenantConnections: one pool per location, made once.
+        self._pools_lock = threading.Lock()
 
     def close(self) -> None:
         for pool in self._pools.values():
@@ -84,19 +87,19 @@ class TenantConnections:
         if route.isolation_level != "database" or route.db_host is None:
             return self.main
         key = (route.db_host, route.db_port, route.db_name)
-        if key not in self._pools:
-            base = {k: v for k, v in self._base.items() if k != "hostaddr"}
-            params: dict[str, Any] = {
-                **base,
-                "host": route.db_host,
-                "port": str(route.db_port),
-                "dbname": route.db_name,
-            }
-            if "," in route.db_host:
-                # A dedicated cluster's members: libpq tries each, keeps the one that leads.
-                params["target_session_attrs"] = "read-write"
-            self._pools[key] = make_pool(self.settings, make_conninfo(**params))
-        return self._pools[key]
+        with self._pools_lock:
+            if key not in self._pools:
+                self._pools[key] = self._new_pool(route.db_host, route.db_port, route.db_name)
+            return self._pools[key]
+
+    def _new_pool(self, host: str, port: int, dbname: str) -> ConnectionPool:
+        """A pool for a dedicated tenant database: DATABASE_URL's settings, its location."""
+        base = {k: v for k, v in self._base.items() if k != "hostaddr"}
+        params: dict[str, Any] = {**base, "host": host, "port": str(port), "dbname": dbname}
+        if "," in host:
+            # A dedicated cluster's members: libpq tries each, keeps the one that leads.
+            params["target_session_attrs"] = "read-write"
+        return make_pool(self.settings, make_conninfo(**params))
 
     @contextmanager
     def connection(self, slug: str) -> Iterator[psycopg.Connection[Any]]:
