@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # Integration modules run on this many copies of the test environment at once.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 .PHONY: local test unit lint host-setup image local-down test-down
 

@@ -273,10 +273,14 @@ def _runner_commands(
     if remote:
         # The password travels in this file only, never in an argument.
         password = access.mover_password.get_secret_value()
+        # One line per address: a dedicated cluster's location lists each member.
         uploads[f"{prefix}.pgpass"] = "".join(
             move_scripts.pgpass_line(address, access.port, database, access.mover, password)
-            for address, database in dict.fromkeys((loc.address, loc.database) for _, loc in remote)
-            if address is not None
+            for address, database in dict.fromkeys(
+                (address, loc.database)
+                for _, loc in remote
+                for address in tenant_moves_plan.addresses(loc)
+            )
         )
         arguments |= {
             **{f"--{side}-host": str(loc.address) for side, loc in remote},

@@ -37,7 +37,7 @@ EXPECTED_SECONDS = {
     "test_restart.py": 90,
     "test_migrations.py": 90,
     "test_tenants.py": 90,
-    "test_ha.py": 1000,
+    "test_ha.py": 1150,
 }
 DEFAULT_SECONDS = 45
 

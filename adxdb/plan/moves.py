@@ -178,6 +178,31 @@ def plan_unfences(
     return found
 
 
+def addresses(location: Location) -> list[str]:
+    """The addresses of a location: one host's, or every member's of a dedicated cluster
+    (the registry keeps them as libpq does, comma-separated)."""
+    return [] if location.address is None else location.address.split(",")
+
+
+def _known(address: str, hosts: Mapping[str, str]) -> bool:
+    return all(part in hosts for part in address.split(","))
+
+
+def _first_host(address: str, hosts: Mapping[str, str]) -> str | None:
+    return hosts.get(address.split(",")[0])
+
+
+def _same_cluster(source: Location, target: Location) -> bool:
+    """Two registry locations of one database: the same database name, and a host in both
+    (a host runs one PostgreSQL cluster)."""
+    return (
+        source.database == target.database
+        and source.schema == target.schema
+        and bool(set(addresses(source)) & set(addresses(target)))
+        and source.address != target.address
+    )
+
+
 def plan_moves(
     wanted: Sequence[RegistryRow],
     current: Mapping[str, Mapping[str, Any]],
@@ -209,18 +234,8 @@ def plan_moves(
             continue
         source = _location(now, primary_address)
         target = _location(declared, primary_address)
-        several = [
-            str(loc.address) for loc in (source, target) if loc.address and "," in loc.address
-        ]
-        if several:
-            refused.append(
-                f"tenant {row.slug}: a move into or out of a dedicated cluster of several "
-                f"members ({'; '.join(several)}) is not supported yet: declare the tenant "
-                f"where the registry has it ({now.get('isolation_level')}, {source.database})"
-            )
-            continue
         readdress = False
-        if source.address is not None and source.address not in hosts:
+        if source.address is not None and not _known(source.address, hosts):
             readdress = (
                 now.get("isolation_level") == "database"
                 and row.isolation_level == "database"
@@ -234,6 +249,10 @@ def plan_moves(
                     "declare the tenant's database on the host now at that address"
                 )
                 continue
+        elif _same_cluster(source, target):
+            # A dedicated host became a cluster's member, or a cluster gained or lost members:
+            # the database stays where it is, the registry lists its members anew.
+            readdress = True
         moves.append(
             Move(
                 slug=row.slug,
@@ -244,7 +263,7 @@ def plan_moves(
                 target=target,
                 registry_row=row,
                 registry_before=tuple((key, now.get(key)) for key in LOCATION_COLUMNS),
-                source_host=None if source.address is None else hosts.get(source.address),
+                source_host=None if source.address is None else _first_host(source.address, hosts),
                 readdress=readdress,
             )
         )

@@ -156,6 +156,10 @@ location_psql() {
         local conninfo="host=$host port=$mover_port dbname=$db user=$mover"
         conninfo+=" sslmode=verify-full sslrootcert=$ca_file connect_timeout=$timeout"
         conninfo+=" application_name=adx-move"
+        # A dedicated cluster's members (a,b,...): libpq keeps the one that leads.
+        if [[ $host == *,* ]]; then
+            conninfo+=" target_session_attrs=read-write"
+        fi
         printf '%s\0' runuser -u postgres -- env "PGPASSFILE=$installed_pgpass" psql -X -q -A \
             -t -v ON_ERROR_STOP=1 -v VERBOSITY=terse "$conninfo"
     fi

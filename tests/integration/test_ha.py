@@ -610,12 +610,15 @@ def test_a_restart_setting_is_applied_by_a_rolling_restart(
         f"rolling restart: leader {head} -> {leader(ha_env)}, timeline {timelines} -> {after}, "
         f"longest write gap {writer.longest_gap():.1f} s, {len(acked)} writes acknowledged"
     )
-    assert run.changed_ops.get("Rolling restart: the replicas") == 2
-    assert run.changed_ops.get("Rolling restart: the leader") == 1
+    # Every cluster gets the setting: the main cluster's 2 replicas and the tenant cluster's
+    # one, then each cluster's leader.
+    assert run.changed_ops.get("Rolling restart: the replicas") == 3
+    assert run.changed_ops.get("Rolling restart: the leader") == 2
     assert len(after) == 1 and max(after) - max(timelines) <= 1  # at most one leader change
-    found = members(ha_env)
-    assert not any(m.get("Pending restart") for m in found), found
-    for member in HA_MEMBERS:
+    for cluster in (HA_MEMBERS, TENANT_CLUSTER_MEMBERS):
+        found = members(ha_env, cluster)
+        assert not any(m.get("Pending restart") for m in found), found
+    for member in (*HA_MEMBERS, *TENANT_CLUSTER_MEMBERS):
         assert psql(ha_env, member, "SHOW max_connections", database="postgres") == "120"
     new = leader(ha_env)
     assert new is not None and rows_present(ha_env, new, acked) == len(acked)
@@ -637,10 +640,12 @@ def test_a_lowered_setting_restarts_the_leader_in_place_then_the_replicas(
         f"{len(acked)} writes acknowledged, restarts {run.changed_ops}"
     )
     assert leader(ha_env) == head and _timelines(ha_env) == timelines  # no leader change
-    assert run.changed_ops.get("Rolling restart: the leader") == 1
-    assert run.changed_ops.get("Rolling restart: the replicas still waiting") == 2
-    assert not any(m.get("Pending restart") for m in members(ha_env))
-    for member in HA_MEMBERS:
+    # Each cluster's leader in place, then its standbys (2 of main, 1 of the tenant cluster).
+    assert run.changed_ops.get("Rolling restart: the leader") == 2
+    assert run.changed_ops.get("Rolling restart: the replicas still waiting") == 3
+    for cluster in (HA_MEMBERS, TENANT_CLUSTER_MEMBERS):
+        assert not any(m.get("Pending restart") for m in members(ha_env, cluster))
+    for member in (*HA_MEMBERS, *TENANT_CLUSTER_MEMBERS):
         assert psql(ha_env, member, "SHOW max_connections", database="postgres") == "80"
     assert rows_present(ha_env, head, acked) == len(acked)
     assert converge(variant).changed_ops == {}
@@ -650,9 +655,53 @@ def test_a_lowered_setting_restarts_the_leader_in_place_then_the_replicas(
 def _back_to_the_environments_settings(env: HostsUnderTest) -> None:
     converge(env.inventory)
     assert converge(env.inventory).changed_ops == {}
-    assert not any(m.get("Pending restart") for m in members(env))
-    for member in HA_MEMBERS:
+    for cluster in (HA_MEMBERS, TENANT_CLUSTER_MEMBERS):
+        assert not any(m.get("Pending restart") for m in members(env, cluster))
+    for member in (*HA_MEMBERS, *TENANT_CLUSTER_MEMBERS):
         assert psql(env, member, "SHOW max_connections", database="postgres") == "100"
+
+
+GLOBEX = "3f1c9a52-6b0e-4d8a-9f3e-2a7b5c1d0e02"
+GLOBEX_USERS = 50
+
+
+def test_a_schema_tenant_moves_into_the_tenant_cluster(
+    ha_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    """globex (a schema of the main cluster) declared in the dedicated cluster: the move
+    copies it to the tenant cluster's leader (multi-host, read-write), the registry lists
+    both members; the next test's inventory moves it back out."""
+    head = leader(ha_env)
+    assert head is not None
+    psql(
+        ha_env,
+        head,
+        f"INSERT INTO tenant_globex.users (tenant_id, email) SELECT '{GLOBEX}', "
+        f"'u' || g || '@globex.test' FROM generate_series(1, {GLOBEX_USERS}) g",
+    )
+    tenants = [t.model_dump(mode="json", exclude_defaults=True) for t in ha_env.env.tenants]
+    globex = next(t for t in tenants if t["slug"] == "globex")
+    globex |= {"isolation": "database", "cluster": TENANT_CLUSTER}
+    variant = variant_inventory(tmp_path, {"tenants": tenants}, base=HA_YML)
+    run = converge(variant)
+    assert run.changed_ops.get("Tenant moves (copy, verify, switch the registry)") == 1
+    addresses = ",".join(_address(ha_env, m) for m in TENANT_CLUSTER_MEMBERS)
+    registry = psql(
+        ha_env, head, "SELECT isolation_level, db_host, db_name FROM tenants WHERE slug = 'globex'"
+    )
+    assert registry == f"database|{addresses}|adx_tenant_globex"
+    count = "SELECT count(*) FROM users"
+    for member in TENANT_CLUSTER_MEMBERS:  # copied on the leader, streamed to the standby
+        wait_for(
+            lambda member=member: (
+                psql(ha_env, member, count, "adx_tenant_globex") == str(GLOBEX_USERS)
+            ),
+            30,
+            f"globex's rows on {member}",
+        )
+    # Negative twin: its old schema no longer holds them (the move deletes what it copied).
+    assert psql(ha_env, head, "SELECT count(*) FROM tenant_globex.users") == "0"
+    assert converge(variant).changed_ops == {}
 
 
 def test_a_move_and_a_new_migration_run_on_the_leader_after_a_failover(
@@ -683,7 +732,9 @@ def test_a_move_and_a_new_migration_run_on_the_leader_after_a_failover(
         tmp_path, {"migrations": {"directory": str(directory)}, "tenants": tenants}, base=HA_YML
     )
     run = converge(variant)
-    assert run.changed_ops.get("Migrations") == 1  # on the new leader only
+    # On each cluster's leader only: the main cluster's new one, the tenant cluster's.
+    assert run.changed_ops.get("Migrations") == 2
+    # acme into a schema, and globex back out of the dedicated cluster into its schema.
     assert run.changed_ops.get("Tenant moves (copy, verify, switch the registry)") == 1
     current = leader(ha_env)
     assert current is not None and current == new
@@ -695,6 +746,22 @@ def test_a_move_and_a_new_migration_run_on_the_leader_after_a_failover(
     assert int(ledger) >= 2  # public and each schema tenant
     registry = psql(ha_env, current, "SELECT isolation_level FROM tenants WHERE slug = 'acme'")
     assert registry == "schema"
+    globex = psql(
+        ha_env,
+        current,
+        "SELECT isolation_level, db_host IS NULL FROM tenants WHERE slug = 'globex'",
+    )
+    assert globex == "schema|t"
+    assert psql(ha_env, current, "SELECT count(*) FROM tenant_globex.users") == str(GLOBEX_USERS)
+    tenant_leader = leader(ha_env, TENANT_CLUSTER_MEMBERS)
+    assert tenant_leader is not None
+    tenant_ledger = psql(
+        ha_env,
+        tenant_leader,
+        "SELECT count(*) FROM adx_migrations.ledger WHERE version = 12 AND name = 'ha_notes'",
+        TENANT_DB,
+    )
+    assert tenant_ledger == "1"  # the dedicated database's one target
     # The replicas have both (they follow the leader).
     replica = next(m for m in HA_MEMBERS if m != current)
     wait_for(

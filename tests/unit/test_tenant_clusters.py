@@ -135,24 +135,62 @@ def test_the_repository_has_a_stanza_for_the_cluster_with_every_member(tmp_path:
     assert t2.backup is not None and t2.backup.stanza == "tc"
 
 
-def test_a_move_into_the_cluster_is_refused_naming_the_tenant(tmp_path: Path) -> None:
+HOSTS = {"10.0.1.1": "t1", "10.0.1.2": "t2", "10.0.1.3": "t3"}
+
+
+def _registered(row: Any, **location: Any) -> dict[str, dict[str, Any]]:
+    return {row.id: {**row.as_fact(), **location}}
+
+
+def test_a_move_into_the_cluster_targets_every_member(tmp_path: Path) -> None:
     env = load_inventory(write(tmp_path, _with_cluster())).env
     wanted = [row for row in registry_rows(env) if row.slug == "initech"]
-    current = {
-        wanted[0].id: {
-            **wanted[0].as_fact(),
-            "isolation_level": "schema",
-            "db_host": None,
-            "db_name": "adx_core",
-            "db_schema": "tenant_initech",
-        }
-    }
-    try:
-        plan_moves(wanted, current, "10.0.0.10")
-    except MoveRefused as refused:
-        assert "tenant initech: a move into or out of a dedicated cluster" in str(refused)
-        assert "10.0.1.1,10.0.1.2" in str(refused)
-    else:
-        raise AssertionError("a move into a cluster of several members was planned")
+    current = _registered(
+        wanted[0],
+        isolation_level="schema",
+        db_host=None,
+        db_name="adx_core",
+        db_schema="tenant_initech",
+    )
+    [move] = plan_moves(wanted, current, "10.0.0.10", HOSTS)
+    assert move.target.address == "10.0.1.1,10.0.1.2" and not move.readdress
+    assert move.source_host is None  # read on the main cluster's leader
     # The twin: in place (the registry already has it there), nothing to move.
-    assert plan_moves(wanted, {wanted[0].id: wanted[0].as_fact()}, "10.0.0.10") == []
+    assert plan_moves(wanted, {wanted[0].id: wanted[0].as_fact()}, "10.0.0.10", HOSTS) == []
+
+
+def test_a_move_out_of_the_cluster_reads_the_old_location_on_a_member(tmp_path: Path) -> None:
+    env = load_inventory(write(tmp_path, _with_cluster())).env
+    [hooli] = [row for row in registry_rows(env) if row.slug == "hooli"]
+    current = _registered(hooli, db_host="10.0.1.1,10.0.1.2")
+    [move] = plan_moves([hooli], current, "10.0.0.10", HOSTS)
+    assert (move.source_host, move.target.address, move.readdress) == ("t1", "10.0.1.3", False)
+
+
+def test_a_host_that_joins_a_cluster_is_re_addressed_not_copied(tmp_path: Path) -> None:
+    """A dedicated host made a cluster's first member keeps its database: the registry lists
+    the members anew (a re-address, checked at the new address), nothing is copied."""
+    env = load_inventory(write(tmp_path, _with_cluster())).env
+    wanted = [row for row in registry_rows(env) if row.slug == "initech"]
+    [move] = plan_moves(wanted, _registered(wanted[0], db_host="10.0.1.1"), "10.0.0.10", HOSTS)
+    assert move.readdress and move.source.address == "10.0.1.1"
+    # And back: a cluster down to one host.
+    [hooli] = [row for row in registry_rows(env) if row.slug == "hooli"]
+    [back] = plan_moves([hooli], _registered(hooli, db_host="10.0.1.3,10.0.1.2"), "x", HOSTS)
+    assert back.readdress
+
+
+def test_an_unknown_member_address_is_refused(tmp_path: Path) -> None:
+    """Negative twin of the re-address: a cluster location whose member no host has, moving
+    to another database, is refused, naming the tenant."""
+    env = load_inventory(write(tmp_path, _with_cluster())).env
+    wanted = [row for row in registry_rows(env) if row.slug == "initech"]
+    current = _registered(
+        wanted[0], db_host="10.0.9.9,10.0.1.1", db_name="adx_core", isolation_level="schema"
+    )
+    try:
+        plan_moves(wanted, current, "10.0.0.10", HOSTS)
+    except MoveRefused as refused:
+        assert "tenant initech: registered at 10.0.9.9,10.0.1.1" in str(refused)
+    else:
+        raise AssertionError("a move from an address no host has was planned")
