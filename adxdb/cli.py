@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -25,6 +25,9 @@ from adxdb.app.settings import DatabaseSettings
 from adxdb.errors import AdxError, MigrationError
 from adxdb.inventory.migration_files import MigrationFile, discover
 from adxdb.plan import migrations as engine
+
+if TYPE_CHECKING:  # the deploy side's model, imported by the jobs that need it
+    from adxdb.inventory.model import ClusterMembers, Environment
 
 REPO = Path(__file__).resolve().parent.parent
 Rows = list[tuple[Any, ...]]
@@ -424,7 +427,7 @@ def _cluster_view(inventory_yml: Path, members: Sequence[str], port: int) -> tup
     raise AdxError("no member of the cluster answers: " + "; ".join(problems))
 
 
-def _ha_cluster(env: Any, name: str) -> Any:
+def _ha_cluster(env: Environment, name: str) -> ClusterMembers:
     """The estate's cluster called `name` (`main`, or a dedicated tenant cluster), refused
     unless Patroni runs it."""
     found = {c.name: c for c in env.estate_clusters()}
