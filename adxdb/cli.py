@@ -2,9 +2,10 @@
 
 Jobs that change the estate (migrate, seed, clean) are convergence: they run the pyinfra deploy
 (or its cleaning step) against an inventory, over SSH, like every other change. Jobs that read
-(health, health-check, analyze-indexes, monitor-pool, validate, stats) connect with psycopg to
-`DATABASE_URL` (or --dsn), best as `adx_monitor`, and print a table; a job that finds a problem
-exits 1.
+(health, health-check, analyze-indexes, monitor-pool, validate, stats) take an inventory and
+read every database of the estate on its hosts over SSH (as adx_monitor), or connect with
+psycopg to one database (`--dsn`, `DATABASE_URL`); they print one table (or `--json`); a job
+that finds a problem exits 1.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -287,26 +289,124 @@ def tenant_erasure_horizon(inventory_yml: Path, slug: str) -> int:
     return 0 if answer.when is not None else 1
 
 
-def health_check_with_inventory(inventory_yml: Path, dsn: str | None) -> int:
-    """The health check of the database at `dsn` (when given) and of the estate's backups:
-    one table, worst first; exit 1 when a check is critical."""
-    rows: Rows = []
-    code = 0
+def estate_facts(
+    inventory: Path, hosts: Sequence[str], fact: str, args: Sequence[str] = ()
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """One fact of `operations.facts` gathered on several hosts at once (one pyinfra run, the
+    hosts in parallel): the values by host, and why each host that gave none did not."""
+    command = _pyinfra_command(inventory, "fact", f"operations.facts.{fact}", *args)
+    if command is None:
+        raise AdxError(f"{inventory}: no pyinfra inventory file beside it")
+    command[1:1] = ["-y", "--json", *(part for host in hosts for part in ("--limit", host))]
+    run = subprocess.run(command, cwd=REPO, check=False, capture_output=True, text=True)
     try:
-        rows += inventory_health(inventory_yml)
-    except (AdxError, ValueError) as error:
-        rows.append(("backups", "critical", str(error).replace("\n", "; ")))
-    if dsn:
+        found = json.loads(run.stdout) if run.stdout.strip() else {}
+    except ValueError:
+        found = {}
+    values: dict[str, Any] = next(
+        (v for k, v in found.items() if k.split(" ")[0].endswith(f".{fact}")), {}
+    )
+    errors = [line.strip() for line in run.stderr.splitlines() if line.strip()]
+    unreachable = {
+        host: next((e for e in errors if host in e), errors[-1] if errors else "no answer")
+        for host in hosts
+        if values.get(host) is None
+    }
+    return {h: v for h, v in values.items() if v is not None}, unreachable
+
+
+def _place_of_stanza(env: Environment, stanza: str) -> str:
+    return next((c.name for c in env.estate_clusters() if c.stanza == stanza), "")
+
+
+def estate_job(inventory_yml: Path, job: str, as_json: bool) -> int:
+    """A read job on every database of every cluster of the estate, over SSH: one table with
+    host, cluster and database columns (or one JSON document); exit 1 on any problem."""
+    from adxdb.inventory.loader import load_inventory  # the deploy side: PyYAML, cryptography
+    from adxdb.plan import estate_jobs
+
+    try:
+        env = load_inventory(inventory_yml).env
+    except AdxError as error:
+        return _refused(error)
+    hosts = list(dict.fromkeys(place.host for place in estate_jobs.job_places(env)))
+    args = [
+        f"port={env.postgres.port}",
+        f"job={job}",
+        f"databases={','.join(estate_jobs.estate_databases(env))}",
+    ]
+    # The hosts' answers, and what else the job reads, at once: each is one pyinfra run.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = pool.submit(estate_facts, inventory_yml, hosts, "JobQueries", args)
+        extra: Future[Rows] | None = None
+        if job == "health-check":
+            extra = pool.submit(_backup_rows, inventory_yml, env)
+        elif job == "validate":
+            extra = pool.submit(_plan_rows, inventory_yml, env)
         try:
-            with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:
-                rows += _query(conn, "health_check")[1]
-        except psycopg.Error as error:
-            print(f"error: {type(error).__name__}: {error}".rstrip(), file=sys.stderr)
-            code = 1
-    order = {"critical": 0, "warning": 1}
-    rows.sort(key=lambda row: (order.get(str(row[1]), 2), str(row[0])))
-    print(_table(["name", "status", "detail"], rows))
-    return 1 if code or any(row[1] == "critical" for row in rows) else 0
+            found, unreachable = answers.result()
+        except AdxError as error:
+            return _refused(error)
+        extra_rows = extra.result() if extra is not None else []
+    if job == "validate":
+        report = estate_jobs.validate_report(env, found, unreachable, discover())
+    else:
+        report = estate_jobs.job_report(env, job, found, unreachable)
+    if extra_rows:
+        report.add_rows(extra_rows)
+        report.problems += [
+            f"{row[0] or 'deploy'}: {row[3]}: {row[5]}"
+            for row in extra_rows
+            if row[4] == "critical"
+        ]
+    if as_json:
+        print(json.dumps(report.as_json(job), indent=2, default=str))
+    else:
+        print(_table(report.columns, report.rows))
+        for problem in report.problems:
+            print(f"critical: {problem}")
+        databases = len({(row[0], row[2]) for row in report.rows if row[2]})
+        print(
+            f"{job}: {databases} database(s) on {len(hosts)} database host(s), "
+            f"{len(report.problems)} problem(s)"
+        )
+    return 1 if report.problems else 0
+
+
+def _plan_rows(inventory_yml: Path, env: Environment) -> Rows:
+    """validate's rows of the deploy's own dry run (`pyinfra -v --dry`): what the next deploy
+    would change on each host."""
+    from adxdb.plan import estate_jobs
+
+    command = _pyinfra_command(inventory_yml, str(REPO / "deploy.py"))
+    if command is None:
+        return estate_jobs.plan_rows(env, {}, "no pyinfra inventory file")
+    command[1:1] = ["-v", "--dry"]
+    run = subprocess.run(command, cwd=REPO, check=False, capture_output=True, text=True)
+    output = run.stdout + run.stderr
+    failure = None
+    if run.returncode != 0:
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        failure = next(
+            (line for line in reversed(lines) if "rror" in line), lines[-1] if lines else ""
+        )
+    return estate_jobs.plan_rows(env, estate_jobs.planned_changes(output), failure)
+
+
+def _backup_rows(inventory_yml: Path, env: Environment) -> Rows:
+    """The health check's rows of the estate's backups (host, cluster, "", name, status,
+    detail), read on the repository's host."""
+    from adxdb.plan.drill import repository_host
+
+    repository = repository_host(env) or ""
+    try:
+        rows = inventory_health(inventory_yml)
+    except (AdxError, ValueError) as error:
+        rows = [("backups", "critical", str(error).replace("\n", "; "))]
+    return [
+        (repository, _place_of_stanza(env, name.partition(":")[2]), "", name, status, detail)
+        for name, status, detail in rows
+    ]
 
 
 READ_JOBS: dict[str, Callable[[psycopg.Connection[Any]], int]] = {
@@ -543,15 +643,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     env_parser = sub.add_parser("app-env", help="write .adx/<env>/app.env (local and test)")
     env_parser.add_argument("inventory", type=Path, help="inventories/<env>.yml")
     for job in READ_JOBS:
-        read_parser = sub.add_parser(job, help=f"{job} over psycopg (DATABASE_URL or --dsn)")
-        read_parser.add_argument("--dsn", help="connection string; default: $DATABASE_URL")
-        if job == "health-check":
-            read_parser.add_argument(
-                "--inventory",
-                type=Path,
-                help="inventories/<env>.yml: also each stanza's backups and last verified "
-                "restore, read on the repository's host over SSH (alone: those only)",
-            )
+        read_parser = sub.add_parser(
+            job, help=f"{job} on every database of an inventory (over SSH), or of one --dsn"
+        )
+        read_parser.add_argument(
+            "inventory",
+            type=Path,
+            nargs="?",
+            help="inventories/<env>.yml: every database of every cluster, read on its hosts "
+            "over SSH as adx_monitor"
+            + (
+                " (and each stanza's backups and last verified restore)"
+                if job == "health-check"
+                else ""
+            ),
+        )
+        read_parser.add_argument(
+            "--dsn", help="one database instead (default without an inventory: $DATABASE_URL)"
+        )
+        read_parser.add_argument(
+            "--json", action="store_true", help="one JSON document (with an inventory)"
+        )
     drill_parser = sub.add_parser(
         "restore-drill",
         help="restore a cluster's backup into a scratch instance on the backup host, verify it "
@@ -651,11 +763,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _pyinfra(args.inventory, deploy, passed_on)
     if passed_on:
         parser.error(f"unrecognized arguments: {' '.join(passed_on)}")
+    if args.inventory is not None and args.dsn:
+        parser.error("give an inventory or --dsn, not both")
+    if args.inventory is not None:
+        return estate_job(args.inventory, args.job, args.json)
+    if args.json:
+        parser.error("--json needs an inventory")
     dsn = args.dsn or os.environ.get("DATABASE_URL")
-    if args.job == "health-check" and args.inventory is not None:
-        return health_check_with_inventory(args.inventory, dsn)
     if not dsn:
-        print("error: give --dsn or set DATABASE_URL", file=sys.stderr)
+        print("error: give an inventory, --dsn, or set DATABASE_URL", file=sys.stderr)
         return 2
     try:
         with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:

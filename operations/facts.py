@@ -7,16 +7,20 @@ return None: operations turn that into one clear error with `require()`.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any, TypeVar
 
 from pyinfra.api import FactBase, HiddenValue, OperationError, QuoteString, StringCommand
 
 from adxdb import sqlfiles
+from adxdb.contract import MONITOR_ROLE
 from adxdb.plan.backups import INFO_FAILED, MISSING_ENTRY, OTHER_ERROR
 from adxdb.plan.config import ClusterPaths
 from adxdb.plan.drill import RESULTS_DIR
 from adxdb.plan.erasure import DUMP_DIR
+from adxdb.plan.estate_jobs import JOBS
 from operations.psql import if_ready, psql_query, psql_script_query, server_ready
 from operations.scripts import inline_script
 
@@ -671,3 +675,57 @@ class PatroniCluster(FactBase[dict[str, Any] | None]):
     def process(self, output: list[str]) -> dict[str, Any] | None:
         data = parse_json(output)
         return None if data is None else dict(data)
+
+
+JOB_MARK = "--adx-job-- "
+
+
+class JobQueries(FactBase[dict[str, Any]]):
+    """
+    A read job's queries (`adxdb <job> INVENTORY`, `adxdb.plan.estate_jobs.JOBS`) in every
+    database of the host that `databases` (comma-separated) names, run as `adx_monitor`:
+    each query's columns and rows (text, NULL as ""), or psql's error; the host's other
+    databases by name; `down` when no server answers.
+
+    .. code:: python
+
+        {"down": False, "unlisted": [],
+         "databases": {"adx_core": {"health_check": {"ok": True, "columns": ["name", ...],
+                                                     "rows": [["database", "ok", "..."]]}}}}
+    """
+
+    def requires_command(self, port: int, job: str, databases: str) -> str:
+        return "psql"
+
+    def command(self, port: int, job: str, databases: str) -> StringCommand:
+        names = " ".join(name for name in str(databases).split(",") if name)
+        queries = [
+            part for query in JOBS[job].queries for part in (query, sqlfiles.load(f"jobs/{query}"))
+        ]
+        return inline_script("job_queries.sh", str(int(port)), MONITOR_ROLE, names, *queries)
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        state: dict[str, Any] = {"down": False, "unlisted": [], "databases": {}}
+        blocks: list[tuple[list[str], list[str]]] = []
+        for line in output:
+            if line.startswith(JOB_MARK):
+                blocks.append((line[len(JOB_MARK) :].split(), []))
+            elif blocks:
+                blocks[-1][1].append(line)
+        for mark, lines in blocks:
+            if mark == ["down"]:
+                state["down"] = True
+            elif mark[0] == "unlisted":
+                state["unlisted"].append(mark[1])
+            else:
+                outcome, database, query = mark
+                answers = state["databases"].setdefault(database, {})
+                answers[query] = _query_answer(outcome == "ok", lines)
+        return state
+
+
+def _query_answer(ok: bool, lines: list[str]) -> dict[str, Any]:
+    if not ok:
+        return {"ok": False, "error": " ".join(line.strip() for line in lines if line.strip())}
+    table = list(csv.reader(io.StringIO("\n".join(lines))))
+    return {"ok": True, "columns": table[0] if table else [], "rows": table[1:]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -217,6 +218,17 @@ def run_adxdb(*args: str | Path, timeout: int = 1200) -> subprocess.CompletedPro
     )  # fmt: skip
     run.stdout += run.stderr
     return run
+
+
+def adxdb_json(*args: str | Path) -> tuple[int, dict[str, Any]]:
+    """Run an `adxdb` read job with `--json` as a machine would: its exit status and the
+    document it printed (stderr is not part of it)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "adxdb.cli", *(str(a) for a in args), "--json"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert run.stdout.strip(), run.stderr
+    return run.returncode, dict(json.loads(run.stdout))
 
 
 def converge(inventory: Path, *flags: str) -> DeployRun:

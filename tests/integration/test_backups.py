@@ -17,6 +17,7 @@ from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import (
     REPO,
     TEST_YML,
+    adxdb_json,
     connect,
     converge,
     run_adxdb,
@@ -139,12 +140,14 @@ def _drill(test_env: HostsUnderTest, stanza: str, which: str = "last") -> dict[s
 
 
 def _health(test_env: HostsUnderTest) -> tuple[int, dict[str, tuple[str, str]]]:
-    run = run_adxdb("health-check", "--inventory", TEST_YML)
-    rows = {}
-    for line in run.stdout.splitlines()[2:]:
-        name, status, detail = [*line.split(None, 2), "", ""][:3]
-        rows[name] = (status, detail)
-    return run.returncode, rows
+    """The estate's health check: its exit status and its backup rows (no database) by name."""
+    code, document = adxdb_json("health-check", TEST_YML)
+    rows = {
+        row["name"]: (row["status"], row["detail"])
+        for row in document["rows"]
+        if row["database"] == "" and row["host"] == BACKUP_HOST
+    }
+    return code, rows
 
 
 def test_a_restore_drill_verifies_every_cluster_and_the_health_check_shows_it(

@@ -15,7 +15,7 @@ import pytest
 from adxdb.app.pool import make_pool
 from adxdb.app.settings import DatabaseSettings
 from tests.integration.conftest import HostsUnderTest, _testhosts
-from tests.integration.harness import TEST_YML, app_settings, converge, run_adxdb
+from tests.integration.harness import TEST_YML, adxdb_json, app_settings, converge, run_adxdb
 from tools.testhosts.engine import engine_client
 from tools.testhosts.hosts import container_name
 
@@ -121,6 +121,6 @@ def test_a_lost_main_host_comes_back_from_the_backup_host_with_every_archived_wr
         assert _logs_with(test_env, host, "[045]") == "", host
     # the twin: the probe reads the logs (the promotion is written there)
     assert _logs_with(test_env, "pg1", "selected new timeline ID") != ""
-    health = run_adxdb("health-check", "--inventory", TEST_YML)
-    [row] = [line.split() for line in health.stdout.splitlines() if line.startswith("backups:adx ")]
-    assert row[1] == "ok", health.stdout
+    _, health = adxdb_json("health-check", TEST_YML)
+    [row] = [row for row in health["rows"] if row["name"] == "backups:adx"]
+    assert row["status"] == "ok", health
