@@ -13,29 +13,42 @@ from __future__ import annotations
 from pyinfra import host
 
 from adxdb.plan.host import RunInfo, host_plan
-from operations import backups, config_files, ha, leftovers, migrations, moves, postgres, tenants
+from operations import (
+    backups,
+    config_files,
+    fact_memo,
+    ha,
+    leftovers,
+    migrations,
+    moves,
+    postgres,
+    tenants,
+)
 from operations.inventory import loaded
 
 plan = host_plan(loaded(host.data.adx_inventory), host.data.adx_host, RunInfo.now())
 server = f"{plan.version}/{plan.cluster}"
+paths = plan.managed_paths()  # their state: one read for the run
+if plan.runs_postgres:  # the server's catalog: one read for the run, until something changes
+    fact_memo.catalog_scope(plan.port, [*plan.migration_targets, *plan.schemas])
 
 if plan.staging is not None:
-    config_files.converge(plan.staging)  # before anything is uploaded
+    config_files.converge(plan.staging, paths)  # before anything is uploaded
 leftovers.removed(
     name="Leftovers of killed deploys",
     staging_dir=plan.staging.path if plan.staging is not None else None,
 )
-config_files.converge(plan.createcluster)
+config_files.converge(plan.createcluster, paths)
 postgres.packages(name=f"PostgreSQL {plan.version} packages", packages=list(plan.packages))
 if plan.runs_postgres:
     postgres.cluster(
         name=f"Cluster {server}", version=plan.version, cluster=plan.cluster, port=plan.port
     )
 for item in plan.config:
-    config_files.converge(item)
-config_files.removed(plan.removed_files)
+    config_files.converge(item, paths)
+config_files.removed(plan.removed_files, paths)
 for item in plan.backup_files:
-    config_files.converge(item)
+    config_files.converge(item, paths)
 if plan.backup is not None and plan.backup.server:
     backups.tls_server(
         name="pgBackRest TLS server",
@@ -44,7 +57,7 @@ if plan.backup is not None and plan.backup.server:
     )
 if plan.ha is not None:
     for item in plan.etcd_files:
-        config_files.converge(item)
+        config_files.converge(item, paths)
     if plan.ha.etcd_member:
         ha.etcd_member(
             name="etcd member",
@@ -52,7 +65,7 @@ if plan.ha is not None:
             files=[i.dest for i in plan.etcd_files if isinstance(i, config_files.ManagedFile)],
         )
     for item in plan.patroni_files:
-        config_files.converge(item)
+        config_files.converge(item, paths)
     ha.patroni_member(
         name=f"Patroni runs {server}",
         version=plan.version,
@@ -111,7 +124,7 @@ if plan.backup is not None and plan.backup.server:
         repo_path=plan.backup.repo_path,
     )
 if plan.backup_schedule is not None:
-    config_files.converge(plan.backup_schedule)
+    config_files.converge(plan.backup_schedule, paths)
 if plan.roles:
     postgres.roles(
         name="ADX roles",

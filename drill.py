@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyinfra import host, state
 
 from adxdb.plan.drill import DRILL_DIR, DrillRequest, drill_plan
+from adxdb.plan.host import managed_paths
 from operations import backups, config_files
 from operations.inventory import loaded
 
@@ -17,8 +18,9 @@ state.print_output = True  # the drill's progress lines, as they come
 inventory = loaded(host.data.adx_inventory)
 plan = drill_plan(inventory, host.data.adx_host, DrillRequest.from_data(host.data.get("adx_drill")))
 
+paths = managed_paths(plan.files)
 for item in plan.files:
-    config_files.converge(item)
+    config_files.converge(item, paths)
 for drill in plan.drills:
     backups.restore_drill(
         name=f"Restore drill of stanza {drill.stanza} (target {drill.target})",

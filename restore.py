@@ -22,12 +22,13 @@ restore = restore_plan(inventory.env, host.data.adx_host, request)
 plan = host_plan(inventory, host.data.adx_host, RunInfo.now())
 
 if restore is not None:
+    paths = plan.managed_paths()
     if plan.staging is not None:
-        config_files.converge(plan.staging)  # before anything is uploaded
-    config_files.converge(plan.createcluster)
+        config_files.converge(plan.staging, paths)  # before anything is uploaded
+    config_files.converge(plan.createcluster, paths)
     postgres.packages(name=f"PostgreSQL {plan.version} packages", packages=list(plan.packages))
     for item in plan.backup_files:
-        config_files.converge(item)
+        config_files.converge(item, paths)
     backups.restore_cluster(
         name=f"Restore stanza {restore.stanza} (target {restore.target})",
         stanza=restore.stanza,
@@ -38,7 +39,7 @@ if restore is not None:
         port=restore.port,
     )
     for item in plan.config:
-        config_files.converge(item)
+        config_files.converge(item, paths)
     backups.restored_cluster_started(
         name=f"Cluster {restore.version}/{restore.cluster} recovered and promoted",
         stanza=restore.stanza,

@@ -25,6 +25,7 @@ from adxdb.plan.backups import (
     when,
 )
 from adxdb.plan.drill import drill_health
+from operations import fact_memo
 from operations.facts import (
     MISSING_STANZA,
     ArchivedSegments,
@@ -62,7 +63,7 @@ def tls_server(port: int, files: list[str]) -> Generator[Any, None, None]:
         tls_server(name="pgBackRest TLS server", port=8432,
                    files=["/etc/pgbackrest/pgbackrest.conf"])
     """
-    state = host.get_fact(PgBackRestServer, port=port, files=files)
+    state = fact_memo.read(PgBackRestServer, port=port, files=files)
     if state["running"] and not state["stale"]:
         host.noop("pgBackRest's TLS server runs with its current files")
         return
@@ -103,7 +104,7 @@ def stanza(
     if leader_only and on_standby(port):
         host.noop("stanza: written on the leader")
         return
-    state = host.get_fact(PgBackRestState, stanza=stanza, port=port)
+    state = fact_memo.read(PgBackRestState, stanza=stanza, port=port)
     if state is None:
         raise OperationError(
             f"cannot read pgBackRest stanza {stanza}: no server on port {port}, or pgbackrest "
@@ -170,14 +171,14 @@ def repository(
     if not stanzas:
         host.noop("the repository is on the backup host")
         return
-    drills = host.get_fact(RestoreDrillResults)
+    drills = fact_memo.read(RestoreDrillResults)
     for check, status, detail in drill_health(
         stanzas, drill_max_age, drills["now"], drills["results"]
     ):
         log = logger.info if status == "ok" else logger.warning
         log("%s%s %s: %s", host.print_prefix, check, status, detail)
-    repo = host.get_fact(PgBackRestRepository)
-    segments = host.get_fact(ArchivedSegments, repo_path=repo_path)
+    repo = fact_memo.read(PgBackRestRepository)
+    segments = fact_memo.read(ArchivedSegments, repo_path=repo_path)
     found: dict[str, Any] = repo["stanzas"]
     problems: list[str] = []
     fresh: list[str] = []
@@ -244,7 +245,7 @@ def restore_drill(
 def check_restorable(stanza: str, target: str, target_epoch: int | None) -> None:
     """On the repository's host: refuse (OperationError) a restore of `stanza` when it holds
     no backup, or `target` is before its oldest backup or after this host's clock."""
-    repo = host.get_fact(PgBackRestRepository)
+    repo = fact_memo.read(PgBackRestRepository)
     entry = repo["stanzas"].get(stanza) or repo["stanzas"].get("") or dict(MISSING_STANZA)
     code, message = entry["status"]["code"], entry["status"]["message"]
     if code != STANZA_OK or entry.get("first_backup") is None:
@@ -302,7 +303,7 @@ def restore_cluster(
         restore_cluster(name="Restore cluster 15/main", stanza="adx", target="latest",
                         target_epoch=None, version=15, cluster="main", port=5432)
     """
-    existing = host.get_fact(PgClusters).get(f"{version}/{cluster}")
+    existing = fact_memo.read(PgClusters).get(f"{version}/{cluster}")
     if existing is not None:
         state = "running" if existing["running"] else "stopped"
         raise OperationError(

@@ -729,3 +729,101 @@ def _query_answer(ok: bool, lines: list[str]) -> dict[str, Any]:
         return {"ok": False, "error": " ".join(line.strip() for line in lines if line.strip())}
     table = list(csv.reader(io.StringIO("\n".join(lines))))
     return {"ok": True, "columns": table[0] if table else [], "rows": table[1:]}
+
+
+class PathStates(FactBase[dict[str, dict[str, Any]]]):
+    """
+    Every file and folder the deploy manages on the host (`paths`), read in one command:
+    kind (`file`, `directory`, `other`, `absent`), mode (octal, as `stat` prints it), owner,
+    group and, for a file, the sha256 of its content.
+
+    .. code:: python
+
+        {"/etc/postgresql/15/main/pg_hba.conf": {"kind": "file", "mode": "640",
+                                                 "user": "postgres", "group": "postgres",
+                                                 "sha256": "..."},
+         "/etc/adx": {"kind": "absent"}}
+    """
+
+    def command(self, paths: list[str]) -> StringCommand:
+        return inline_script("path_states.sh", *paths)
+
+    @staticmethod
+    def default() -> dict[str, dict[str, Any]]:
+        return {}
+
+    def process(self, output: list[str]) -> dict[str, dict[str, Any]]:
+        states: dict[str, dict[str, Any]] = {}
+        for line in output:
+            path, kind, *rest = line.split("\t")
+            if kind == "absent" or len(rest) != 4:
+                states[path] = {"kind": "absent"}
+                continue
+            mode, user, group, digest = rest
+            states[path] = {"kind": kind, "mode": mode, "user": user, "group": group}
+            if kind == "file":
+                states[path]["sha256"] = digest
+        return states
+
+
+CATALOG_MARK = "--adx-catalog-- "
+
+
+def _catalog_part(title: str, script: str) -> str:
+    # Each part starts from `postgres` (a part may \connect elsewhere) and says which it is;
+    # a single query gets the semicolon a psql script needs.
+    text = script.rstrip()
+    last = text.splitlines()[-1].lstrip()
+    if not last.startswith("\\") and not text.endswith(";"):
+        text += ";"
+    return f"\\connect postgres\n\\echo {CATALOG_MARK}{title}\n{text}\n"
+
+
+class PgCatalog(FactBase[dict[str, Any] | None]):
+    """
+    What the deploy reads of a server, in one command (one psql session fed on stdin): the
+    answers of `PgRoles`, `PgDatabases`, `PgTenantRegistry`, `PgInRecovery`,
+    `PgAutoConfSettings` and, for each of `databases` (comma-separated), `PgSchemas` and
+    `PgMigrationLedger`; None when the server is down. `operations.fact_memo` serves those
+    facts from it while nothing has changed since it was read.
+
+    .. code:: python
+
+        {"roles": {...}, "databases": {...}, "registry": {...}, "in_recovery": False,
+         "auto_conf": [], "schemas": {"adx_core": {...}}, "ledgers": {"adx_core": {...}}}
+    """
+
+    def requires_command(self, port: int, databases: str, digest_key: str | HiddenValue) -> str:
+        return "psql"
+
+    def command(self, port: int, databases: str, digest_key: str | HiddenValue) -> StringCommand:
+        script = _catalog_part("roles", sqlfiles.load("facts/roles"))
+        script += _catalog_part("databases", sqlfiles.load("facts/databases"))
+        script += _catalog_part("registry", sqlfiles.load("facts/registry"))
+        script += _catalog_part("in_recovery", "SELECT to_json(pg_is_in_recovery())")
+        script += _catalog_part("auto_conf", sqlfiles.load("facts/auto_conf_settings"))
+        for database in filter(None, str(databases).split(",")):
+            if not database.replace("_", "").isalnum():
+                raise ValueError(f"{database!r}: not a database name the deploy makes")
+            for title, name in (("schemas", "facts/schemas"), ("ledgers", "facts/ledger")):
+                part = f"\\set adx_database {database}\n" + sqlfiles.load(name)
+                script += _catalog_part(f"{title} {database}", part)
+        return if_ready(port, psql_script_query(port, script, adx_digest_key=digest_key))
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        parts: list[tuple[list[str], list[str]]] = []
+        for line in output:
+            if line.startswith(CATALOG_MARK):
+                parts.append((line[len(CATALOG_MARK) :].split(), []))
+            elif parts:
+                parts[-1][1].append(line)
+        if not parts:
+            return None
+        catalog: dict[str, Any] = {"schemas": {}, "ledgers": {}}
+        for title, lines in parts:
+            value = parse_json(lines)
+            if len(title) == 2:
+                catalog[title[0]][title[1]] = value
+            else:
+                catalog[title[0]] = value
+        return catalog

@@ -23,6 +23,7 @@ from adxdb.plan.ha import (
     restart_handover,
     switchover_candidate,
 )
+from operations import fact_memo
 from operations.facts import (
     HAService,
     PatroniCluster,
@@ -46,7 +47,7 @@ def on_standby(port: int) -> bool:
     runs no server yet (Patroni is still making this replica; a leader always runs one).
     `member_ready`, at the end of the deploy, fails on a member that does not serve, so a
     leader whose server was down does not pass unnoticed."""
-    return host.get_fact(PgInRecovery, port=port) is not False
+    return fact_memo.read(PgInRecovery, port=port) is not False
 
 
 @operation()
@@ -65,7 +66,7 @@ def etcd_member(endpoint: str, files: Sequence[str]) -> Generator[StringCommand,
 
         etcd_member(name="etcd", endpoint="10.0.0.10:2379", files=["/etc/default/etcd"])
     """
-    state = host.get_fact(HAService, service="etcd", unit="etcd", files=list(files))
+    state = fact_memo.read(HAService, service="etcd", unit="etcd", files=list(files))
     if state["running"] and not state["stale"]:
         host.noop("etcd runs with its current files")
         return
@@ -116,7 +117,7 @@ def patroni_member(
 
         patroni_member(name="Patroni", version=15, cluster="main", port=5432, ...)
     """
-    service = host.get_fact(HAService, service="patroni", unit=unit, files=list(files))
+    service = fact_memo.read(HAService, service="patroni", unit=unit, files=list(files))
     member = host.get_fact(
         PatroniMember,
         data_dir=data_dir,
@@ -284,7 +285,7 @@ def rewind_grants(port: int) -> Generator[Any, None, None]:
     if on_standby(port):
         host.noop("pg_rewind grants: set on the leader")
         return
-    missing = host.get_fact(PgRewindGrants, port=port)
+    missing = fact_memo.read(PgRewindGrants, port=port)
     if missing is None:
         raise OperationError(f"cannot read grants: no PostgreSQL server answers on port {port}")
     if not missing:
@@ -328,7 +329,7 @@ def no_local_overrides(
                            config_file="/etc/patroni/15-main.yml", scope="adx-prod-adx",
                            policy="auto")
     """
-    found = host.get_fact(PgAutoConfSettings, port=port)
+    found = fact_memo.read(PgAutoConfSettings, port=port)
     if found is None:
         raise OperationError(f"cannot read settings: no PostgreSQL server answers on port {port}")
     overridden = sorted(set(found) & set(names))

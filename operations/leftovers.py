@@ -7,6 +7,7 @@ from collections.abc import Generator
 from pyinfra import host
 from pyinfra.api import StringCommand, operation
 
+from operations import fact_memo
 from operations.facts import DeployLeftovers
 from operations.migrations import MIGRATIONS_DIR
 from operations.moves import MOVE_WORK_DIR
@@ -37,7 +38,7 @@ def removed(
 
         removed(name="Leftovers of killed deploys")
     """
-    found = host.get_fact(
+    found = fact_memo.read(
         DeployLeftovers,
         private_dir=private_dir,
         migrations_dir=migrations_dir,

@@ -15,6 +15,7 @@ from adxdb.errors import MigrationError
 from adxdb.inventory.migration_files import MigrationFile
 from adxdb.plan import migration_scripts as scripts
 from adxdb.plan import migrations as engine
+from operations import fact_memo
 from operations.facts import PgMigrationLedger, require
 from operations.ha import on_standby
 from operations.psql import run_sql_script
@@ -29,7 +30,7 @@ SEED_VERSIONS = {"development": 1, "test": 2}
 
 def _ledger(port: int, database: str) -> dict[str, Any]:
     return require(
-        host.get_fact(PgMigrationLedger, port=port, database=database),
+        fact_memo.read(PgMigrationLedger, port=port, database=database),
         f"the ledger of {database}",
         port,
     )

@@ -22,6 +22,7 @@ from adxdb.inventory.types import duration_milliseconds
 from adxdb.plan import move_catch_up, move_scripts
 from adxdb.plan import moves as tenant_moves_plan
 from adxdb.plan.tenants import RegistryRow
+from operations import fact_memo
 from operations.facts import PgTenantRegistry, PgTenantTables, require
 from operations.ha import on_standby
 from operations.psql import PRIVATE_DIR
@@ -80,7 +81,7 @@ def tenant_moves(
     if leader_only and on_standby(port):
         host.noop("tenant moves: written on the leader")
         return
-    current = require(host.get_fact(PgTenantRegistry, port=port), "the tenants registry", port)
+    current = require(fact_memo.read(PgTenantRegistry, port=port), "the tenants registry", port)
     try:
         planned = tenant_moves_plan.plan_moves(list(rows), current, primary_address, hosts)
     except MoveRefused as refused:
@@ -114,7 +115,9 @@ def tenant_moves(
         old_tables = {
             schema: tenant_moves_plan.tenant_tables_of(
                 require(
-                    host.get_fact(PgTenantTables, port=port, database=MAIN_DATABASE, schema=schema),
+                    fact_memo.read(
+                        PgTenantTables, port=port, database=MAIN_DATABASE, schema=schema
+                    ),
                     f"the tables of {MAIN_DATABASE}.{schema}",
                     port,
                 )

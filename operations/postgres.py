@@ -7,7 +7,6 @@ yields the fewest commands, or calls `host.noop` when there is nothing to do.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from adxdb.inventory.types import RestartPolicy, SettingValue
 from adxdb.plan.catalog import QUIET_PRELUDE, hold_lock, plan_databases, plan_roles
 from adxdb.plan.restarts import restart_changes
 from adxdb.plan.tenants import registered_here
+from operations import fact_memo
 from operations.facts import (
     PgClusters,
     PgDatabases,
@@ -53,7 +53,7 @@ def packages(packages: list[str]) -> Generator[str | StringCommand, None, None]:
 
         packages(name="PostgreSQL packages", packages=["postgresql-15"])
     """
-    installed = host.get_fact(DebPackages)
+    installed = fact_memo.read(DebPackages)
     missing = [package for package in packages if package not in installed]
     if not missing:
         host.noop(f"packages {', '.join(packages)} are installed")
@@ -90,7 +90,7 @@ def cluster(
 
         cluster(name="Cluster 15/main", version=15, cluster="main", port=5432)
     """
-    clusters = host.get_fact(PgClusters)
+    clusters = fact_memo.read(PgClusters)
     existing = clusters.get(f"{version}/{cluster}")
     if existing is not None:
         if existing["port"] != port:
@@ -143,7 +143,7 @@ def server(version: int, cluster: str, port: int) -> Generator[StringCommand, No
 
         server(name="Server 15/main", version=15, cluster="main", port=5432)
     """
-    state = host.get_fact(PgServerState, version=version, cluster=cluster, port=port)
+    state = fact_memo.read(PgServerState, version=version, cluster=cluster, port=port)
     if not state["running"]:
         yield StringCommand("pg_ctlcluster", str(int(version)), cluster, "start")
         return
@@ -191,7 +191,7 @@ def pending_restart(
                         policy="never", settings={"max_connections": 200},
                         conf_file="/etc/postgresql/15/main/conf.d/50-adx.conf")
     """
-    state = host.get_fact(PgServerState, version=version, cluster=cluster, port=port)
+    state = fact_memo.read(PgServerState, version=version, cluster=cluster, port=port)
     if not state["running"]:
         host.noop(f"server {version}/{cluster} needs no restart")
         return
@@ -257,9 +257,9 @@ def roles(
     if leader_only and on_standby(port):
         host.noop("roles: written on the leader")
         return
-    digest_key = secrets.token_hex(16)  # this call's: the fact's digests mean nothing without it
+    digest_key = fact_memo.digest_key()  # the run's: the fact's digests mean nothing without it
     current = require(
-        host.get_fact(PgRoles, port=port, digest_key=hidden(digest_key)), "roles", port
+        fact_memo.read(PgRoles, port=port, digest_key=hidden(digest_key)), "roles", port
     )
     retired = [*retired, *_left_here(registry_bound or {}, port, held=False)]
     plan = plan_roles(roles, passwords, current, retired, digest_key)
@@ -276,7 +276,7 @@ def _left_here(registry_bound: Mapping[str, str], port: int, held: bool) -> list
     """The registry-bound roles the tenants registry still places here (`held`), or the others."""
     if not registry_bound:
         return []
-    registry = require(host.get_fact(PgTenantRegistry, port=port), "the tenants registry", port)
+    registry = require(fact_memo.read(PgTenantRegistry, port=port), "the tenants registry", port)
     return sorted(
         role
         for tenant_id, role in registry_bound.items()
@@ -314,7 +314,7 @@ def databases(
     if leader_only and on_standby(port):
         host.noop("databases: written on the leader")
         return
-    current = require(host.get_fact(PgDatabases, port=port), "databases", port)
+    current = require(fact_memo.read(PgDatabases, port=port), "databases", port)
     held = tuple(_left_here(registry_bound or {}, port, held=True))
     main = databases.get(MAIN_DATABASE)
     if held and main is not None:

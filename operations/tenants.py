@@ -20,6 +20,7 @@ from adxdb.plan.catalog import (
 )
 from adxdb.plan.schema_grants import plan_schemas
 from adxdb.plan.tenants import RegistryRow, SchemaSpec
+from operations import fact_memo
 from operations.facts import PgDatabases, PgSchemas, PgTenantRegistry, require
 from operations.ha import on_standby
 from operations.psql import run_sql_script
@@ -56,7 +57,7 @@ def schemas(
     scripts: dict[str, str] = {}
     for database, wanted in schemas.items():
         current = require(
-            host.get_fact(PgSchemas, port=port, database=database),
+            fact_memo.read(PgSchemas, port=port, database=database),
             f"the schemas of {database}",
             port,
         )
@@ -93,7 +94,7 @@ def tenant_registry(
     if leader_only and on_standby(port):
         host.noop("tenant registry: written on the leader")
         return
-    current = require(host.get_fact(PgTenantRegistry, port=port), "the tenants registry", port)
+    current = require(fact_memo.read(PgTenantRegistry, port=port), "the tenants registry", port)
     statements = plan_registry(list(rows), current)
     if not statements:
         host.noop(f"registry holds {len(rows)} declared tenant(s)")
@@ -141,14 +142,14 @@ def dropped_tenant_data(
     existing_schemas: list[str] = []
     if schemas:
         current = require(
-            host.get_fact(PgSchemas, port=port, database=MAIN_DATABASE),
+            fact_memo.read(PgSchemas, port=port, database=MAIN_DATABASE),
             f"the schemas of {MAIN_DATABASE}",
             port,
         )
         existing_schemas = [schema for schema in schemas if schema in current]
     existing_databases: list[str] = []
     if databases:
-        current_databases = require(host.get_fact(PgDatabases, port=port), "databases", port)
+        current_databases = require(fact_memo.read(PgDatabases, port=port), "databases", port)
         existing_databases = [db for db in databases if db in current_databases]
     if not existing_schemas and not existing_databases:
         host.noop("dropped tenants' data is gone")

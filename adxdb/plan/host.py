@@ -12,9 +12,10 @@ shows none of them, and it never goes into pyinfra's host data.
 from __future__ import annotations
 
 import getpass
+import posixpath
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import SecretStr
@@ -178,12 +179,40 @@ class HostPlan:
     def leader_only(self) -> bool:
         return self.ha is not None
 
+    def managed_items(self) -> list[ManagedDirectory | ManagedFile]:
+        """Every file and folder the plan manages, in the deploy's order."""
+        items: list[ManagedDirectory | ManagedFile] = [self.createcluster]
+        if self.staging is not None:
+            items.insert(0, self.staging)
+        items += [*self.config, *self.backup_files, *self.etcd_files, *self.patroni_files]
+        if self.backup_schedule is not None:
+            items.append(self.backup_schedule)
+        return items
+
+    def managed_paths(self) -> list[str]:
+        """The paths whose state one fact reads for the whole run (`managed_paths`)."""
+        return managed_paths(self.managed_items(), self.removed_files)
+
     owner: str = OWNER_ROLE
     ledger_readers: tuple[str, ...] = LEDGER_READERS
     main_database: str = MAIN_DATABASE
 
 
 ManagedItem = ManagedDirectory | ManagedFile
+
+
+def managed_paths(items: Sequence[ManagedItem], removed: Sequence[str] = ()) -> list[str]:
+    """Every path a set of managed items touches: each file, each folder, the folder a file
+    goes into (made when missing), each file to remove; once each, sorted."""
+    paths: set[str] = set(removed)
+    for item in items:
+        if isinstance(item, ManagedDirectory):
+            paths.add(item.path)
+        else:
+            paths.add(item.dest)
+            if item.create_remote_dir:
+                paths.add(posixpath.dirname(item.dest))
+    return sorted(paths)
 
 
 def _config(inventory: Inventory, host_name: str, paths: ClusterPaths) -> list[ManagedItem]:
