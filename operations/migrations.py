@@ -9,7 +9,7 @@ from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 from pyinfra import host
-from pyinfra.api import OperationError, StringCommand, operation
+from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
 
 from adxdb.errors import MigrationError
 from adxdb.inventory.migration_files import MigrationFile
@@ -24,6 +24,8 @@ from operations.uploads import upload
 # Migration files are not secret: readable by postgres, which includes them with \\i.
 MIGRATIONS_DIR = "/var/lib/adx-migrations"
 logger = logging.getLogger("pyinfra.adxdb")  # shown by the pyinfra CLI
+# Targets (schemas) migrated per psql session: progress is reported after each session.
+TARGETS_PER_RUN = 100
 
 SEED_VERSIONS = {"development": 1, "test": 2}
 
@@ -120,15 +122,43 @@ def migrations(
     for checksum, migration in needed.items():
         yield upload(migration.text, paths[checksum])
     for database, steps in pending.items():
-        script = scripts.render_script(steps, owner, readers, timeouts, applied_by, paths)
-        script += "".join(scripts.tenant_fence(schema) for schema in unfenced.get(database, []))
-        *prepare, run = run_sql_script(port, database, script, f"migrate-{database}", run_dir)
-        yield from prepare
-        # A failed migration stops the operation here: its run folder goes with it.
-        yield StringCommand(
-            run, "||", "{", "status=$?;", "rm", "-rf", run_dir, ";", "exit", "$status;", "}"
-        )
+        chunks = target_chunks(steps)
+        for number, chunk in enumerate(chunks, start=1):
+            script = scripts.render_script(chunk, owner, readers, timeouts, applied_by, paths)
+            if number == len(chunks):
+                fenced = unfenced.get(database, [])
+                script += "".join(scripts.tenant_fence(schema) for schema in fenced)
+            *prepare, run = run_sql_script(port, database, script, f"migrate-{database}", run_dir)
+            yield from prepare
+            # A failed migration stops the operation here: its run folder goes with it.
+            yield StringCommand(
+                run, "||", "{", "status=$?;", "rm", "-rf", run_dir, ";", "exit", "$status;", "}"
+            )
+            if len(chunks) > 1:
+                done = sum(len({s.target for s in c}) for c in chunks[:number])
+                total = sum(len({s.target for s in c}) for c in chunks)
+                yield FunctionCommand(_progress, (database, done, total), {})
     yield StringCommand("rm", "-rf", run_dir)
+
+
+def target_chunks(steps: Sequence[engine.Step]) -> list[list[engine.Step]]:
+    """The steps of one database in runs of `TARGETS_PER_RUN` targets (schemas), in order:
+    a first converge of many tenants reports its progress after each run."""
+    chunks: list[list[engine.Step]] = []
+    targets: list[engine.Target] = []
+    for step in steps:
+        if step.target not in targets:
+            targets.append(step.target)
+            if (len(targets) - 1) % TARGETS_PER_RUN == 0:
+                chunks.append([])
+        chunks[-1].append(step)
+    return chunks
+
+
+def _progress(state: Any, host: Any, database: str, done: int, total: int) -> bool:
+    """Said as the run goes (pyinfra calls it with its state and the host)."""
+    logger.info("%smigrations of %s: %d/%d targets done", host.print_prefix, database, done, total)
+    return True
 
 
 @operation()

@@ -6,7 +6,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from pyinfra.api import FileUploadCommand, OperationError, StringCommand
+from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand
 
 from adxdb.inventory import migration_files
 from adxdb.plan import migrations as engine
@@ -143,3 +143,30 @@ def test_ledger_fact_reads_json_and_server_down() -> None:
     command = str(fact.command(port=5432, database="adx_core"))
     assert "pg_isready -q -p 5432" in command
     assert "adx_database=adx_core" in command
+
+
+def test_many_targets_run_in_sessions_of_a_hundred_with_progress_after_each() -> None:
+    schemas = [engine.Target("adx_core", f"tenant_t{n:03d}", ("tenant",)) for n in range(250)]
+    run = run_operation(
+        ops.migrations,
+        {FACT_KEY: {FACT_ARGS: {"database": True, "ledger": [], "invalid_indexes": []}}},
+        targets={"adx_core": MAIN + schemas},
+        files=FILES,
+        owner="adx_owner",
+        readers=["adx_monitor"],
+        timeouts=engine.Timeouts(),
+        applied_by="ops@control",
+        port=5432,
+    )
+    progress = [c for c in run.commands if isinstance(c, FunctionCommand)]
+    assert [c.args[1:] for c in progress] == [(100, 251), (200, 251), (251, 251)]
+    sessions = [c for c in run.commands if isinstance(c, StringCommand) and "psql" in str(c)]
+    assert len(sessions) == 3
+    applied = [text for text in run.uploads().values() if "applying" in text]
+    assert [s.count("adx: applying tenant/001") for s in applied] == [100, 100, 51]
+    assert [text.count("adx: applying shared/001") for text in applied] == [1, 0, 0]
+
+
+def test_a_few_targets_run_in_one_session_without_progress_lines() -> None:
+    commands, _ = _run_migrations({"database": True, "ledger": [], "invalid_indexes": []})
+    assert not [c for c in commands if isinstance(c, FunctionCommand)]
