@@ -5,8 +5,9 @@ same state (the tenants registry is read by roles, databases, moves and the regi
 the server's state by `server` and `pending_restart`), so a deploy that changes nothing would
 ask each host the same question several times. `read` answers from the first reading as long
 as no operation of the run has executed a command on any host since (so state that one host's
-change alters on another, a switchover, a replica's copy, is read again); the memo lives on
-pyinfra's state object, so it ends with the run.
+change alters on another, a switchover, a replica's copy, is read again), and never when it
+was None (a server that is down: it may be starting while an operation waits for it); the
+memo lives on pyinfra's state object, so it ends with the run.
 
 Only for facts an operation reads before it yields: an operation that polls (waits for a
 member, a leader) reads with `host.get_fact` itself.
@@ -102,12 +103,12 @@ def _from_catalog(cls: type[FactBase[Any]], kwargs: dict[str, Any], executed: in
             databases=",".join(scope.databases),
             digest_key=HiddenValue(scope.digest_key),  # type: ignore[no-untyped-call]
         )
+        if value is None:
+            return None  # the server is down: asked again next time (it may be starting)
         found = memo[("catalog", host.name)] = (executed, value)
     if found[0] != executed:
         return _MISSING  # something changed since: this fact is read on its own
     catalog = found[1]
-    if catalog is None:
-        return None  # the server is down: as the fact itself would say
     return catalog[key][database] if database_argument else catalog[key]
 
 
@@ -155,5 +156,6 @@ def read(cls: type[FactBase[T]], **kwargs: Any) -> T:
         value: T = _copy(found[1])  # an operation may change what it was given
         return value
     value = host.get_fact(cls, **kwargs)
-    memo[key] = (executed, _copy(value))
+    if value is not None:  # None: a server that is down, asked again next time
+        memo[key] = (executed, _copy(value))
     return value

@@ -138,3 +138,19 @@ def test_without_a_scope_every_fact_is_its_own_command() -> None:
         assert fact_memo.read(PgDatabases, port=5432) == SINGLE
         assert len(fact_memo.digest_key()) == len(FIXED_TOKEN)  # fresh, as before
     assert calls == ["PgDatabases"]
+
+
+def test_a_server_that_was_down_is_asked_again() -> None:
+    with fake_host() as host:
+        calls: list[str] = []
+        answers = iter([None, CATALOG])
+
+        def get_fact(cls: Any, *args: Any, **kwargs: Any) -> Any:
+            calls.append(cls.__name__)
+            return next(answers)
+
+        host.get_fact = get_fact
+        fact_memo.catalog_scope(5432, ["adx_core"])
+        assert fact_memo.read(PgInRecovery, port=5432) is None  # down: on a standby's side
+        assert fact_memo.read(PgInRecovery, port=5432) is False  # up now, nothing executed
+    assert calls == ["PgCatalog", "PgCatalog"]
