@@ -7,9 +7,10 @@ yields the fewest commands, or calls `host.noop` when there is nothing to do.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
+import gevent
 from pydantic import SecretStr
 from pyinfra import host
 from pyinfra.api import OperationError, StringCommand, operation
@@ -262,7 +263,7 @@ def roles(
         fact_memo.read(PgRoles, port=port, digest_key=hidden(digest_key)), "roles", port
     )
     retired = [*retired, *_left_here(registry_bound or {}, port, held=False)]
-    plan = plan_roles(roles, passwords, current, retired, digest_key)
+    plan = plan_roles(roles, passwords, current, retired, digest_key, _in_native_threads)
     if not plan.statements:
         host.noop(f"roles {', '.join(roles)} are converged")
         return
@@ -270,6 +271,12 @@ def roles(
     script += hold_lock(ROLES_LOCK_KEY, transaction=True)
     script += "\n".join(plan.statements) + "\nCOMMIT;\n"
     yield from run_sql_script(port, "postgres", script, "roles")
+
+
+def _in_native_threads(function: Callable[[str], bool], items: list[str]) -> list[bool]:
+    """`map` on gevent's pool of native threads: PBKDF2 releases the GIL, so the password
+    comparisons of many roles run on every core while pyinfra's greenlets wait."""
+    return list(gevent.get_hub().threadpool.map(function, items))
 
 
 def _left_here(registry_bound: Mapping[str, str], port: int, held: bool) -> list[str]:

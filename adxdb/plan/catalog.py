@@ -6,7 +6,7 @@ or through psycopg (the CLI). Names are composed with `psycopg.sql.Identifier`, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,10 +72,23 @@ def plan_roles(
     current: Mapping[str, Mapping[str, Any]],
     retired: Sequence[str] = (),
     digest_key: str = "",
+    map_function: Callable[..., Iterable[bool]] = map,
 ) -> RolePlan:
     """Statements that bring `current` (the roles fact) to `wanted`; empty when converged.
     A `retired` role loses login where it still exists, and is never created. `digest_key`
-    is the key the roles fact hashed each stored verifier with."""
+    is the key the roles fact hashed each stored verifier with. `map_function` runs the
+    password comparisons (PBKDF2, about 1 ms each): the deploy passes a pool of native
+    threads, as a thousand tenant roles would take a second one after another."""
+    checked = [
+        name
+        for name, role in wanted.items()
+        if role.login and passwords.get(name) is not None and current.get(name) is not None
+    ]
+
+    def unchanged(name: str) -> bool:
+        return scram.matches(passwords[name].get_secret_value(), _stored(current[name]), digest_key)
+
+    matching = dict(zip(checked, map_function(unchanged, checked), strict=True))
     statements: list[str] = []
     changed: list[str] = []
     sets_password = False
@@ -95,9 +108,7 @@ def plan_roles(
         if have is None or have.get("connection_limit") != role.connection_limit:
             options.append(sql.SQL("CONNECTION LIMIT {}").format(_integer(role.connection_limit)))
         password = passwords.get(role_name) if role.login else None
-        if password is not None and not scram.matches(
-            password.get_secret_value(), _stored(have or {}), digest_key
-        ):
+        if password is not None and not matching.get(role_name, False):
             verifier = scram.verifier(password.get_secret_value())
             options.append(sql.SQL("PASSWORD {}").format(sql.Literal(verifier)))
             sets_password = True
