@@ -24,6 +24,7 @@ from operations import (
     postgres,
     tenants,
 )
+from operations.first_reads import first_reads
 from operations.inventory import loaded
 
 plan = host_plan(loaded(host.data.adx_inventory), host.data.adx_host, RunInfo.now())
@@ -31,6 +32,9 @@ server = f"{plan.version}/{plan.cluster}"
 paths = plan.managed_paths()  # their state: one read for the run
 if plan.runs_postgres:  # the server's catalog: one read for the run, until something changes
     fact_memo.catalog_scope(plan.port, [*plan.migration_targets, *plan.schemas])
+# What the operations below read first, in one command with the catalog: a no-op deploy
+# asks each host once, whatever it holds.
+fact_memo.prefetch(first_reads(plan, paths))
 
 if plan.staging is not None:
     config_files.converge(plan.staging, paths)  # before anything is uploaded

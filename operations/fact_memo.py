@@ -22,6 +22,7 @@ its own again, as fresh as the change needs.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,12 +30,13 @@ from pyinfra import host
 from pyinfra.api import FactBase, HiddenValue
 from pyinfra.context import state
 
-from operations.facts import PgCatalog
+from operations.facts import MISSING_COMMAND, FactBatch, PgCatalog, fact_class
 
 T = TypeVar("T")
 
 _ATTRIBUTE = "_adx_fact_memo"
 _SCOPES = "_adx_catalog_scopes"
+_PREFETCH = "_adx_prefetch"
 _MISSING = object()
 
 # The facts `PgCatalog` answers: the part of its value, and the argument naming a database.
@@ -81,6 +83,51 @@ def digest_key() -> str:
     return scope.digest_key if scope is not None else secrets.token_hex(16)
 
 
+def _catalog_reads() -> list[tuple[type[FactBase[Any]], dict[str, Any]]]:
+    scope: CatalogScope | None = _state_dict(_SCOPES).get(host.name)
+    if scope is None:
+        return []
+    arguments = {
+        "port": scope.port,
+        "databases": ",".join(scope.databases),
+        "digest_key": HiddenValue(scope.digest_key),  # type: ignore[no-untyped-call]
+    }
+    return [(PgCatalog, arguments)]
+
+
+def prefetch(reads: Sequence[tuple[type[FactBase[Any]], dict[str, Any]]]) -> None:
+    """Read these facts of this host, and its catalog (`catalog_scope`), in one command at
+    the first read of any fact (called by the deploy, per host, with the arguments its
+    operations will ask with: an argument that differs only costs that fact a read of its
+    own). Once per run: later reads are the memo's, or their own command."""
+    _state_dict(_PREFETCH)[host.name] = list(reads)
+
+
+def _run_prefetch(executed: int) -> None:
+    reads = _state_dict(_PREFETCH).pop(host.name, None)
+    if reads is None:
+        return
+    reads = [*reads, *_catalog_reads()]
+    paths = [(f"{cls.__module__}.{cls.__name__}", kwargs) for cls, kwargs in reads]
+    results = host.get_fact(FactBatch, reads=paths)
+    memo = _state_dict(_ATTRIBUTE)
+    for (path, kwargs), result in zip(paths, results, strict=False):
+        if result["status"] != 0 or result["lines"] == [MISSING_COMMAND]:
+            continue  # read on its own when asked: its error or default as pyinfra gives it
+        cls = fact_class(path)
+        fact = cls()
+        value = fact.process(result["lines"]) if result["lines"] else fact.default()
+        if value is None:
+            continue
+        if cls is PgCatalog:
+            memo[("catalog", host.name)] = (executed, value)
+        else:
+            memo[(host.name, cls.__module__, cls.__name__, _key_part(kwargs))] = (
+                executed,
+                _copy(value),
+            )
+
+
 def _from_catalog(cls: type[FactBase[Any]], kwargs: dict[str, Any], executed: int) -> Any:
     part = CATALOG_PARTS.get(cls.__name__)
     scope: CatalogScope | None = _state_dict(_SCOPES).get(host.name)
@@ -95,6 +142,7 @@ def _from_catalog(cls: type[FactBase[Any]], kwargs: dict[str, Any], executed: in
         if not isinstance(given, HiddenValue) or given.unmask() != scope.digest_key:
             return _MISSING
     memo = _state_dict(_ATTRIBUTE)
+    _run_prefetch(executed)
     found = memo.get(("catalog", host.name))
     if found is None:
         value = host.get_fact(
@@ -147,6 +195,7 @@ def read(cls: type[FactBase[T]], **kwargs: Any) -> T:
     memo = _state_dict(_ATTRIBUTE)
     key = (host.name, cls.__module__, cls.__name__, _key_part(kwargs))
     executed = _executed_operations()
+    _run_prefetch(executed)
     served = _from_catalog(cls, kwargs, executed)
     if served is not _MISSING:
         catalog_value: T = _copy(served)

@@ -8,6 +8,7 @@ return None: operations turn that into one clear error with `require()`.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 from typing import Any, TypeVar
@@ -827,3 +828,63 @@ class PgCatalog(FactBase[dict[str, Any] | None]):
             else:
                 catalog[title[0]] = value
         return catalog
+
+
+BATCH_MARK = "--adx-batch-- "
+MISSING_COMMAND = "--adx-batch-missing-command--"
+
+
+class FactBatch(FactBase[list[dict[str, Any]]]):
+    """
+    Several facts read in one command (`operations.fact_memo.prefetch`): `reads` lists each
+    fact's class (dotted path) and arguments; each fact's command runs in a subshell, guarded
+    by its `requires_command` as pyinfra guards it, and is followed by its exit status. The
+    value is each fact's raw output and status, in order: `fact_memo` processes each with its
+    own fact (a failed or missing one is then read on its own, as pyinfra would).
+
+    .. code:: python
+
+        [{"status": 0, "lines": ["15 main 5432 online postgres /var/lib/... ..."]},
+         {"status": 0, "lines": ["--adx-batch-missing-command--"]}]
+    """
+
+    def command(self, reads: list[tuple[str, dict[str, Any]]]) -> StringCommand:
+        parts: list[Any] = []
+        for index, (path, kwargs) in enumerate(reads):
+            fact = fact_class(path)()
+            command = fact.command(**kwargs)
+            required = fact.requires_command(**kwargs)
+            if required:
+                command = StringCommand(
+                    "if", "command", "-v", required, ">/dev/null", "2>&1;", "then",
+                    "(", command, ");", "else", "echo", MISSING_COMMAND, ";", "fi",
+                )  # fmt: skip
+            parts += ["(", command, ")", ";", "printf", QuoteString("%s%d %d\\n")]
+            parts += [QuoteString(BATCH_MARK), str(index), "$?", ";"]
+        return StringCommand(*parts)
+
+    @staticmethod
+    def default() -> list[dict[str, Any]]:
+        return []
+
+    def process(self, output: list[str]) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        lines: list[str] = []
+        for line in output:
+            text, mark, rest = line.partition(BATCH_MARK)
+            if not mark:
+                lines.append(line)
+                continue
+            if text:  # output that did not end its last line
+                lines.append(text)
+            _, status = rest.split()
+            results.append({"status": int(status), "lines": lines})
+            lines = []
+        return results
+
+
+def fact_class(path: str) -> type[FactBase[Any]]:
+    """A fact class by its dotted path (`operations.facts.PgClusters`, `pyinfra.facts.deb...`)."""
+    module_name, _, name = path.rpartition(".")
+    found: type[FactBase[Any]] = getattr(importlib.import_module(module_name), name)
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any
 
 from pyinfra import host
 from pyinfra.api import StringCommand, operation
@@ -13,6 +14,17 @@ from operations.migrations import MIGRATIONS_DIR
 from operations.moves import MOVE_WORK_DIR
 from operations.psql import PRIVATE_DIR
 from operations.scripts import inline_script
+
+
+def first_reads(staging_dir: str | None) -> list[tuple[type[DeployLeftovers], dict[str, Any]]]:
+    """The fact `removed` reads, with the arguments it reads it with (`fact_memo.prefetch`)."""
+    arguments = {
+        "private_dir": PRIVATE_DIR,
+        "migrations_dir": MIGRATIONS_DIR,
+        "move_dir": MOVE_WORK_DIR,
+        "staging_dir": staging_dir,
+    }
+    return [(DeployLeftovers, arguments)]
 
 
 @operation()

@@ -3,7 +3,10 @@ run changes nothing at all."""
 
 from __future__ import annotations
 
+import re
+
 from tests.integration.conftest import HostsUnderTest
+from tests.integration.harness import converge
 
 EXPECTED_OPERATIONS = {
     "Leftovers of killed deploys",
@@ -65,3 +68,28 @@ def test_main_database_lives_on_the_primary_only(test_env: HostsUnderTest) -> No
     assert test_env.psql("tenant1", query) == "0"
     roles = "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'adx\\_%'"
     assert test_env.psql("tenant1", roles) == "8"  # contract roles + initech + umbrella
+
+
+def _ssh_commands(output: str) -> dict[str, int]:
+    """Commands a `-v` run sent each host: facts read ("Loaded fact") and commands executed
+    (none in a no-op: every operation says "No changes")."""
+    counts: dict[str, int] = {}
+    for line in output.splitlines():
+        found = re.match(r"^\s+\[([^\]]+)\]\s+Loaded fact ", line)
+        if found:
+            counts[found[1]] = counts.get(found[1], 0) + 1
+    return counts
+
+
+def test_a_no_op_converge_asks_each_host_once(test_env: HostsUnderTest) -> None:
+    run = converge(test_env.inventory, "-v")
+    assert run.changed_ops == {}
+    commands = _ssh_commands(run.output)
+    assert commands == {"pg1": 1, "tenant1": 1, "backup1": 1}, run.output[-4000:]
+    assert "Loaded fact operations.facts.FactBatch" in run.output
+    # The twin: one file changed on a host; that host then reads what follows on its own.
+    test_env.run_as_root("pg1", "chmod", "0644", "/etc/postgresql/15/main/pg_hba.conf")
+    run = converge(test_env.inventory, "-v")
+    assert run.changed_ops.get("pg_hba.conf") == 1, run.changed_ops
+    assert _ssh_commands(run.output)["pg1"] > 1
+    assert converge(test_env.inventory).changed_ops == {}

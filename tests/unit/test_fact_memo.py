@@ -11,6 +11,8 @@ from pyinfra.context import ctx_state
 
 from operations import fact_memo
 from operations.facts import (
+    PathStates,
+    PgClusters,
     PgDatabases,
     PgInRecovery,
     PgMigrationLedger,
@@ -154,3 +156,32 @@ def test_a_server_that_was_down_is_asked_again() -> None:
         assert fact_memo.read(PgInRecovery, port=5432) is None  # down: on a standby's side
         assert fact_memo.read(PgInRecovery, port=5432) is False  # up now, nothing executed
     assert calls == ["PgCatalog", "PgCatalog"]
+
+
+def test_the_first_reads_and_the_catalog_come_in_one_command() -> None:
+    with fake_host() as host:
+        calls: list[str] = []
+
+        def get_fact(cls: Any, *args: Any, **kwargs: Any) -> Any:
+            calls.append(cls.__name__)
+            if cls.__name__ == "FactBatch":
+                assert [path for path, _ in kwargs["reads"]] == [
+                    "operations.facts.PgClusters",
+                    "operations.facts.PathStates",
+                    "operations.facts.PgCatalog",
+                ]
+                return [
+                    {"status": 0, "lines": ["15 main 5432 online postgres /var/lib/pg"]},
+                    {"status": 1, "lines": []},  # failed: read on its own when asked
+                    {"status": 0, "lines": ["--adx-catalog-- databases", '{"adx_core": {}}']},
+                ]
+            return SINGLE
+
+        host.get_fact = get_fact
+        fact_memo.catalog_scope(5432, [])
+        fact_memo.prefetch([(PgClusters, {}), (PathStates, {"paths": ["/etc/adx"]})])
+        assert fact_memo.read(PgClusters)["15/main"]["port"] == 5432
+        assert fact_memo.read(PgDatabases, port=5432) == {"adx_core": {}}
+        assert fact_memo.read(PathStates, paths=["/etc/adx"]) == SINGLE  # type: ignore[comparison-overlap]
+        assert fact_memo.read(PgClusters)["15/main"]["running"] is True
+    assert calls == ["FactBatch", "PathStates"]
