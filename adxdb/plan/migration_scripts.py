@@ -298,6 +298,7 @@ def render_script(
         "SET client_min_messages = warning;\n",
         lock_block(timeouts.lock_wait_seconds),
         ledger_setup(readers),
+        sqlfiles.load("deploy/forget_dropped_relations").rstrip() + "\n",
     ]
     paths = paths or {}
     parts += [

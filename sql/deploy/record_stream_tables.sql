@@ -1,8 +1,8 @@
 -- After a migration file: the relations of its target schema that no file has claimed yet are
 -- this file's stream's (an extension's own objects are the extension's, never a stream's).
--- Composed with psycopg.sql: {schema}, {stream}, {version} are literals.
-DELETE FROM "adx_migrations"."stream_tables" s
-WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.relation);
+-- Composed with psycopg.sql: {schema}, {stream}, {version} are literals. Rows of relations
+-- dropped since are forgotten once per session (forget_dropped_relations.sql), not after each
+-- file: that scan of the whole table after each of N x files steps was quadratic in N.
 INSERT INTO "adx_migrations"."stream_tables" (relation, stream, version)
 SELECT c.oid::regclass, {stream}, {version}
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
