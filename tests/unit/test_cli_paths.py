@@ -49,3 +49,23 @@ def test_a_missing_inventory_is_named_as_typed_and_nothing_runs(
     assert f"{tmp_path / 'inventories' / 'test.py'}: inventory file not found" in (
         capsys.readouterr().err
     )
+
+
+def test_a_read_job_of_a_bad_inventory_is_refused_before_any_host_is_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "test.yml"
+    bad.write_text("hosts: {}\ntenants: [{slug: 'Bad Slug'}]\n")
+    asked: list[Any] = []
+    monkeypatch.setattr(cli.subprocess, "run", lambda *a, **k: asked.append(a))
+    assert cli.main(["health-check", str(bad)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert errors and all(line.startswith("error: ") for line in errors)
+    assert asked == []  # no pyinfra run: no host was touched
+
+
+def test_json_of_one_database_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["health", "--dsn", "postgresql://x@127.0.0.1/adx_core", "--json"])
+    assert refused.value.code == 2
+    assert "--json needs an inventory" in capsys.readouterr().err
