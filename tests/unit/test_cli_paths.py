@@ -57,7 +57,7 @@ def test_a_read_job_of_a_bad_inventory_is_refused_before_any_host_is_asked(
     bad = tmp_path / "test.yml"
     bad.write_text("hosts: {}\ntenants: [{slug: 'Bad Slug'}]\n")
     asked: list[Any] = []
-    monkeypatch.setattr(cli.subprocess, "run", lambda *a, **k: asked.append(a))
+    monkeypatch.setattr("adxdb.cli.subprocess.run", lambda *a, **k: asked.append(a))
     assert cli.main(["health-check", str(bad)]) == 2
     errors = capsys.readouterr().err.splitlines()
     assert errors and all(line.startswith("error: ") for line in errors)

@@ -33,11 +33,13 @@ def _row(m: migration_files.MigrationFile, checksum: str | None = None) -> dict[
     }
 
 
-def _run_migrations(ledger: dict[str, Any] | None) -> tuple[list[Any], OperationRun]:
+def _run_migrations(
+    ledger: dict[str, Any] | None, targets: list[engine.Target] = MAIN
+) -> tuple[list[Any], OperationRun]:
     run = run_operation(
         ops.migrations,
         {FACT_KEY: {FACT_ARGS: ledger}},
-        targets={"adx_core": MAIN},
+        targets={"adx_core": targets},
         files=FILES,
         owner="adx_owner",
         readers=["adx_monitor"],
@@ -147,16 +149,8 @@ def test_ledger_fact_reads_json_and_server_down() -> None:
 
 def test_many_targets_run_in_sessions_of_a_hundred_with_progress_after_each() -> None:
     schemas = [engine.Target("adx_core", f"tenant_t{n:03d}", ("tenant",)) for n in range(250)]
-    run = run_operation(
-        ops.migrations,
-        {FACT_KEY: {FACT_ARGS: {"database": True, "ledger": [], "invalid_indexes": []}}},
-        targets={"adx_core": MAIN + schemas},
-        files=FILES,
-        owner="adx_owner",
-        readers=["adx_monitor"],
-        timeouts=engine.Timeouts(),
-        applied_by="ops@control",
-        port=5432,
+    _, run = _run_migrations(
+        {"database": True, "ledger": [], "invalid_indexes": []}, MAIN + schemas
     )
     progress = [c for c in run.commands if isinstance(c, FunctionCommand)]
     assert [c.args[1:] for c in progress] == [(100, 251), (200, 251), (251, 251)]
