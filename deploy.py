@@ -15,6 +15,7 @@ from pyinfra import host
 from adxdb.plan.host import RunInfo, host_plan
 from operations import (
     backups,
+    call_sites,
     config_files,
     fact_memo,
     ha,
@@ -27,6 +28,7 @@ from operations import (
 from operations.first_reads import first_reads
 from operations.inventory import loaded
 
+call_sites.without_source_context()
 plan = host_plan(loaded(host.data.adx_inventory), host.data.adx_host, RunInfo.now())
 server = f"{plan.version}/{plan.cluster}"
 paths = plan.managed_paths()  # their state: one read for the run

@@ -220,11 +220,31 @@ def record_stream_tables(schema: str, stream: str, version: int) -> str:
 
 def _after_file(step: Step) -> str:
     m, target = step.migration, step.target
-    text = record_stream_tables(target.schema, m.stream, m.version)
-    if m.stream == "tenant":
-        text += "".join(tenant_table_grants(target.schema, role) for role in target.table_roles)
-        text += tenant_fence(target.schema)
-    return text
+    return record_stream_tables(target.schema, m.stream, m.version)
+
+
+def tenant_hooks(target: Target) -> str:
+    """After a target's tenant-stream files of a run (once, not after each file: each is a
+    look at the schema's tables): its own role's table grants (a dedicated database), the write
+    fence and the change capture. Outside the files' `\\if` blocks: a file a concurrent deploy
+    applied meanwhile is skipped, its tables still get their hooks (idempotent)."""
+    grants = "".join(tenant_table_grants(target.schema, role) for role in target.table_roles)
+    return grants + tenant_fence(target.schema)
+
+
+def _steps_with_hooks(
+    steps: Sequence[Step], owner: str, applied_by: str, paths: Mapping[str, str]
+) -> list[str]:
+    """Each step's block, then a target's tenant hooks after its last tenant-stream step."""
+    last_tenant_step = {
+        step.target: index for index, step in enumerate(steps) if step.migration.stream == "tenant"
+    }
+    parts: list[str] = []
+    for index, step in enumerate(steps):
+        parts.append(render_step(step, owner, applied_by, paths.get(step.migration.checksum)))
+        if last_tenant_step.get(step.target) == index:
+            parts.append(tenant_hooks(step.target))
+    return parts
 
 
 def _drop_invalid_indexes(step: Step) -> str:
@@ -300,10 +320,7 @@ def render_script(
         ledger_setup(readers),
         sqlfiles.load("deploy/forget_dropped_relations").rstrip() + "\n",
     ]
-    paths = paths or {}
-    parts += [
-        render_step(step, owner, applied_by, paths.get(step.migration.checksum)) for step in steps
-    ]
+    parts += _steps_with_hooks(steps, owner, applied_by, paths or {})
     unlock = sql.SQL("SELECT pg_advisory_unlock({}) AS adx_unlocked").format(
         sql.Literal(MIGRATIONS_LOCK_KEY)
     )

@@ -23,7 +23,7 @@ class Target:
     schema: str
     streams: tuple[Stream, ...]
     # Roles that get data privileges on the tenant stream's tables of this target only (a
-    # dedicated database's own role), granted again after each tenant-stream file.
+    # dedicated database's own role), granted again after its tenant-stream files of a run.
     table_roles: tuple[str, ...] = ()
 
     @property

@@ -4,8 +4,9 @@
 -- while a move of that tenant out of this schema runs (adx_migrations.move_captures). The
 -- move's catch-up passes copy those rows again, so a busy tenant moves while it writes; any
 -- other tenant's write costs one index probe. The trigger's arguments are the table's primary
--- key columns (none: the whole table of the tenant is copied again). Idempotent: run after
--- each tenant-stream file and when the ledger fact finds a table without it.
+-- key columns (none: the whole table of the tenant is copied again). Idempotent: run after a
+-- target's tenant-stream files of a run and when the ledger fact finds a table without it. The
+-- schema's tables are found through their dependency on it (pg_depend's index).
 DO $adx_capture$
 DECLARE
     item record;
@@ -55,8 +56,11 @@ BEGIN
                 CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(attnum, i)
                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
                 WHERE x.indrelid = c.oid AND x.indisprimary) AS keys
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = {schema} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+        WHERE d.refclassid = 'pg_namespace'::regclass
+          AND d.refobjid = to_regnamespace({schema})::oid
+          AND d.classid = 'pg_class'::regclass AND d.deptype = 'n'
+          AND c.relkind IN ('r', 'p') AND NOT c.relispartition
           AND c.oid IN (SELECT s.relation FROM "adx_migrations"."stream_tables" s
                         WHERE s.stream = 'tenant')
           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid

@@ -2,8 +2,9 @@
 -- adx_tenant_fenced(uuid), and on each tenant-stream table with a tenant_id column two
 -- restrictive policies, so that no role but the superuser inserts or updates a fenced tenant's
 -- rows there (adx_migrations.tenant_fences). Reads are not fenced (the rows a move leaves are
--- deleted by its switch). Idempotent: run after each tenant-stream file and when the ledger
--- fact finds a table without them.
+-- deleted by its switch). Idempotent: run after a target's tenant-stream files of a run and
+-- when the ledger fact finds a table without them. The schema's tables are found through their
+-- dependency on it (pg_depend's index), not by a scan of every schema's pg_class rows.
 DO $adx_fence$
 DECLARE
     item record;
@@ -23,8 +24,11 @@ BEGIN
                            WHERE p.polrelid = c.oid AND p.polname = 'adx_fence_insert') AS insert,
                NOT EXISTS (SELECT 1 FROM pg_policy p
                            WHERE p.polrelid = c.oid AND p.polname = 'adx_fence_update') AS update
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = {schema} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+        WHERE d.refclassid = 'pg_namespace'::regclass
+          AND d.refobjid = to_regnamespace({schema})::oid
+          AND d.classid = 'pg_class'::regclass AND d.deptype = 'n'
+          AND c.relkind IN ('r', 'p') AND NOT c.relispartition
           AND c.oid IN (SELECT s.relation FROM "adx_migrations"."stream_tables" s
                         WHERE s.stream = 'tenant')
           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid

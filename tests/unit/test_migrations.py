@@ -221,18 +221,36 @@ def test_drift_is_checked_again_under_the_lock() -> None:
     assert "with another checksum meanwhile" in script[drift:]
 
 
-def test_every_tenant_stream_file_is_followed_by_its_schemas_fence() -> None:
+def test_a_targets_fence_follows_its_last_tenant_stream_file_once() -> None:
+    """The fence and capture (each a look at the schema's tables) run once per target after its
+    last tenant-stream file of the script, outside the files' `\\if` blocks, not after each
+    file (N targets x files looks made a first converge quadratic)."""
     from adxdb.plan import migration_scripts
     from adxdb.plan.migrations import Step, Target
 
     files = migration_files.discover()
-    tenant_file = next(m for m in files if m.stream == "tenant")
+    tenant_files = [m for m in files if m.stream == "tenant"]
     shared_file = next(m for m in files if m.stream == "shared")
-    target = Target("adx_core", "tenant_acme", ("tenant",))
-    text = migration_scripts.render_step(Step(target, tenant_file), "adx_owner", "me")
+    acme = Target("adx_core", "tenant_acme", ("tenant",))
+    globex = Target("adx_core", "tenant_globex", ("tenant",))
+    steps = [Step(acme, m) for m in tenant_files] + [Step(globex, m) for m in tenant_files[:2]]
+    script = migration_scripts.render_script(
+        steps, "adx_owner", [], engine.Timeouts("5s", "10min"), "me"
+    )
     fence = migration_scripts.tenant_fence("tenant_acme")
-    assert fence in text and text.index(fence) < text.index('INSERT INTO "adx_migrations"."ledger"')
     assert "CREATE POLICY adx_fence_insert ON %s AS RESTRICTIVE FOR INSERT" in fence
     assert "format('%I.adx_tenant_fenced(uuid)', 'tenant_acme')" in fence
+    assert script.count(fence) == 1
+    last_acme_file = script.index(f"applying {tenant_files[-1].label} to adx_core.tenant_acme")
+    first_globex_file = script.index("to adx_core.tenant_globex")
+    assert last_acme_file < script.index(fence) < first_globex_file
+    assert script.index("\\endif", last_acme_file) < script.index(fence)  # outside the \\if
+    globex_fence = migration_scripts.tenant_fence("tenant_globex")
+    assert script.count(globex_fence) == 1 and script.rindex("\\endif") < script.index(globex_fence)
+    # each file still claims its relations for its version
+    assert script.count("SELECT c.oid::regclass, 'tenant', ") == len(steps)
     shared = Target("adx_core", "public", ("shared", "tenant"))
-    assert "adx_fence" not in migration_scripts.render_step(Step(shared, shared_file), "o", "me")
+    shared_only = migration_scripts.render_script(
+        [Step(shared, shared_file)], "o", [], engine.Timeouts("5s", "10min"), "me"
+    )
+    assert "adx_fence" not in shared_only and "adx_capture" not in shared_only
