@@ -5,26 +5,38 @@
 #   PATH  KIND  MODE  USER  GROUP  SHA256
 #
 # KIND: file, directory, other (a link, a device...) or absent (nothing follows); MODE in
-# octal as stat prints it; SHA256 of a file's content ("-" for the others).
+# octal as stat prints it; SHA256 of a file's content ("-" for the others). One stat and one
+# sha256sum for all the paths (not a pair of them per path).
 set -euo pipefail
 
+present=()
 for path in "$@"; do
-    if [ -L "$path" ]; then
-        kind="other"
-    elif [ -f "$path" ]; then
-        kind="file"
-    elif [ -d "$path" ]; then
-        kind="directory"
-    elif [ -e "$path" ]; then
-        kind="other"
+    if [ -e "$path" ] || [ -L "$path" ]; then
+        present+=("$path")
     else
         printf '%s\tabsent\n' "$path"
-        continue
     fi
-    digest=-
-    if [ "$kind" = file ]; then
-        digest=$(sha256sum -- "$path")
-        digest=${digest%% *}
+done
+((${#present[@]})) || exit 0
+declare -A kinds modes digests
+files=()
+while IFS=$'\t' read -r -d '' path type mode user group; do
+    case $type in
+        "regular file" | "regular empty file") kinds[$path]="file"; files+=("$path") ;;
+        directory) kinds[$path]="directory" ;;
+        *) kinds[$path]="other" ;;
+    esac
+    modes[$path]="$mode"$'\t'"$user"$'\t'"$group"
+done < <(stat --printf '%n\t%F\t%a\t%U\t%G\0' -- "${present[@]}")
+if ((${#files[@]})); then
+    while IFS= read -r -d '' line; do
+        digests[${line#*  }]=${line%%  *}
+    done < <(sha256sum -z -- "${files[@]}")
+fi
+for path in "${present[@]}"; do
+    if [ "${kinds[$path]}" = file ] && [ -z "${digests[$path]:-}" ]; then
+        echo "path_states.sh: cannot read $path" >&2
+        exit 1
     fi
-    printf '%s\t%s\t%s\t%s\n' "$path" "$kind" "$(stat -c $'%a\t%U\t%G' -- "$path")" "$digest"
+    printf '%s\t%s\t%s\t%s\n' "$path" "${kinds[$path]}" "${modes[$path]}" "${digests[$path]:--}"
 done
