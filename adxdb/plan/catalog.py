@@ -303,9 +303,10 @@ def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, 
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *REGISTRY_COLUMNS))
     for row in wanted:
         have = current.get(row.id)
+        fact = row.as_fact()
         if have is None:
             values = sql.SQL(", ").join(
-                [sql.Literal(row.id), *(sql.Literal(row.as_fact()[c]) for c in REGISTRY_COLUMNS)]
+                [sql.Literal(row.id), *(sql.Literal(fact[c]) for c in REGISTRY_COLUMNS)]
             )
             statements.append(
                 _render(
@@ -324,7 +325,7 @@ def plan_registry(wanted: list[RegistryRow], current: Mapping[str, Mapping[str, 
                     )
                 )
             continue
-        differ = [c for c in REGISTRY_COLUMNS if have.get(c) != row.as_fact()[c]]
+        differ = [c for c in REGISTRY_COLUMNS if have.get(c) != fact[c]]
         if differ:
             statements.append(registry_update(row, differ))
     return statements

@@ -8,7 +8,7 @@ Names are the contract (`adxdb.contract`): role and database `adx_tenant_<slug>`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from adxdb.contract import (
@@ -200,7 +200,7 @@ class RegistryRow:
 
     def as_fact(self) -> dict[str, Any]:
         """The row as the registry fact shows it (keyed by id, so without it)."""
-        return {key: value for key, value in asdict(self).items() if key != "id"}
+        return {column: getattr(self, column) for column in REGISTRY_COLUMNS}
 
 
 # The registry columns the deploy writes, described once: RegistryRow's fields.

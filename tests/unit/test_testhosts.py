@@ -329,3 +329,39 @@ def test_get_or_none_turns_not_found_into_none() -> None:
 
     assert engine.get_or_none(Collection(), "there") == "there"
     assert engine.get_or_none(Collection(), "gone") is None
+
+
+class _Container:
+    name = "adx-test-pg1"
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = failures
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        if self.failures:
+            raise RuntimeError(self.failures.pop(0))
+
+
+def test_a_start_is_tried_again_while_a_published_port_is_in_use() -> None:
+    from tools.testhosts.hosts import start_when_ports_are_free
+
+    busy = "listen tcp4 127.0.0.1:55620: bind: address already in use"
+    container = _Container([busy, busy])
+    lines: list[str] = []
+    start_when_ports_are_free(container, lines.append, tries=5, sleep=0)
+    assert container.starts == 3 and len(lines) == 2 and "in use" in lines[0]
+
+
+def test_another_start_error_or_a_port_busy_too_long_is_raised() -> None:
+    from tools.testhosts.hosts import start_when_ports_are_free
+
+    other = _Container(["no such image"])
+    with pytest.raises(RuntimeError, match="no such image"):
+        start_when_ports_are_free(other, lambda line: None, tries=5, sleep=0)
+    assert other.starts == 1
+    stuck = _Container(["address already in use"] * 9)
+    with pytest.raises(RuntimeError, match="in use"):
+        start_when_ports_are_free(stuck, lambda line: None, tries=3, sleep=0)
+    assert stuck.starts == 3

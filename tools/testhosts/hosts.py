@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 LABEL_ENV = "adx.env"
 LABEL_HOST = "adx.host"
 SSH_WAIT_SECONDS = 60
+# A published port inside the kernel's ephemeral range (32768-60999) can be held for a while by
+# some outgoing connection's local end: the start is tried again until it is free.
+PORT_BUSY_TRIES = 15
+PORT_BUSY_SLEEP = 2.0
 CONTAINER_SHM_SIZE = "256m"  # PostgreSQL's dynamic shared memory lives in /dev/shm (default 64m)
 
 
@@ -96,6 +100,22 @@ def check_environment(env: Environment) -> list[str]:
     return problems
 
 
+def start_when_ports_are_free(
+    container: Any, log: Log, tries: int = PORT_BUSY_TRIES, sleep: float = PORT_BUSY_SLEEP
+) -> None:
+    """`container.start()`, tried again while the engine says a published port is in use
+    (held by a passing connection); any other error, or a port still busy, is raised."""
+    for attempt in range(1, tries + 1):
+        try:
+            container.start()
+            return
+        except Exception as error:  # docker.errors.APIError; the engine module is optional
+            if "address already in use" not in str(error) or attempt == tries:
+                raise
+            log(f"up: {container.name}: a published port is in use; trying again ({attempt})")
+            time.sleep(sleep)
+
+
 def up(
     env: Environment, state_dir: Path, client: Any | None = None, log: Log = print_log
 ) -> UpResult:
@@ -117,7 +137,7 @@ def up(
         )
         _ensure_authorized_key(container, public_key)
         if action != "kept":
-            container.start()
+            start_when_ports_are_free(container, log)
         containers[host_name] = container
         results.append(
             HostResult(
