@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -57,7 +58,13 @@ ANSIBLE_VENV = REPO / ".adx" / "bench" / "ansible"
 MAIN_HOST = "pg1"
 
 
+# Both tools run as installed tools do: with their Python bytecode cached (a sandbox may set
+# PYTHONDONTWRITEBYTECODE, which makes every run compile the modules it imports again).
+ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _run(command: Sequence[str | Path], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    kwargs.setdefault("env", ENVIRONMENT)
     return subprocess.run(
         [str(c) for c in command], cwd=REPO, capture_output=True, text=True, check=False, **kwargs
     )

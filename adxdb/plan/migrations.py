@@ -62,10 +62,13 @@ def plan(
         for r in ledger
         if r["stream"] in STREAMS
     }
+    labels: dict[str, str] = {}
+    for target in targets:
+        labels.setdefault(target.schema, target.label)
     problems: list[str] = []
     for (stream, schema, version), row in sorted(applied.items()):
         migration = by_key.get((stream, version))  # type: ignore[arg-type]
-        where = next((t.label for t in targets if t.schema == schema), schema)
+        where = labels.get(schema, schema)
         if migration is None:
             problems.append(
                 f"{stream}/{version:03d}_{row['name']}.sql was applied to {where} but the file "
@@ -79,6 +82,7 @@ def plan(
             )
     if problems:
         raise MigrationError(problems)
+    invalid = set(invalid_indexes)
     steps: list[Step] = []
     for target in targets:
         for migration in files:
@@ -86,8 +90,7 @@ def plan(
                 continue
             key = (migration.stream, target.schema, migration.version)
             broken = any(
-                f"{target.schema}.{index}" in invalid_indexes
-                for index in migration.concurrent_indexes()
+                f"{target.schema}.{index}" in invalid for index in migration.concurrent_indexes()
             )
             if key not in applied or broken:
                 steps.append(Step(target, migration))
