@@ -136,6 +136,7 @@ if plan.roles:
         name="ADX roles",
         roles=plan.roles,
         passwords=plan.passwords,
+        salt_key=plan.salt_key,
         port=plan.port,
         retired=list(plan.retired_roles),
         registry_bound=plan.registry_bound_roles,

@@ -232,6 +232,7 @@ def roles(
     retired: Sequence[str] = (),
     registry_bound: Mapping[str, str] | None = None,
     leader_only: bool = False,
+    salt_key: SecretStr | None = None,
 ) -> Generator[Any, None, None]:
     """
     Converge the declared roles in one batch: attributes, memberships, SCRAM passwords.
@@ -248,6 +249,8 @@ def roles(
 
     Roles the inventory does not declare are left alone.
     + leader_only: an HA member: run only where the server is the leader (found now)
+    + salt_key: the environment's SCRAM salt key (`SecretStr`): verifiers set get the role's
+      keyed salt, and a stored one with that salt is recognised without recomputing it
 
     **Example:**
 
@@ -263,7 +266,9 @@ def roles(
         fact_memo.read(PgRoles, port=port, digest_key=hidden(digest_key)), "roles", port
     )
     retired = [*retired, *_left_here(registry_bound or {}, port, held=False)]
-    plan = plan_roles(roles, passwords, current, retired, digest_key, _in_native_threads)
+    plan = plan_roles(
+        roles, passwords, current, retired, digest_key, _in_native_threads, salt_key=salt_key
+    )
     if not plan.statements:
         host.noop(f"roles {', '.join(roles)} are converged")
         return

@@ -17,7 +17,7 @@ from adxdb.errors import InventoryError, MigrationError
 from adxdb.inventory.messages import format_validation_error
 from adxdb.inventory.migration_files import MIGRATIONS_ROOT, STREAMS, MigrationFile, discover
 from adxdb.inventory.model import Environment
-from adxdb.inventory.secrets import role_passwords
+from adxdb.inventory.secrets import password_salt_key, role_passwords
 from adxdb.inventory.state import state_dir_for, state_dir_problems
 from adxdb.inventory.tls import ServerTLS, generated_tls, supplied_tls
 from adxdb.inventory.yaml_reader import read_yaml
@@ -35,6 +35,7 @@ class Inventory:
     tls: dict[str, ServerTLS] = field(repr=False)
     migration_files: tuple[MigrationFile, ...] = field(default=(), repr=False)
     warnings: tuple[str, ...] = ()
+    salt_key: SecretStr | None = field(default=None, repr=False)
 
     def password(self, role: str) -> SecretStr:
         return self.passwords[role]
@@ -101,6 +102,7 @@ def load_inventory(path: Path) -> Inventory:
     base = path.resolve().parent
     state_dir = state_dir_for(path, env.name, data.get("state_dir"))
     passwords, problems = role_passwords(env, base, state_dir)
+    salt_key = password_salt_key(env, base, state_dir, problems)
     warnings: list[str] = []
     if env.tls.mode == "files":
         tls, tls_problems = supplied_tls(env, base, warnings)
@@ -119,4 +121,5 @@ def load_inventory(path: Path) -> Inventory:
         tls=tls,
         migration_files=files,
         warnings=tuple(warnings),
+        salt_key=salt_key,
     )

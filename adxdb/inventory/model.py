@@ -73,6 +73,12 @@ class Postgres(Frozen):
     port: Port = 5432
     restart_policy: RestartPolicy = "never"
     settings: dict[SettingName, SettingValue] = Field(default_factory=dict)
+    password_salt_key: SecretSource | None = Field(
+        default=None,
+        description="the key each login role's SCRAM salt is derived with (from the role and "
+        "its password), so a no-op deploy recognises a converged password without PBKDF2; "
+        "local/test: generated; without it every password is checked by recomputing",
+    )
 
 
 class TLS(Frozen):

@@ -78,3 +78,18 @@ def role_passwords(
                 f"{where}: no secret source; {env.name} needs {{env: VAR}} or {{file: PATH}}"
             )
     return passwords, problems
+
+
+SALT_KEY_FILE = "password-salt.key"
+
+
+def password_salt_key(
+    env: Environment, base: Path, state_dir: Path, problems: list[str]
+) -> SecretStr | None:
+    """The environment's SCRAM salt key: supplied, generated (local and test), or none."""
+    source = env.postgres.password_salt_key
+    if source is not None:
+        return _read_source(source, base, "postgres.password_salt_key", problems)
+    if env.name in GENERATED_SECRET_ENVIRONMENTS:
+        return _generated(state_dir / "secrets" / SALT_KEY_FILE)
+    return None

@@ -73,22 +73,37 @@ def plan_roles(
     retired: Sequence[str] = (),
     digest_key: str = "",
     map_function: Callable[..., Iterable[bool]] = map,
+    salt_key: SecretStr | None = None,
 ) -> RolePlan:
     """Statements that bring `current` (the roles fact) to `wanted`; empty when converged.
     A `retired` role loses login where it still exists, and is never created. `digest_key`
-    is the key the roles fact hashed each stored verifier with. `map_function` runs the
+    is the key the roles fact hashed each stored verifier with. With the environment's
+    `salt_key`, a verifier set here gets the role's keyed salt, and a stored verifier with that
+    salt is taken as the same password without recomputing it. `map_function` runs the other
     password comparisons (PBKDF2, about 1 ms each): the deploy passes a pool of native
     threads, as a thousand tenant roles would take a second one after another."""
-    checked = [
-        name
-        for name, role in wanted.items()
-        if role.login and passwords.get(name) is not None and current.get(name) is not None
-    ]
+    key = salt_key.get_secret_value() if salt_key is not None else None
+
+    def wanted_salt(name: str) -> bytes | None:
+        if key is None:
+            return None
+        return scram.keyed_salt(key, name, passwords[name].get_secret_value())
+
+    matching: dict[str, bool] = {}
+    checked: list[str] = []
+    for name, role in wanted.items():
+        if not role.login or passwords.get(name) is None or current.get(name) is None:
+            continue
+        salt = wanted_salt(name)
+        if salt is not None and scram.has_salt(_stored(current[name]), salt):
+            matching[name] = True
+        else:
+            checked.append(name)
 
     def unchanged(name: str) -> bool:
         return scram.matches(passwords[name].get_secret_value(), _stored(current[name]), digest_key)
 
-    matching = dict(zip(checked, map_function(unchanged, checked), strict=True))
+    matching.update(zip(checked, map_function(unchanged, checked), strict=True))
     statements: list[str] = []
     changed: list[str] = []
     sets_password = False
@@ -109,7 +124,7 @@ def plan_roles(
             options.append(sql.SQL("CONNECTION LIMIT {}").format(_integer(role.connection_limit)))
         password = passwords.get(role_name) if role.login else None
         if password is not None and not matching.get(role_name, False):
-            verifier = scram.verifier(password.get_secret_value())
+            verifier = scram.verifier(password.get_secret_value(), salt=wanted_salt(role_name))
             options.append(sql.SQL("PASSWORD {}").format(sql.Literal(verifier)))
             sets_password = True
         alter = sql.SQL("ALTER ROLE {} {}").format(ident, sql.SQL(" ").join(options))

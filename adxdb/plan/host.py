@@ -154,6 +154,7 @@ class HostPlan:
     registry_bound_roles: Mapping[str, str]
     database_role_settings: Mapping[str, Mapping[str, Mapping[str, str]]]
     passwords: Mapping[str, SecretStr] = field(repr=False)
+    salt_key: SecretStr | None = field(default=None, repr=False)
     databases: Mapping[str, Database] = field(default_factory=dict)
     schemas: Mapping[str, Mapping[str, SchemaSpec]] = field(default_factory=dict)
     migration_targets: Mapping[str, list[Target]] = field(default_factory=dict)
@@ -496,6 +497,7 @@ def host_plan(inventory: Inventory, host_name: str, run: RunInfo) -> HostPlan:
             {} if "replica" in host.groups else registry_bound_roles(env, host_name)
         ),
         passwords=inventory.passwords,
+        salt_key=inventory.salt_key,
         databases=databases_for_host(env, host_name),
         database_role_settings=copy_session_settings(env, host_name),
         schemas=schemas_for_host(env, host_name),

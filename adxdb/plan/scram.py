@@ -1,7 +1,12 @@
 """SCRAM-SHA-256 verifiers (RFC 5802 / 7677), as PostgreSQL stores them in pg_authid.
 
 The deploy never sends a plaintext password to the server: it computes the verifier here and
-compares a wanted password with the stored one by recomputing with the stored salt.
+compares a wanted password with the stored one by recomputing with the stored salt (PBKDF2,
+about a millisecond a role). With the environment's salt key, the salt of a verifier the deploy
+sets is derived from the role and its password (`keyed_salt`): the next run recognises a
+converged role by its salt alone, without PBKDF2. Without the key the salt tells nothing about
+the password; a password set by hand (`ALTER ROLE ... PASSWORD`, a random salt) is checked by
+recomputing, as before.
 """
 
 from __future__ import annotations
@@ -43,6 +48,19 @@ def verifier(password: str, salt: bytes | None = None, iterations: int = ITERATI
         return base64.b64encode(raw).decode("ascii")
 
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def keyed_salt(key: str, role: str, password: str) -> bytes:
+    """The salt of `role`'s verifier for `password` under the environment's salt `key`."""
+    message = b"\0".join((b"adx-scram-salt", role.encode("utf-8"), password.encode("utf-8")))
+    return hmac.new(key.encode("utf-8"), message, "sha256").digest()[:SALT_BYTES]
+
+
+def has_salt(stored: StoredVerifier | None, salt: bytes) -> bool:
+    """True when the stored verifier was made with `salt` and the deploy's iteration count."""
+    if stored is None or stored.iterations != ITERATIONS:
+        return False
+    return hmac.compare_digest(stored.salt, base64.b64encode(salt).decode("ascii"))
 
 
 def digest(verifier_text: str, key: str = "") -> str:

@@ -4,12 +4,15 @@ not in the server log."""
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from adxdb.plan import scram
+from adxdb.plan.catalog import QUIET_PRELUDE
 from tests.integration.conftest import HostsUnderTest
 from tests.integration.harness import STATE_DIR, connect, converge, password, variant_inventory
 from tools.testhosts.engine import engine_client
@@ -27,6 +30,7 @@ def _verifiers(test_env: HostsUnderTest, host: str) -> dict[str, str]:
 
 def _secrets() -> list[str]:
     values = [path.read_text().strip() for path in (STATE_DIR / "secrets").glob("*.password")]
+    values += [path.read_text().strip() for path in (STATE_DIR / "secrets").glob("*.key")]
     values += [path.read_text() for path in (STATE_DIR / "tls").glob("*.key")]
     return values
 
@@ -71,6 +75,68 @@ def test_unchanged_passwords_change_nothing(test_env: HostsUnderTest) -> None:
     before = _verifiers(test_env, "pg1")
     assert converge(test_env.inventory).changed_ops == {}
     assert _verifiers(test_env, "pg1") == before
+
+
+def _salt_key() -> str:
+    return (STATE_DIR / "secrets" / "password-salt.key").read_text().strip()
+
+
+def _salt(verifier: str) -> bytes:
+    """The salt of `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>`."""
+    return base64.b64decode(verifier.split("$")[1].split(":")[1])
+
+
+def test_every_password_the_deploy_set_has_its_keyed_salt(test_env: HostsUnderTest) -> None:
+    """So the next run recognises it without PBKDF2; the twin: another key's salt differs."""
+    key = _salt_key()
+    for host in test_env.database_hosts:
+        verifiers = _verifiers(test_env, host)
+        keyed = {role: _salt(text) == scram.keyed_salt(key, role, password(role))
+                 for role, text in verifiers.items()
+                 if (STATE_DIR / "secrets" / f"{role}.password").exists()}  # fmt: skip
+        assert keyed and all(keyed.values()), (host, keyed)
+        assert _salt(verifiers["adx_app"]) != scram.keyed_salt(
+            key + "x", "adx_app", password("adx_app")
+        )
+
+
+def _set_by_hand(test_env: HostsUnderTest, role: str, secret: str, tmp_path: Path) -> None:
+    """`ALTER ROLE ... PASSWORD` with a verifier of a random salt, as an operator's psql does:
+    from a script (not an argument list), one statement at a time so the quiet settings hold
+    before the verifier is parsed."""
+    script = tmp_path / "set-by-hand.sql"
+    script.write_text(QUIET_PRELUDE + f"ALTER ROLE {role} PASSWORD '{scram.verifier(secret)}';\n")
+    try:
+        test_env.psql_file("pg1", script, "postgres")
+    finally:
+        script.unlink()
+        container = engine_client().containers.get(container_name(test_env.env, "pg1"))
+        container.exec_run(["rm", "-f", f"/tmp/{script.name}"])
+
+
+@pytest.mark.usefixtures("restore")
+def test_a_password_set_by_hand_is_checked_by_recomputing(
+    test_env: HostsUnderTest, tmp_path: Path
+) -> None:
+    """The same password under a random salt is left alone (PBKDF2 says it matches); another
+    one is put back, with the keyed salt again."""
+    _set_by_hand(test_env, "adx_readonly", password("adx_readonly"), tmp_path)
+    same = _verifiers(test_env, "pg1")["adx_readonly"]
+    assert _salt(same) != scram.keyed_salt(_salt_key(), "adx_readonly", password("adx_readonly"))
+    assert converge(test_env.inventory).changed_ops == {}
+    assert _verifiers(test_env, "pg1")["adx_readonly"] == same
+
+    _set_by_hand(test_env, "adx_readonly", "drifted-Readonly-Secret-77a1", tmp_path)
+    assert converge(test_env.inventory).changed_ops == {"ADX roles": 1}
+    restored = _verifiers(test_env, "pg1")["adx_readonly"]
+    assert _salt(restored) == scram.keyed_salt(
+        _salt_key(), "adx_readonly", password("adx_readonly")
+    )
+    with connect(
+        "adx_readonly", test_env.pg_port("pg1"), password=password("adx_readonly")
+    ) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("adx_readonly",)
+    assert converge(test_env.inventory).changed_ops == {}
 
 
 def test_server_log_holds_no_verifier(test_env: HostsUnderTest) -> None:

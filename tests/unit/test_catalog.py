@@ -278,3 +278,68 @@ def test_role_settings_already_stored_change_nothing() -> None:
     stored = {"adx_migrator": ["log_min_error_statement=panic", "log_statement=none"]}
     fact = {"adx_core": database_fact(role_settings=stored)}
     assert plan_databases(WANTED_DATABASES, fact, QUIET) == ([], [])
+
+
+SALT_KEY = SecretStr("unit-salt-key")
+
+
+def keyed(password: str, role: str = "adx_app", key: SecretStr = SALT_KEY) -> dict[str, Any]:
+    """The roles fact's `password` entry for a verifier set with the keyed salt."""
+    return stored_password(password, scram.keyed_salt(key.get_secret_value(), role, password))
+
+
+def recording_map(calls: list[str]) -> Any:
+    def run(function: Any, items: list[str]) -> list[bool]:
+        calls.extend(items)
+        return [function(item) for item in items]
+
+    return run
+
+
+def test_a_keyed_salt_is_recognised_without_recomputing() -> None:
+    calls: list[str] = []
+    current = converged_roles(password=keyed(APP_PASSWORD))
+    plan = plan_roles(
+        WANTED_ROLES, PASSWORDS, current, map_function=recording_map(calls), salt_key=SALT_KEY
+    )
+    assert plan.statements == []
+    assert calls == []
+
+
+def test_another_salt_is_recomputed_with_the_salt_key() -> None:
+    """A password set by hand (a random salt) is checked by PBKDF2: same password, no change."""
+    calls: list[str] = []
+    current = converged_roles(password=stored_password(APP_PASSWORD, b"another-salt-16b"))
+    plan = plan_roles(
+        WANTED_ROLES, PASSWORDS, current, map_function=recording_map(calls), salt_key=SALT_KEY
+    )
+    assert plan.statements == []
+    assert calls == ["adx_app"]
+
+
+def test_a_changed_password_misses_the_keyed_salt_and_is_set_keyed() -> None:
+    current = converged_roles(password=keyed("the-old-password"))
+    plan = plan_roles(WANTED_ROLES, PASSWORDS, current, salt_key=SALT_KEY)
+    (statement,) = plan.statements
+    verifier = statement.split("'")[1]
+    assert verifier == scram.verifier(
+        APP_PASSWORD, salt=scram.keyed_salt(SALT_KEY.get_secret_value(), "adx_app", APP_PASSWORD)
+    )
+    assert plan_roles(WANTED_ROLES, PASSWORDS, current, salt_key=SALT_KEY).statements == [statement]
+
+
+def test_a_keyed_salt_of_another_key_is_recomputed() -> None:
+    calls: list[str] = []
+    current = converged_roles(password=keyed(APP_PASSWORD, key=SecretStr("another-key")))
+    plan = plan_roles(
+        WANTED_ROLES, PASSWORDS, current, map_function=recording_map(calls), salt_key=SALT_KEY
+    )
+    assert plan.statements == []
+    assert calls == ["adx_app"]
+
+
+def test_without_a_salt_key_a_new_verifier_has_a_random_salt() -> None:
+    current = converged_roles(password=None)
+    first = plan_roles(WANTED_ROLES, PASSWORDS, current).statements
+    second = plan_roles(WANTED_ROLES, PASSWORDS, current).statements
+    assert first != second

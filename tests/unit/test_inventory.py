@@ -25,6 +25,7 @@ STAGING_SECRETS = {
     "adx_monitor": "ADX_STAGING_MONITOR_PASSWORD",
     "adx_replication": "ADX_STAGING_REPLICATION_PASSWORD",
 }
+SALT_KEY_VARIABLE = "ADX_STAGING_PASSWORD_SALT_KEY"
 DISTINCTIVE_SECRET = "Zq9-distinctive-secret-value-4711"
 
 BASE: dict[str, Any] = {
@@ -234,7 +235,7 @@ def staging_copy(tmp_path: Path, tls_files: bool = False) -> Path:
 
 @pytest.fixture
 def no_staging_secrets(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for variable in STAGING_SECRETS.values():
+    for variable in (*STAGING_SECRETS.values(), SALT_KEY_VARIABLE):
         monkeypatch.delenv(variable, raising=False)
     return monkeypatch
 
@@ -246,6 +247,9 @@ def test_missing_staging_secrets_name_the_field_and_variable(
     assert problems == [
         f"roles.{role}.password.env: environment variable {variable} is not set or empty"
         for role, variable in STAGING_SECRETS.items()
+    ] + [
+        f"postgres.password_salt_key.env: environment variable {SALT_KEY_VARIABLE} "
+        "is not set or empty"
     ]
 
 
@@ -258,6 +262,7 @@ def test_missing_staging_secrets_and_tls_files_are_reported_together(
         "is not set or empty"
     ) in problems
     assert [p.split(":")[0] for p in problems if not p.startswith("roles.")] == [
+        "postgres.password_salt_key.env",
         "tls.ca_file",
         "hosts.backup1.tls_cert_file",
         "hosts.backup1.tls_key_file",
@@ -270,7 +275,7 @@ def test_missing_staging_secrets_and_tls_files_are_reported_together(
 def test_an_empty_secret_variable_counts_as_missing(
     tmp_path: Path, no_staging_secrets: pytest.MonkeyPatch
 ) -> None:
-    for variable in STAGING_SECRETS.values():
+    for variable in (*STAGING_SECRETS.values(), SALT_KEY_VARIABLE):
         no_staging_secrets.setenv(variable, "set")
     no_staging_secrets.setenv("ADX_STAGING_APP_PASSWORD", "")
     assert problems_of(staging_copy(tmp_path, tls_files=True)) == [
@@ -284,15 +289,46 @@ def test_secrets_from_environment_variables_are_loaded(
 ) -> None:
     for role, variable in STAGING_SECRETS.items():
         no_staging_secrets.setenv(variable, f"{DISTINCTIVE_SECRET}-{role}")
+    no_staging_secrets.setenv(SALT_KEY_VARIABLE, f"{DISTINCTIVE_SECRET}-salt")
     inventory = load_inventory(staging_copy(tmp_path, tls_files=True))
     assert {role: secret.get_secret_value() for role, secret in inventory.passwords.items()} == {
         role: f"{DISTINCTIVE_SECRET}-{role}" for role in STAGING_SECRETS
     }
     assert inventory.password("adx_app").get_secret_value() == f"{DISTINCTIVE_SECRET}-adx_app"
+    assert inventory.salt_key is not None
+    assert inventory.salt_key.get_secret_value() == f"{DISTINCTIVE_SECRET}-salt"
     assert DISTINCTIVE_SECRET not in repr(inventory)
     assert inventory.tls["db1"].ca_pem == (tmp_path / "tls" / "ca.crt").read_text()
     assert "PRIVATE KEY" not in repr(inventory)
     assert not (tmp_path / "state").exists(), "staging must not generate anything"
+
+
+def test_a_test_environment_generates_its_salt_key_once(tmp_path: Path) -> None:
+    path = write(tmp_path, base())
+    first = load_inventory(path).salt_key
+    assert first is not None and len(first.get_secret_value()) >= 32
+    key_file = tmp_path / "state" / "secrets" / "password-salt.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    second = load_inventory(path).salt_key
+    assert second is not None and second.get_secret_value() == first.get_secret_value()
+    assert first.get_secret_value() not in repr(load_inventory(path))
+
+
+def test_a_supplied_salt_key_is_read_and_none_is_none_outside_local_and_test(
+    tmp_path: Path, no_staging_secrets: pytest.MonkeyPatch
+) -> None:
+    for variable in STAGING_SECRETS.values():
+        no_staging_secrets.setenv(variable, "set")
+    path = staging_copy(tmp_path, tls_files=True)
+    data = yaml.safe_load(path.read_text())
+    del data["postgres"]["password_salt_key"]
+    path.write_text(yaml.safe_dump(data))
+    assert load_inventory(path).salt_key is None
+    (tmp_path / "salt.key").write_text(f"{DISTINCTIVE_SECRET}\n")
+    data["postgres"]["password_salt_key"] = {"file": str(tmp_path / "salt.key")}
+    path.write_text(yaml.safe_dump(data))
+    key = load_inventory(path).salt_key
+    assert key is not None and key.get_secret_value() == DISTINCTIVE_SECRET
 
 
 def test_a_secret_from_a_file_is_loaded(tmp_path: Path) -> None:

@@ -137,3 +137,23 @@ def test_the_roles_fact_masks_its_key_in_what_pyinfra_prints() -> None:
     assert "c0ffee42" not in str(command)
     assert "*MASKED*" in str(command)
     assert "adx_digest_key=c0ffee42" in command.get_raw_value()
+
+
+def test_a_keyed_salt_is_16_bytes_fixed_by_key_role_and_password() -> None:
+    salt = scram.keyed_salt("k1", "adx_app", "pw")
+    assert len(salt) == scram.SALT_BYTES
+    assert scram.keyed_salt("k1", "adx_app", "pw") == salt
+    # twins: each input changes it
+    assert scram.keyed_salt("k2", "adx_app", "pw") != salt
+    assert scram.keyed_salt("k1", "adx_readonly", "pw") != salt
+    assert scram.keyed_salt("k1", "adx_app", "pw2") != salt
+    # the separator keeps (role, password) pairs apart: "a\0b" + "c" is not "a" + "b\0c"
+    assert scram.keyed_salt("k1", "ab", "c") != scram.keyed_salt("k1", "a", "bc")
+
+
+def test_has_salt_wants_the_salt_and_the_deploy_iteration_count() -> None:
+    salt = scram.keyed_salt("k1", "adx_app", "pw")
+    assert scram.has_salt(_stored(scram.verifier("pw", salt=salt)), salt)
+    assert not scram.has_salt(_stored(scram.verifier("pw", salt=SALT)), salt)
+    assert not scram.has_salt(_stored(scram.verifier("pw", salt=salt, iterations=8192)), salt)
+    assert not scram.has_salt(None, salt)
